@@ -1,0 +1,1 @@
+"""Shared building blocks: personal-data protection, domain errors, the audit log, API error shape."""

@@ -1,0 +1,23 @@
+"""A logging filter that masks phone and ID numbers wherever they slip into a log line."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+_ID = re.compile(r"(?<!\d)(\d{6})(\d{8})(\d{3}[\dXx])(?!\d)")
+_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+
+
+def scrub(text: str) -> str:
+    text = _ID.sub(lambda m: m.group(1)[:4] + "*" * 10 + m.group(3), text)
+    return _PHONE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
+
+
+class MaskPersonalDataFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = scrub(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True

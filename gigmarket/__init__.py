@@ -1,0 +1,5 @@
+"""gigmarket: a city's public gig-work market."""
+
+from .celery import app as celery_app
+
+__all__ = ["celery_app"]

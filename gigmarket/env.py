@@ -1,0 +1,87 @@
+"""The one strict reader of the environment.
+
+Every setting the platform takes from outside comes through :class:`Env`: each variable is typed, a
+malformed value stops start-up with a message naming the variable, and nothing else in the code reads
+``os.environ``. Variables are prefixed ``GIGMARKET_`` (e.g. ``GIGMARKET_DATABASE_URL``).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated, Literal
+
+from django.core.exceptions import ImproperlyConfigured
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class Env(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GIGMARKET_", extra="ignore", case_sensitive=False)
+
+    # Core
+    secret_key: SecretStr | None = Field(None, description="Django SECRET_KEY; required in production.")
+    debug: bool = Field(False, description="Django DEBUG; never true in production.")
+    allowed_hosts: CommaList = Field(default_factory=list, description="Comma-separated host names.")
+    csrf_trusted_origins: CommaList = Field(default_factory=list, description="Comma-separated origins.")
+    database_url: str = Field("sqlite:///db.sqlite3", description="Database URL (sqlite:/// or postgres://).")
+    redis_url: str | None = Field(None, description="Redis URL for cache and Celery; unset = local memory.")
+    celery_eager: bool = Field(True, description="Run Celery tasks in-process (no broker needed).")
+    time_zone: str = Field("Asia/Shanghai", description="Local time zone of the market.")
+
+    # Personal data protection (PIPL art. 28)
+    field_encryption_keys: CommaList = Field(
+        default_factory=list,
+        description="Comma-separated Fernet keys for personal data at rest; the first encrypts, all decrypt.",
+    )
+    blind_index_key: SecretStr | None = Field(None, description="HMAC key for the ID-number blind index.")
+
+    # Identity verification (实名核验)
+    identity_verifier: Literal["manual", "fake", "http"] = Field("manual", description="Real-name backend.")
+    identity_http_url: str | None = Field(None, description="Provincial identity service URL (http backend).")
+    identity_http_key: SecretStr | None = Field(None, description="API key for the identity service.")
+    identity_http_timeout: float = Field(5.0, gt=0, description="Seconds before the identity call gives up.")
+
+    # SMS
+    sms_backend: Literal["outbox", "console", "aliyun"] = Field(
+        "outbox", description="outbox = stored in the database only; console; aliyun-style HTTP gateway."
+    )
+    sms_sign_name: str = Field("零工市场", description="SMS signature (签名).")
+    sms_http_url: str | None = Field(None, description="SMS gateway URL (aliyun backend).")
+    sms_access_key_id: str | None = Field(None, description="SMS gateway access key id.")
+    sms_access_key_secret: SecretStr | None = Field(None, description="SMS gateway access key secret.")
+
+    # Security knobs
+    login_failure_limit: int = Field(5, ge=1, description="Failed logins before lock-out.")
+    login_cooloff_minutes: int = Field(15, ge=1, description="Minutes a lock-out lasts.")
+    upload_max_mb: int = Field(5, ge=1, le=50, description="Largest accepted image upload, in MB.")
+    media_root: str | None = Field(None, description="Where uploads are stored (default: ./media).")
+    static_root: str | None = Field(None, description="Where collectstatic writes (default: ./staticfiles).")
+
+    # Tests and CI
+    require_services: bool = Field(
+        False, description="Tests fail (never skip) when PostgreSQL or Redis is unreachable; set by CI."
+    )
+    test_database_url: str = Field(
+        "postgres://postgres@127.0.0.1:5432/gigmarket", description="PostgreSQL used by the test suite."
+    )
+    test_redis_url: str = Field("redis://127.0.0.1:6379/15", description="Redis used by the test suite.")
+
+    @field_validator("allowed_hosts", "csrf_trusted_origins", "field_encryption_keys", mode="before")
+    @classmethod
+    def _split(cls, value):
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+
+@lru_cache(maxsize=1)
+def env() -> Env:
+    try:
+        return Env()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"GIGMARKET_{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+        )
+        raise ImproperlyConfigured(f"Bad environment: {problems}") from exc

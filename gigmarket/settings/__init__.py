@@ -1,0 +1,1 @@
+"""Settings split by where the platform runs: base (shared), local, production, test."""

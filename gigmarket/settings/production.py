@@ -1,0 +1,39 @@
+"""Production: PostgreSQL, Redis, a real Celery worker; every secret must come from the environment."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F403
+from .base import E
+
+_missing = [
+    name
+    for name, value in {
+        "GIGMARKET_SECRET_KEY": E.secret_key,
+        "GIGMARKET_ALLOWED_HOSTS": E.allowed_hosts,
+        "GIGMARKET_FIELD_ENCRYPTION_KEYS": E.field_encryption_keys,
+        "GIGMARKET_BLIND_INDEX_KEY": E.blind_index_key,
+        "GIGMARKET_REDIS_URL": E.redis_url,
+    }.items()
+    if not value
+]
+if _missing:
+    raise ImproperlyConfigured("Production needs: " + ", ".join(_missing))
+if E.debug:
+    raise ImproperlyConfigured("GIGMARKET_DEBUG must be off in production.")
+if E.database_url.startswith("sqlite"):
+    raise ImproperlyConfigured("Production runs on PostgreSQL: set GIGMARKET_DATABASE_URL.")
+
+DEBUG = False
+CELERY_TASK_ALWAYS_EAGER = False
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = True
+SECURE_HSTS_SECONDS = 31536000
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SECURE = True
+X_FRAME_OPTIONS = "DENY"

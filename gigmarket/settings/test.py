@@ -1,0 +1,72 @@
+"""Test settings: PostgreSQL and Redis whenever they are reachable, SQLite and local memory otherwise.
+
+With ``GIGMARKET_REQUIRE_SERVICES=1`` (set by ``.ci/run``) an unreachable service is an error, never a
+reason to skip.
+"""
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, E, _derived_fernet_key
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parts = urlparse(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+POSTGRES_AVAILABLE = _reachable(E.test_database_url, 5432)
+REDIS_AVAILABLE = _reachable(E.test_redis_url, 6379)
+if E.require_services and not (POSTGRES_AVAILABLE and REDIS_AVAILABLE):
+    raise ImproperlyConfigured(
+        "GIGMARKET_REQUIRE_SERVICES is set but "
+        + " and ".join(
+            name
+            for name, ok in (
+                (f"PostgreSQL ({E.test_database_url})", POSTGRES_AVAILABLE),
+                (f"Redis ({E.test_redis_url})", REDIS_AVAILABLE),
+            )
+            if not ok
+        )
+        + " cannot be reached."
+    )
+
+DEBUG = False
+SECRET_KEY = "test-secret-key-not-for-production"
+ALLOWED_HOSTS = ["*"]
+FIELD_ENCRYPTION_KEYS = [_derived_fernet_key(SECRET_KEY, "fields")]
+BLIND_INDEX_KEY = "test-blind-index-key"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_BROKER_URL = "memory://"
+IDENTITY_VERIFIER = "manual"
+SMS_BACKEND = "outbox"
+MEDIA_ROOT = BASE_DIR / ".test-media" / str(os.getpid())
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}  # noqa: F405
+
+if POSTGRES_AVAILABLE:
+    DATABASES = {"default": dj_database_url.parse(E.test_database_url)}
+    DATABASES["default"]["TEST"] = {"NAME": "test_gigmarket"}
+else:
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+
+if REDIS_AVAILABLE:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": E.test_redis_url,
+            "KEY_PREFIX": f"gmtest{os.getpid()}",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -1,0 +1,1 @@
+"""Notifications: the outbox of SMS and in-app messages, their templates and delivery backends."""

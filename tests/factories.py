@@ -1,0 +1,131 @@
+"""Factories for test data."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import factory
+from stdnum.cn import ric
+
+from accounts.models import (
+    Area,
+    CertificateType,
+    Employer,
+    EmployerMember,
+    RealName,
+    ServicePoint,
+    User,
+    WorkerProfile,
+)
+from core.crypto import blind_index
+from core.masking import mask_id_number
+from jobs.models import Trade
+
+
+def id_number(seq: int, birth: dt.date = dt.date(1975, 6, 15), region: str = "350402") -> str:
+    """A valid 18-digit ID (real region code, real birth date, correct check digit)."""
+    body = f"{region}{birth:%Y%m%d}{seq % 1000:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+class AreaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Area
+        django_get_or_create = ("code",)
+
+    name = factory.Sequence(lambda n: f"测试街道{n}")
+    code = factory.Sequence(lambda n: f"3504020{n:05d}")
+    level = Area.Level.STREET
+
+
+class ServicePointFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ServicePoint
+
+    name = factory.Sequence(lambda n: f"测试零工驿站{n}")
+    kind = ServicePoint.Kind.VILLAGE_STATION
+    area = factory.SubFactory(AreaFactory)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("phone",)
+        skip_postgeneration_save = True
+
+    phone = factory.Sequence(lambda n: f"137{n:08d}")
+    name = factory.Sequence(lambda n: f"用户{n}")
+    role = User.Role.SEEKER
+    password = factory.PostGenerationMethodCall("set_password", "Gig-pass-2026")
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class SeekerFactory(UserFactory):
+    profile = factory.RelatedFactory("tests.factories.WorkerProfileFactory", factory_related_name="user")
+
+
+class WorkerProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WorkerProfile
+        django_get_or_create = ("user",)
+
+    user = factory.SubFactory(UserFactory)
+
+
+class RealNameFactory(factory.django.DjangoModelFactory):
+    """A real-name record written directly (bypassing the service), encrypted like the service does."""
+
+    class Meta:
+        model = RealName
+
+    user = factory.SubFactory(UserFactory)
+    name = factory.LazyAttribute(lambda o: o.user.name)
+    id_number = factory.Sequence(lambda n: id_number(n))
+    id_index = factory.LazyAttribute(lambda o: blind_index(o.id_number, purpose="id_number"))
+    id_masked = factory.LazyAttribute(lambda o: mask_id_number(o.id_number))
+    birth_date = dt.date(1975, 6, 15)
+    status = RealName.Status.VERIFIED
+    method = RealName.Method.MANUAL
+
+
+class CertificateTypeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CertificateType
+        django_get_or_create = ("code",)
+
+    code = "welding"
+    name = "特种作业操作证（焊接与热切割作业）"
+
+
+class TradeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Trade
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"工种{n}")
+    category = Trade.Category.SERVICES
+    risk_class = 2
+
+
+class EmployerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Employer
+        skip_postgeneration_save = True
+
+    kind = Employer.Kind.COMPANY
+    name = factory.Sequence(lambda n: f"测试建筑公司{n}")
+    uscc = None
+    legal_representative = "陈老板"
+    status = Employer.Status.APPROVED
+    created_by = factory.SubFactory(UserFactory, role=User.Role.EMPLOYER)
+
+    @factory.post_generation
+    def owner(obj, create, extracted, **kwargs):
+        if create:
+            EmployerMember.objects.get_or_create(
+                employer=obj, user=extracted or obj.created_by, defaults={"role": EmployerMember.Role.OWNER}
+            )
