@@ -265,6 +265,18 @@ def password_reset(*, phone: str, code: str, new_password: str) -> User:
     return user
 
 
+@transaction.atomic
+def user_update(*, user: User, name: str) -> User:
+    """The user changes what the platform calls them (称呼); the real-name record keeps the legal name."""
+    name = (name or "").strip()
+    if not 1 <= len(name) <= 40:
+        raise DomainError("请填写称呼（1–40个字）", field="name")
+    if user.name != name:
+        user.name = name
+        user.save(update_fields=["name"])
+    return user
+
+
 # ------------------------------------------------------------------------------------------ real-name
 
 
@@ -647,6 +659,8 @@ def employer_assert_can_publish(*, employer: Employer, user: User) -> None:
     """The one gate for publishing posts: called by the jobs services, not just hidden in the UI."""
     if not employer.memberships.filter(user=user).exists():
         raise NotAllowed("您不是该用工主体的成员")
+    # The stored status decides, not whatever copy the caller holds.
+    employer = Employer.objects.only("status", "licence_expires_on").get(pk=employer.pk)
     if employer.status != Employer.Status.APPROVED:
         raise NotAllowed(
             f"用工主体“{employer.get_status_display()}”，审核通过后才能发布岗位", code="employer_not_approved"

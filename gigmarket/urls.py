@@ -1,9 +1,11 @@
 """URL map: pages at the root, the versioned JSON API under /api/v1/, the staff console under /admin/."""
 
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts.files import protected_file
+from core.views import healthz
 
 admin.site.site_header = "零工市场 · 工作人员后台"
 admin.site.site_title = "零工市场后台"
@@ -16,12 +18,10 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    # MEDIA_URL points here: uploads are personal data, checked per request (accounts/files.py).
+    path("media/<path:path>", protected_file, name="protected-file"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("", include("accounts.urls")),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

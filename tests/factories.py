@@ -22,7 +22,7 @@ from core.masking import mask_id_number
 from jobs.models import Trade
 
 
-def id_number(seq: int, birth: dt.date = dt.date(1975, 6, 15), region: str = "350402") -> str:
+def id_number(seq: int, birth: dt.date = dt.date(1975, 6, 15), region: str = "110105") -> str:
     """A valid 18-digit ID (real region code, real birth date, correct check digit)."""
     body = f"{region}{birth:%Y%m%d}{seq % 1000:03d}"
     return body + ric.calc_check_digit(body + "0")

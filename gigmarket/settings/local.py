@@ -10,3 +10,7 @@ SECRET_KEY = E.secret_key.get_secret_value() if E.secret_key else "django-insecu
 FIELD_ENCRYPTION_KEYS = E.field_encryption_keys or [_derived_fernet_key(SECRET_KEY, "fields")]
 BLIND_INDEX_KEY = BLIND_INDEX_KEY or f"blind-index:{SECRET_KEY}"  # noqa: F405
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+# No collectstatic outside production: WhiteNoise serves straight from the app and project static dirs.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -70,3 +70,7 @@ if REDIS_AVAILABLE:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# No collectstatic outside production: WhiteNoise serves straight from the app and project static dirs.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
