@@ -5,20 +5,35 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
+from knox.auth import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
 
 from .models import Certificate, Employer
 
 
-@login_required
+def _user(request):
+    """The session user for pages, or the API token's user for apps (``Authorization: Token …``)."""
+    if request.user.is_authenticated:
+        return request.user
+    try:
+        found = TokenAuthentication().authenticate(Request(request))
+    except AuthenticationFailed:
+        return None
+    return found[0] if found else None
+
+
 def protected_file(request, path: str):
+    user = _user(request)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
     clean = PurePosixPath(path)
     if ".." in clean.parts or clean.is_absolute():
         raise Http404
     name = str(clean)
-    user = request.user
     if name.startswith("licences/"):
         allowed = Employer.objects.filter(licence_image=name)
         if not (user.is_staff and user.has_perm("accounts.view_employer")):

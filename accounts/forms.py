@@ -190,11 +190,16 @@ PAGE_FORMS_BY_PURPOSE = {"register": RegisterForm, "login": CodeLoginForm, "rese
 class TradeGroupsMixin:
     def trade_groups(self) -> list[tuple[str, list]]:
         """The ``wanted_trades`` checkboxes grouped under their category (建筑装修, 家政保洁, …)."""
+        labels = dict(Trade.Category.choices)
+        order = {value: index for index, value in enumerate(labels)}
         groups: dict[str, list] = {}
         for option in self["wanted_trades"]:
             trade = option.data["value"].instance
-            groups.setdefault(trade.get_category_display(), []).append(option)
-        return list(groups.items())
+            groups.setdefault(trade.category, []).append(option)
+        return [
+            (labels.get(category, category), options)
+            for category, options in sorted(groups.items(), key=lambda item: order.get(item[0], len(order)))
+        ]
 
 
 class AreaChoiceField(forms.ModelChoiceField):
@@ -361,12 +366,11 @@ class EmployerForm(forms.Form):
         label="地址", required=False, max_length=200, widget=forms.TextInput(attrs=_attrs())
     )
 
-    #: fields only companies and individual businesses fill in (hidden by CSS for households)
-    BUSINESS_FIELDS = ("name", "uscc", "legal_representative", "licence_image", "licence_expires_on")
-
 
 class EmployerResubmitForm(forms.Form):
-    name = forms.CharField(label="名称", required=False, max_length=100, widget=forms.TextInput(attrs=_attrs()))
+    name = forms.CharField(
+        label="名称", required=False, max_length=100, widget=forms.TextInput(attrs=_attrs())
+    )
     uscc = forms.CharField(
         label="统一社会信用代码",
         required=False,
@@ -406,7 +410,7 @@ class CertificateForm(forms.Form):
         error_messages={"required": "请填写证书编号"},
     )
     image = ImageUploadField(label="证书照片", help_text="JPG 或 PNG 照片，不超过5MB")
-    issued_on = forms.DateField(label="发证日期", required=False, widget=DateInput())
+    issued_on = forms.DateField(label="发证日期（可不填）", required=False, widget=DateInput())
     expires_on = forms.DateField(
         label="有效期至", widget=DateInput(), error_messages={"required": "请填写有效期"}
     )
@@ -423,7 +427,10 @@ class CertificateForm(forms.Form):
 class AssistedRegisterForm(TradeGroupsMixin, forms.Form):
     phone = PhoneField(label="村民手机号", help_text="验证码会发到这个手机上")
     name = forms.CharField(
-        label="姓名", max_length=40, widget=forms.TextInput(attrs=_attrs()), error_messages={"required": "请填写姓名"}
+        label="姓名",
+        max_length=40,
+        widget=forms.TextInput(attrs=_attrs()),
+        error_messages={"required": "请填写姓名"},
     )
     id_number = forms.CharField(
         label="身份证号（可不填）",

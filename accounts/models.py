@@ -316,7 +316,9 @@ class Certificate(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="certificates")
     cert_type = models.ForeignKey(CertificateType, on_delete=models.PROTECT, verbose_name="证书类型")
-    number = models.CharField("证书编号", max_length=40)
+    # 特种作业操作证 and driving licences are numbered by the holder's ID number: encrypted like one.
+    number = EncryptedTextField("证书编号（加密）")
+    number_masked = models.CharField("证书编号", max_length=40, editable=False, default="")
     image = models.ImageField("证书照片", upload_to="certificates/%Y/%m/")
     issued_on = models.DateField("发证日期", null=True, blank=True)
     expires_on = models.DateField("有效期至")
@@ -333,7 +335,7 @@ class Certificate(models.Model):
         ordering = ["-submitted_at"]
 
     def __str__(self) -> str:
-        return f"{self.cert_type} {self.number}"
+        return f"{self.cert_type} {self.number_masked}"
 
     @property
     def is_valid(self) -> bool:

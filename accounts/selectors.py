@@ -7,7 +7,7 @@ import datetime as dt
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from .models import Certificate, Employer, RealName, User
+from .models import Certificate, Employer, EmployerMember, RealName, User
 
 
 def review_queue_counts() -> dict[str, int]:
@@ -21,7 +21,10 @@ def review_queue_counts() -> dict[str, int]:
 
 
 def employers_for_user(*, user: User) -> QuerySet[Employer]:
-    return Employer.objects.filter(memberships__user=user).annotate(member_count=Count("memberships"))
+    # Filter through a subquery so the count covers every member, not just the one filtered on.
+    return Employer.objects.filter(
+        pk__in=EmployerMember.objects.filter(user=user).values("employer_id")
+    ).annotate(member_count=Count("memberships"))
 
 
 def employer_for_member(*, user: User, pk: int) -> Employer:

@@ -86,13 +86,15 @@ class UserUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=40)
 
 
-class RegisterSerializer(serializers.Serializer):
-    ROLES = [User.Role.SEEKER, User.Role.EMPLOYER]
+# Self-registration is for seekers and employers; staff and mediators are created in the console.
+SELF_REGISTER_ROLES = [(role.value, role.label) for role in (User.Role.SEEKER, User.Role.EMPLOYER)]
 
+
+class RegisterSerializer(serializers.Serializer):
     phone = PhoneField()
     code = serializers.CharField(max_length=6)
     name = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
-    role = serializers.ChoiceField(choices=[(r.value, r.label) for r in ROLES], default=User.Role.SEEKER)
+    role = serializers.ChoiceField(choices=SELF_REGISTER_ROLES, default=User.Role.SEEKER)
     password = serializers.CharField(
         max_length=128, required=False, allow_blank=True, default="", write_only=True, trim_whitespace=False
     )
@@ -170,9 +172,7 @@ class WorkerProfileSerializer(serializers.ModelSerializer):
     wanted_trades = serializers.PrimaryKeyRelatedField(
         many=True, queryset=Trade.objects.filter(is_active=True), required=False
     )
-    skills = serializers.ListField(
-        child=serializers.CharField(max_length=20), max_length=20, required=False
-    )
+    skills = serializers.ListField(child=serializers.CharField(max_length=20), max_length=20, required=False)
     availability = serializers.ListField(
         child=serializers.ChoiceField(choices=WorkerProfile.Availability.choices),
         max_length=len(WorkerProfile.Availability.choices),
@@ -258,7 +258,9 @@ class EmployerSerializer(serializers.ModelSerializer):
 class EmployerRegisterSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Employer.Kind.choices)
     name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    uscc = serializers.CharField(max_length=30, required=False, allow_blank=True, allow_null=True, default=None)
+    uscc = serializers.CharField(
+        max_length=30, required=False, allow_blank=True, allow_null=True, default=None
+    )
     legal_representative = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     licence_image = serializers.FileField(
         required=False, allow_null=True, default=None, help_text="营业执照照片，JPG 或 PNG"
@@ -317,7 +319,7 @@ class CertificateSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "cert_type",
-            "number",
+            "number_masked",
             "image",
             "issued_on",
             "expires_on",

@@ -12,12 +12,15 @@ import hmac
 import secrets
 from typing import Any
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from knox.models import AuthToken
 
+from core import ratelimit
 from core.crypto import blind_index
 from core.errors import Conflict, DomainError, InvalidTransition, NotAllowed, RateLimited
 from core.masking import mask_id_number
@@ -69,7 +72,9 @@ def _check_code_limits(phone: str, now: dt.datetime) -> None:
 
 
 @transaction.atomic
-def phone_code_send(*, phone: str, purpose: str, template_params: dict[str, Any] | None = None) -> PhoneCode:
+def phone_code_send(
+    *, phone: str, purpose: str, template_params: dict[str, Any] | None = None, ip_address: str | None = None
+) -> PhoneCode:
     """Issue a 6-digit code for ``purpose``, within the per-number limits (1/min, 5/h, 10/day)."""
     phone = _clean_phone(phone)
     if purpose not in PhoneCode.Purpose.values:
@@ -82,6 +87,13 @@ def phone_code_send(*, phone: str, purpose: str, template_params: dict[str, Any]
     ):
         raise DomainError("该手机号还没有注册", field="phone", code="not_registered")
 
+    # Per address too, so nobody can make the platform text thousands of strangers. Generous: a hall's
+    # kiosks share one address.
+    window, limit = settings.PHONE_CODE_IP_LIMIT
+    if ip_address and not ratelimit.hit(
+        scope="phone-code-ip", key=ip_address, limit=limit, window_seconds=int(window.total_seconds())
+    ):
+        raise RateLimited("此网络请求验证码过于频繁，请稍后再试", field="phone")
     # Serialise code requests per number so parallel requests cannot both pass the limit check.
     PhoneCodeThrottle.objects.get_or_create(phone=phone)
     PhoneCodeThrottle.objects.select_for_update().get(phone=phone)
@@ -110,7 +122,10 @@ def phone_code_send(*, phone: str, purpose: str, template_params: dict[str, Any]
 
 
 def phone_code_check(*, phone: str, purpose: str, code: str) -> None:
-    """Consume the newest live code for (phone, purpose). Wrong tries count; five spoil the code."""
+    """Consume the newest live code for (phone, purpose). Wrong tries count; five spoil the code.
+
+    Call it outside any enclosing ``transaction.atomic``: the caller's rollback on a wrong code would undo
+    the attempt count and leave the code open to guessing."""
     phone = _clean_phone(phone)
     code = (code or "").strip()
     if not code.isdigit() or len(code) != 6:
@@ -157,11 +172,12 @@ def _check_password(password: str, user: User | None = None) -> None:
 # ------------------------------------------------------------------------------------- registration
 
 
-@transaction.atomic
 def user_register(
     *, phone: str, code: str, name: str = "", password: str | None = None, role: str = User.Role.SEEKER
 ) -> User:
-    """Self-registration by SMS code; a password is optional (many seekers log in by code only)."""
+    """Self-registration by SMS code; a password is optional (many seekers log in by code only).
+
+    Not atomic as a whole: the code check commits on its own (see :func:`phone_code_check`)."""
     phone = _clean_phone(phone)
     if role not in (User.Role.SEEKER, User.Role.EMPLOYER):
         raise DomainError("只能注册为求职者或用工方", field="role")
@@ -175,10 +191,10 @@ def user_register(
             user = User.objects.create_user(
                 phone, password or None, name=name.strip()[:40], role=role, phone_confirmed_at=timezone.now()
             )
+            if role == User.Role.SEEKER:
+                WorkerProfile.objects.create(user=user)
     except IntegrityError as exc:
         raise Conflict("该手机号已注册，请直接登录", field="phone") from exc
-    if role == User.Role.SEEKER:
-        WorkerProfile.objects.create(user=user)
     return user
 
 
@@ -227,41 +243,54 @@ def user_register_assisted(
     return user
 
 
-@transaction.atomic
 def user_confirm_assisted(*, staff: User, phone: str, code: str) -> User:
+    """The villager reads back the code; the code check commits on its own (see :func:`phone_code_check`)."""
     phone = _clean_phone(phone)
-    user = User.objects.select_for_update().filter(phone=phone, registered_by__isnull=False).first()
-    if user is None:
-        raise DomainError("没有找到待确认的代注册账户", field="phone", code="not_found")
-    if user.is_active:
-        raise InvalidTransition("该账户已确认", field="phone")
-    if not staff.is_superuser and user.service_point_id != staff.service_point_id:
-        raise NotAllowed("只能确认本网点代注册的账户")
+
+    def pending_user(lock: bool) -> User:
+        users = User.objects.select_for_update() if lock else User.objects
+        user = users.filter(phone=phone, registered_by__isnull=False).first()
+        if user is None:
+            raise DomainError("没有找到待确认的代注册账户", field="phone", code="not_found")
+        if user.is_active:
+            raise InvalidTransition("该账户已确认", field="phone")
+        if not staff.is_superuser and user.service_point_id != staff.service_point_id:
+            raise NotAllowed("只能确认本网点代注册的账户")
+        return user
+
+    pending_user(lock=False)
     phone_code_check(phone=phone, purpose=PhoneCode.Purpose.ASSISTED, code=code)
-    user.is_active = True
-    user.phone_confirmed_at = timezone.now()
-    user.save(update_fields=["is_active", "phone_confirmed_at"])
-    ReviewEvent.objects.create(
-        subject=ReviewEvent.Subject.ACCOUNT,
-        object_id=user.pk,
-        actor=staff,
-        from_status="unconfirmed",
-        to_status="active",
-        data={"assisted": True},
-    )
+    with transaction.atomic():
+        user = pending_user(lock=True)
+        user.is_active = True
+        user.phone_confirmed_at = timezone.now()
+        user.save(update_fields=["is_active", "phone_confirmed_at"])
+        ReviewEvent.objects.create(
+            subject=ReviewEvent.Subject.ACCOUNT,
+            object_id=user.pk,
+            actor=staff,
+            from_status="unconfirmed",
+            to_status="active",
+            data={"assisted": True},
+        )
     return user
 
 
-@transaction.atomic
 def password_reset(*, phone: str, code: str, new_password: str) -> User:
+    """Not atomic as a whole: the code check commits on its own (see :func:`phone_code_check`)."""
     phone = _clean_phone(phone)
     user = User.objects.filter(phone=phone, is_active=True).first()
     if user is None:
         raise DomainError("该手机号还没有注册", field="phone", code="not_registered")
     _check_password(new_password, user)
     phone_code_check(phone=phone, purpose=PhoneCode.Purpose.RESET, code=code)
-    user.set_password(new_password)
-    user.save(update_fields=["password"])
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])  # the new hash also ends every browser session
+        # and every API token: whoever knew the old password is out.
+        AuthToken.objects.filter(user=user).delete()
+    # Owning the phone is proven: lift a lock-out from failed logins on this number.
+    axes_reset(username=phone)
     return user
 
 
@@ -562,16 +591,10 @@ def employer_resubmit(
     return employer
 
 
-_EMPLOYER_TRANSITIONS = {
-    Employer.Status.APPROVED: {Employer.Status.PENDING, Employer.Status.SUSPENDED},
-    Employer.Status.REJECTED: {Employer.Status.PENDING},
-    Employer.Status.SUSPENDED: {Employer.Status.APPROVED},
-}
-
-
-def _employer_decide(*, employer: Employer, actor: User, new: str, reason: str = "") -> Employer:
+def _employer_decide(
+    *, employer: Employer, actor: User, allowed_from: set[str], new: str, reason: str = ""
+) -> Employer:
     _reviewer(actor, "accounts.change_employer")
-    allowed_from = _EMPLOYER_TRANSITIONS[new]
     employer = Employer.objects.select_for_update().get(pk=employer.pk)
     old = employer.status
     if old not in allowed_from:
@@ -605,26 +628,38 @@ def _employer_decide(*, employer: Employer, actor: User, new: str, reason: str =
 
 @transaction.atomic
 def employer_approve(*, employer: Employer, actor: User) -> Employer:
-    return _employer_decide(employer=employer, actor=actor, new=Employer.Status.APPROVED)
+    return _employer_decide(
+        employer=employer, actor=actor, allowed_from={Employer.Status.PENDING}, new=Employer.Status.APPROVED
+    )
 
 
 @transaction.atomic
 def employer_reject(*, employer: Employer, actor: User, reason: str) -> Employer:
     return _employer_decide(
-        employer=employer, actor=actor, new=Employer.Status.REJECTED, reason=_require_reason(reason)
+        employer=employer,
+        actor=actor,
+        allowed_from={Employer.Status.PENDING},
+        new=Employer.Status.REJECTED,
+        reason=_require_reason(reason),
     )
 
 
 @transaction.atomic
 def employer_suspend(*, employer: Employer, actor: User, reason: str) -> Employer:
     return _employer_decide(
-        employer=employer, actor=actor, new=Employer.Status.SUSPENDED, reason=_require_reason(reason)
+        employer=employer,
+        actor=actor,
+        allowed_from={Employer.Status.APPROVED},
+        new=Employer.Status.SUSPENDED,
+        reason=_require_reason(reason),
     )
 
 
 @transaction.atomic
 def employer_reinstate(*, employer: Employer, actor: User) -> Employer:
-    return _employer_decide(employer=employer, actor=actor, new=Employer.Status.APPROVED)
+    return _employer_decide(
+        employer=employer, actor=actor, allowed_from={Employer.Status.SUSPENDED}, new=Employer.Status.APPROVED
+    )
 
 
 def _require_owner(employer: Employer, user: User) -> None:
@@ -699,7 +734,13 @@ def certificate_submit(
     if errors:
         raise ValidationError(errors)
     cert = Certificate.objects.create(
-        user=user, cert_type=cert_type, number=number, image=image, issued_on=issued_on, expires_on=expires_on
+        user=user,
+        cert_type=cert_type,
+        number=number,
+        number_masked=mask_id_number(number),
+        image=image,
+        issued_on=issued_on,
+        expires_on=expires_on,
     )
     _event(ReviewEvent.Subject.CERTIFICATE, cert, actor=user, old="", new=cert.status)
     return cert

@@ -1,9 +1,24 @@
-"""Account pages. (Owned by the pages work; filled in there.)"""
+"""Account pages. The home page is mounted at the project level as ``home`` (see gigmarket/urls.py)."""
 
 from django.urls import path
-from django.views.generic import TemplateView
+
+from . import views
 
 app_name = "accounts"
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("register/", views.register, name="register"),
+    path("code/<str:purpose>/", views.send_code, name="send_code"),
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("password/reset/", views.password_reset, name="password_reset"),
+    path("me/profile/", views.profile, name="profile"),
+    path("me/realname/", views.realname, name="realname"),
+    path("me/certificates/", views.certificates, name="certificates"),
+    path("employers/", views.employer_list, name="employer_list"),
+    path("employers/new/", views.employer_create, name="employer_create"),
+    path("employers/<int:pk>/", views.employer_detail, name="employer_detail"),
+    path("employers/<int:pk>/resubmit/", views.employer_resubmit, name="employer_resubmit"),
+    path("employers/<int:pk>/members/", views.employer_member_add, name="employer_member_add"),
+    path("staff/assisted/", views.assisted_register, name="assisted_register"),
+    path("staff/assisted/confirm/", views.assisted_confirm, name="assisted_confirm"),
 ]

@@ -5,10 +5,16 @@ from .models import AuditLog
 
 @admin.register(AuditLog)
 class AuditLogAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "actor", "action", "target_type", "target_id", "reason"]
-    list_filter = ["action", "target_type"]
-    search_fields = ["target_id", "reason"]
+    """Who looked at or decided what: append-only, so read-only here for everyone."""
+
+    list_display = ["created_at", "actor", "action", "target_type", "target_id", "reason", "ip_address"]
+    list_filter = ["action", "target_type", ("created_at", admin.DateFieldListFilter)]
+    list_select_related = ["actor"]
+    search_fields = ["=target_id", "reason", "=actor__phone"]
+    search_help_text = "可按对象编号、原因或操作人手机号查找"
     date_hierarchy = "created_at"
+    fields = ["created_at", "actor", "action", "target_type", "target_id", "reason", "ip_address", "data"]
+    readonly_fields = fields
 
     def has_add_permission(self, request):
         return False

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
+from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -51,3 +52,13 @@ def exception_handler(exc, context):
         code = getattr(getattr(exc, "detail", None), "code", None) or getattr(exc, "default_code", "error")
         response.data = {"code": code, "detail": str(detail), "fields": {}}
     return response
+
+
+class ViewOrderedCursorPagination(CursorPagination):
+    """Keyset pagination ordered by the view's own ``ordering`` (a unique or nearly unique column)."""
+
+    def get_ordering(self, request, queryset, view):
+        ordering = getattr(view, "ordering", None)
+        if ordering:
+            return (ordering,) if isinstance(ordering, str) else tuple(ordering)
+        return super().get_ordering(request, queryset, view)

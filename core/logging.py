@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import re
 
-_ID = re.compile(r"(?<!\d)(\d{6})(\d{8})(\d{3}[\dXx])(?!\d)")
-_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+# Not inside a longer number or a decimal (a timing like 0.002212345678901234s is no ID number).
+_ID = re.compile(r"(?<!\d)(?<!\d\.)(\d{6})(\d{8})(\d{3}[\dXx])(?!\d|\.\d)")
+_PHONE = re.compile(r"(?<!\d)(?<!\d\.)(1[3-9]\d)(\d{4})(\d{4})(?!\d|\.\d)")
 
 
 def scrub(text: str) -> str:

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.files import protected_file
+from accounts.views import home
 from core.views import healthz
 
 admin.site.site_header = "零工市场 · 工作人员后台"
@@ -23,5 +24,6 @@ urlpatterns = [
     path("media/<path:path>", protected_file, name="protected-file"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("", home, name="home"),
     path("", include("accounts.urls")),
 ]

@@ -54,7 +54,11 @@ def _production_env(**extra):
 def test_check_deploy_is_clean_with_production_settings():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=_production_env(), capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=_production_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -62,7 +66,11 @@ def test_check_deploy_is_clean_with_production_settings():
 
 @pytest.mark.parametrize(
     ("missing", "extra"),
-    [("GIGMARKET_SECRET_KEY", {}), ("GIGMARKET_FIELD_ENCRYPTION_KEYS", {}), ("", {"GIGMARKET_DEBUG": "true"})],
+    [
+        ("GIGMARKET_SECRET_KEY", {}),
+        ("GIGMARKET_FIELD_ENCRYPTION_KEYS", {}),
+        ("", {"GIGMARKET_DEBUG": "true"}),
+    ],
 )
 def test_production_refuses_to_start_without_its_secrets(missing, extra):
     env = _production_env(**extra)
@@ -86,7 +94,11 @@ def test_uploaded_licence_only_for_members_and_reviewers(client, alice, charlie,
     from accounts import services
 
     employer = services.employer_register(
-        user=alice, kind="company", name="测试公司", uscc="91110000600037341L", legal_representative="陈",
+        user=alice,
+        kind="company",
+        name="测试公司",
+        uscc="91110000600037341L",
+        legal_representative="陈",
         licence_image=make_image(),
     )
     url = f"/media/{employer.licence_image.name}"
@@ -99,3 +111,10 @@ def test_uploaded_licence_only_for_members_and_reviewers(client, alice, charlie,
     client.force_login(staff)
     assert client.get(url).status_code == 200
     assert client.get("/media/../gigmarket/settings/base.py").status_code == 404
+    client.logout()
+    from knox.models import AuthToken
+
+    _, token = AuthToken.objects.create(user=alice)
+    assert client.get(url, HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
+    _, token = AuthToken.objects.create(user=charlie)
+    assert client.get(url, HTTP_AUTHORIZATION=f"Token {token}").status_code == 404

@@ -139,7 +139,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.ViewOrderedCursorPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"anon": "120/min", "user": "600/min"},
@@ -158,6 +158,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status" / "kind" / "role" with different choices: name each set once.
+    "ENUM_NAME_OVERRIDES": {
+        "UserRoleEnum": "accounts.models.User.Role",
+        "SelfRegisterRoleEnum": "accounts.serializers.SELF_REGISTER_ROLES",
+        "EmployerMemberRoleEnum": "accounts.models.EmployerMember.Role",
+        "RealNameStatusEnum": "accounts.models.RealName.Status",
+        "EmployerStatusEnum": "accounts.models.Employer.Status",
+        "CertificateStatusEnum": "accounts.models.Certificate.Status",
+        "EmployerKindEnum": "accounts.models.Employer.Kind",
+        "ServicePointKindEnum": "accounts.models.ServicePoint.Kind",
+    },
 }
 
 # Celery: eager by default so the embedded platform needs no broker.
@@ -196,6 +207,7 @@ SMS_ACCESS_KEY_SECRET = E.sms_access_key_secret.get_secret_value() if E.sms_acce
 # One-time codes: rate limits per number and lifetime.
 PHONE_CODE_TTL = timedelta(minutes=5)
 PHONE_CODE_MAX_ATTEMPTS = 5
+PHONE_CODE_IP_LIMIT = (timedelta(hours=1), 300)
 PHONE_CODE_LIMITS = [(timedelta(minutes=1), 1), (timedelta(hours=1), 5), (timedelta(days=1), 10)]
 
 LOGGING = {

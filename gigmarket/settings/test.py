@@ -56,7 +56,6 @@ REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}  # noqa: F40
 
 if POSTGRES_AVAILABLE:
     DATABASES = {"default": dj_database_url.parse(E.test_database_url)}
-    DATABASES["default"]["TEST"] = {"NAME": "test_gigmarket"}
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 

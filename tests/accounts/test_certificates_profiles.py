@@ -18,7 +18,7 @@ def welding():
 
 
 def _submit(user, cert_type, **overrides):
-    data = dict(number="T350402197506150012", image=make_image("JPEG"), expires_on=dt.date(2030, 6, 1))
+    data = {"number": "T350402197506150012", "image": make_image("JPEG"), "expires_on": dt.date(2030, 6, 1)}
     data.update(overrides)
     return services.certificate_submit(user=user, cert_type=cert_type, **data)
 
@@ -72,8 +72,12 @@ def test_certificate_rejection_needs_reason_and_perm(alice, bob, staff, welding)
 def test_profile_update(alice):
     trades = [TradeFactory(name="保洁"), TradeFactory(name="搬运")]
     profile = services.worker_profile_update(
-        user=alice, wanted_trades=trades, skills=["开荒保洁", " 擦玻璃 ", "开荒保洁", ""],
-        expected_pay_fen=200_00, expected_pay_unit="day", availability=["weekdays", "mornings"],
+        user=alice,
+        wanted_trades=trades,
+        skills=["开荒保洁", " 擦玻璃 ", "开荒保洁", ""],
+        expected_pay_fen=200_00,
+        expected_pay_unit="day",
+        availability=["weekdays", "mornings"],
     )
     assert profile.skills == ["开荒保洁", "擦玻璃"]
     assert set(profile.wanted_trades.values_list("name", flat=True)) == {"保洁", "搬运"}
@@ -93,6 +97,20 @@ def test_help_flag_staff_only(alice, bob, staff):
         services.worker_help_flag_set(profile=profile, actor=bob, tier=2, reasons=["older"])
     services.worker_help_flag_set(profile=profile, actor=staff, tier=2, reasons=["older", "low_income"])
     profile.refresh_from_db()
-    assert profile.help_tier == WorkerProfile.HelpTier.FOCUS and profile.help_reasons == ["low_income", "older"]
+    assert profile.help_tier == WorkerProfile.HelpTier.FOCUS and profile.help_reasons == [
+        "low_income",
+        "older",
+    ]
     with pytest.raises(DomainError):
         services.worker_help_flag_set(profile=profile, actor=staff, tier=9, reasons=[])
+
+
+def test_certificate_number_encrypted_at_rest(alice, welding):
+    from django.db import connection
+
+    cert = _submit(alice, welding, number="110105194912310021")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT number, number_masked FROM accounts_certificate WHERE id = %s", [cert.pk])
+        stored, masked = cursor.fetchone()
+    assert "110105194912310021" not in stored and masked == "1101**********0021"
+    assert Certificate.objects.get(pk=cert.pk).number == "110105194912310021"

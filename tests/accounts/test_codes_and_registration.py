@@ -197,3 +197,29 @@ def test_assisted_confirm_only_by_same_point(staff, outbox):
     services.user_register_assisted(staff=staff, phone="13655556666", name="林阿婆")
     with pytest.raises(NotAllowed):
         services.user_confirm_assisted(staff=other, phone="13655556666", code=outbox.code("13655556666"))
+
+
+def test_password_reset_revokes_api_tokens(outbox, alice):
+    from knox.models import AuthToken
+
+    AuthToken.objects.create(user=alice)
+    services.phone_code_send(phone=alice.phone, purpose="reset")
+    services.password_reset(phone=alice.phone, code=outbox.code(alice.phone), new_password="New-pass-2026")
+    assert not AuthToken.objects.filter(user=alice).exists()
+
+
+def test_codes_limited_per_client_address_too(settings):
+    settings.PHONE_CODE_IP_LIMIT = (dt.timedelta(hours=1), 3)
+    for i in range(3):
+        services.phone_code_send(phone=f"1391234000{i}", purpose="register", ip_address="203.0.113.9")
+    with pytest.raises(RateLimited):
+        services.phone_code_send(phone="13912340009", purpose="register", ip_address="203.0.113.9")
+    services.phone_code_send(phone="13912340009", purpose="register", ip_address="203.0.113.10")
+
+
+def test_password_reset_lifts_a_lockout(alice, settings, outbox):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        authenticate(_request(), phone=alice.phone, password="wrong-password")
+    services.phone_code_send(phone=alice.phone, purpose="reset")
+    services.password_reset(phone=alice.phone, code=outbox.code(alice.phone), new_password="New-pass-2026")
+    assert authenticate(_request(), phone=alice.phone, password="New-pass-2026") == alice

@@ -15,10 +15,14 @@ USCC = "91110000600037341L"
 
 
 def _register(user, **overrides):
-    data = dict(
-        kind="company", name="永康市马架龙建筑劳务有限公司", uscc=USCC, legal_representative="陈世林",
-        licence_image=make_image("JPEG"), licence_expires_on=dt.date(2030, 1, 1),
-    )
+    data = {
+        "kind": "company",
+        "name": "永康市马架龙建筑劳务有限公司",
+        "uscc": USCC,
+        "legal_representative": "陈世林",
+        "licence_image": make_image("JPEG"),
+        "licence_expires_on": dt.date(2030, 1, 1),
+    }
     data.update(overrides)
     return services.employer_register(user=user, **data)
 
@@ -81,7 +85,11 @@ def test_full_status_lifecycle_with_sms_and_events(alice, staff):
     employer.refresh_from_db()
     assert employer.status == "rejected" and employer.reject_reason == "执照照片不清晰"
     services.employer_resubmit(
-        employer=employer, actor=alice, name=employer.name, uscc=USCC, legal_representative="陈世林",
+        employer=employer,
+        actor=alice,
+        name=employer.name,
+        uscc=USCC,
+        legal_representative="陈世林",
         licence_image=make_image(),
     )
     services.employer_approve(employer=employer, actor=staff)
@@ -91,8 +99,12 @@ def test_full_status_lifecycle_with_sms_and_events(alice, staff):
     assert employer.status == "approved"
     transitions = [(e.from_status, e.to_status) for e in ReviewEvent.objects.filter(subject="employer")]
     assert transitions == [
-        ("", "pending"), ("pending", "rejected"), ("rejected", "pending"), ("pending", "approved"),
-        ("approved", "suspended"), ("suspended", "approved"),
+        ("", "pending"),
+        ("pending", "rejected"),
+        ("rejected", "pending"),
+        ("pending", "approved"),
+        ("approved", "suspended"),
+        ("suspended", "approved"),
     ]
     sms = Message.objects.filter(phone=alice.phone, template="employer_decided").order_by("pk")
     assert len(sms) == 4
@@ -102,12 +114,18 @@ def test_full_status_lifecycle_with_sms_and_events(alice, staff):
 def test_resubmit_only_by_owner_and_only_when_rejected(alice, bob, staff):
     employer = _register(alice)
     with pytest.raises(InvalidTransition):
-        services.employer_resubmit(employer=employer, actor=alice, name="x公司", uscc=USCC, legal_representative="陈")
+        services.employer_resubmit(
+            employer=employer, actor=alice, name="x公司", uscc=USCC, legal_representative="陈"
+        )
     services.employer_reject(employer=employer, actor=staff, reason="缺材料")
     with pytest.raises(NotAllowed):
-        services.employer_resubmit(employer=employer, actor=bob, name="x公司", uscc=USCC, legal_representative="陈")
+        services.employer_resubmit(
+            employer=employer, actor=bob, name="x公司", uscc=USCC, legal_representative="陈"
+        )
     # keeps the licence on file when none is uploaded again
-    services.employer_resubmit(employer=employer, actor=alice, name="新名称公司", uscc=USCC, legal_representative="陈")
+    services.employer_resubmit(
+        employer=employer, actor=alice, name="新名称公司", uscc=USCC, legal_representative="陈"
+    )
     employer.refresh_from_db()
     assert employer.status == "pending" and employer.name == "新名称公司" and employer.licence_image
 
@@ -162,3 +180,23 @@ def test_staff_without_permission_cannot_decide(alice):
         services.employer_approve(employer=employer, actor=clerk)
     employer.refresh_from_db()
     assert employer.status == "pending"
+
+
+def test_reinstate_only_from_suspended_and_approve_only_from_pending(alice, staff):
+    employer = _register(alice)
+    with pytest.raises(InvalidTransition):
+        services.employer_reinstate(employer=employer, actor=staff)
+    services.employer_approve(employer=employer, actor=staff)
+    services.employer_suspend(employer=employer, actor=staff, reason="调查")
+    with pytest.raises(InvalidTransition):
+        services.employer_approve(employer=employer, actor=staff)
+    employer.refresh_from_db()
+    assert employer.status == "suspended"
+
+
+def test_member_count_counts_everyone(alice, bob):
+    from accounts.selectors import employers_for_user
+
+    employer = EmployerFactory(created_by=alice)
+    services.employer_member_add(employer=employer, actor=alice, phone=bob.phone)
+    assert [e.member_count for e in employers_for_user(user=bob)] == [2]

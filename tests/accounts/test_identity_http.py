@@ -81,7 +81,9 @@ def test_wrong_key_or_outage_falls_back_to_manual_review(province, settings):
 
 
 def test_unreachable_service_falls_back(settings):
-    verdict = HttpVerifier(url="http://127.0.0.1:9/verify", key=KEY, timeout=0.5).verify(name="陈世林", id_number=id_number(21))
+    verdict = HttpVerifier(url="http://127.0.0.1:9/verify", key=KEY, timeout=0.5).verify(
+        name="陈世林", id_number=id_number(21)
+    )
     assert verdict.status == "pending"
 
 

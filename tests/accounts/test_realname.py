@@ -19,7 +19,9 @@ def test_submit_is_pending_for_manual_review_and_encrypted_at_rest(alice):
     assert record.status == RealName.Status.PENDING and record.method == "manual"
     assert record.id_masked == ID[:4] + "*" * 10 + ID[-4:]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT id_number, id_index, id_masked FROM accounts_realname WHERE id = %s", [record.pk])
+        cursor.execute(
+            "SELECT id_number, id_index, id_masked FROM accounts_realname WHERE id = %s", [record.pk]
+        )
         stored, index, masked = cursor.fetchone()
     assert ID not in stored and ID[6:14] not in stored
     assert ID not in index and masked == record.id_masked

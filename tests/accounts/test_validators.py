@@ -16,14 +16,31 @@ from tests.factories import id_number
 
 @pytest.mark.parametrize(
     "raw",
-    ["13812345678", "+86 138 1234 5678", "+8613812345678", "0086-138-1234-5678", "0086 13812345678", " 138 1234 5678 "],
+    [
+        "13812345678",
+        "+86 138 1234 5678",
+        "+8613812345678",
+        "0086-138-1234-5678",
+        "0086 13812345678",
+        " 138 1234 5678 ",
+    ],
 )
 def test_phone_accepts_prefixes_and_normalises(raw):
     assert normalize_phone(raw) == "13812345678"
 
 
 @pytest.mark.parametrize(
-    "raw", ["", "12812345678", "1381234567", "138123456789", "+1 415 555 0100", "abc", "02188889999", "+852 91234567"]
+    "raw",
+    [
+        "",
+        "12812345678",
+        "1381234567",
+        "138123456789",
+        "+1 415 555 0100",
+        "abc",
+        "02188889999",
+        "+852 91234567",
+    ],
 )
 def test_phone_refuses_malformed(raw):
     with pytest.raises(ValidationError):
@@ -38,7 +55,7 @@ def test_id_number_valid_with_x_check_digit():
 
 def test_id_number_generated_values_valid():
     for seq in range(30):
-        number, birth = normalize_id_number(id_number(seq))
+        _number, birth = normalize_id_number(id_number(seq))
         assert birth == dt.date(1975, 6, 15)
 
 

@@ -38,6 +38,8 @@ def test_blind_index_is_keyed_and_stable(settings):
 
 def test_log_lines_are_scrubbed():
     assert scrub("user 13812345678 id 11010519491231002X") == "user 138****5678 id 1101**********002X"
+    assert scrub("task took 0.002213812345678901234s") == "task took 0.002213812345678901234s"
+    assert scrub("证件11010519491231002X。电话13812345678.") == "证件1101**********002X。电话138****5678."
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "sms to %s", ("13812345678",), None)
     MaskPersonalDataFilter().filter(record)
     assert record.getMessage() == "sms to 138****5678"
@@ -50,7 +52,10 @@ def test_logged_sms_never_shows_the_number(caplog, settings, db, django_capture_
     logger = logging.getLogger("gigmarket.sms")
     logger.addFilter(MaskPersonalDataFilter())
     try:
-        with caplog.at_level(logging.INFO, logger="gigmarket.sms"), django_capture_on_commit_callbacks(execute=True):
+        with (
+            caplog.at_level(logging.INFO, logger="gigmarket.sms"),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
             services.phone_code_send(phone="13912345678", purpose="register")
     finally:
         logger.filters.clear()

@@ -1,0 +1,675 @@
+"""``manage.py seed_demo``: a demo city (青溪市) with its "1+17+N" service network, the trade catalogue,
+vetted and unvetted employers, seekers, and a fixed set of demo logins; optionally many more seekers and
+employers for benchmarks.
+
+Idempotent: every object is looked up by a natural key (area code, name, phone, owner) and only created
+when missing, so a second run changes nothing. The named people and employers go through the account
+services (real-name encryption, blind index, review events, SMS outbox), exactly as the site would write
+them; the bulk rows (``--workers`` / ``--employers``) are written with ``bulk_create`` in batches and one
+precomputed password hash, deterministic from a fixed seed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import random
+import sys
+import unicodedata
+from collections.abc import Iterator
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group, Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.test.utils import override_settings
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from PIL import Image, ImageDraw
+from tqdm import tqdm
+
+from accounts import demo_data as D
+from accounts import services
+from accounts.models import (
+    Area,
+    Certificate,
+    CertificateType,
+    Employer,
+    EmployerMember,
+    RealName,
+    ReviewEvent,
+    ServicePoint,
+    User,
+    WorkerProfile,
+)
+from jobs.models import Trade
+
+BULK_EPOCH = dt.datetime(2026, 1, 1, 8, 0, tzinfo=dt.UTC)
+
+
+def _png(colour: tuple[int, int, int], *, seal: bool) -> bytes:
+    """A plain stand-in for a photographed document: a framed page with grey "text" lines (and a red
+    seal on licences). Pillow's default font has no Chinese glyphs, so there is no text."""
+    image = Image.new("RGB", (480, 340), (250, 246, 236))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([8, 8, 471, 331], outline=colour, width=6)
+    for y in range(70, 300, 28):
+        draw.line([40, y, 440 if y % 3 else 300, y], fill=(150, 150, 150), width=4)
+    if seal:
+        draw.ellipse([330, 200, 430, 300], outline=(200, 30, 30), width=5)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(width - _display_width(text), 0)
+
+
+def _batches(start: int, stop: int, size: int) -> Iterator[range]:
+    for first in range(start, stop, size):
+        yield range(first, min(first + size, stop))
+
+
+class Command(BaseCommand):
+    help = "Load the 青溪市 demo data (idempotent). --workers/--employers add bulk data for benchmarks."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--password",
+            default="gigmarket-demo",
+            help="Password of every demo account (default %(default)s)",
+        )
+        parser.add_argument("--workers", type=int, default=0, help="Bulk seekers with profiles to ensure")
+        parser.add_argument("--employers", type=int, default=0, help="Bulk employers (with owners) to ensure")
+        parser.add_argument("--batch-size", type=int, default=5000)
+        parser.add_argument(
+            "--base-url", default="http://127.0.0.1:8000", help="Used in the printed table of logins"
+        )
+        parser.add_argument("--no-progress", action="store_true", help="No progress bars (tests, logs)")
+
+    # ------------------------------------------------------------------------------------------ main
+
+    def handle(self, *args, **options):
+        if settings.SMS_BACKEND not in ("outbox", "console"):
+            raise CommandError(
+                "seed_demo would send real text messages to made-up numbers; "
+                "run it with GIGMARKET_SMS_BACKEND=outbox (or console)."
+            )
+        if options["workers"] < 0 or options["employers"] < 0 or options["batch_size"] < 1:
+            raise CommandError("--workers, --employers must be ≥ 0 and --batch-size ≥ 1")
+        self.no_progress = options["no_progress"]
+        self.password = options["password"]
+        self.password_hash = make_password(self.password)
+        self.created: dict[str, int] = {}
+
+        # Eager Celery logs a line per delivered demo SMS; keep the output to the progress and the table.
+        trace_logger = logging.getLogger("celery.app.trace")
+        trace_level = trace_logger.level
+        trace_logger.setLevel(logging.WARNING)
+        try:
+            self._seed(options)
+        finally:
+            trace_logger.setLevel(trace_level)
+
+    def _seed(self, options) -> None:
+        # Real-names wait for staff review in the demo, whatever verifier the site is configured with.
+        with override_settings(IDENTITY_VERIFIER="manual"), transaction.atomic():
+            steps = [
+                ("区域与服务网点", self.seed_network),
+                ("证书类型与工种", self.seed_catalogue),
+                ("角色与演示账号", self.seed_logins),
+                ("求职者", self.seed_seekers),
+                ("用工主体", self.seed_employers),
+                ("代注册", self.seed_assisted),
+            ]
+            for _label, step in self._progress(steps, desc="演示数据", unit="步"):
+                step()
+        if options["workers"]:
+            self.seed_bulk_workers(options["workers"], options["batch_size"])
+        if options["employers"]:
+            self.seed_bulk_employers(options["employers"], options["batch_size"])
+
+        summary = "，".join(f"{k} {v}" for k, v in self.created.items() if v) or "无（数据已齐全）"
+        self.stdout.write(f"新建：{summary}")
+        self.print_logins(options["base_url"].rstrip("/"))
+
+    def _progress(self, iterable, **kwargs):
+        return tqdm(iterable, file=sys.stderr, disable=self.no_progress, leave=False, **kwargs)
+
+    def _count(self, key: str, n: int = 1) -> None:
+        self.created[key] = self.created.get(key, 0) + n
+
+    # --------------------------------------------------------------------------------------- network
+
+    def seed_network(self) -> None:
+        lat, lng = D.coord((0, 0))
+        district, made = Area.objects.get_or_create(
+            code=f"{D.COUNTY_CODE}000000",
+            defaults={"name": D.CITY, "level": Area.Level.DISTRICT, "lat": lat, "lng": lng},
+        )
+        self._count("区域", made)
+        self.district_market, made = ServicePoint.objects.get_or_create(
+            name=D.DISTRICT_MARKET,
+            defaults={
+                "kind": ServicePoint.Kind.DISTRICT_MARKET,
+                "area": district,
+                "address": D.DISTRICT_ADDRESS,
+                "phone": "0598-6221000",
+                "opening_hours": "每天 5:30–18:00",
+                "lat": lat,
+                "lng": lng,
+            },
+        )
+        self._count("服务网点", made)
+        self.town_areas: dict[str, Area] = {}
+        self.town_markets: dict[str, ServicePoint] = {}
+        self.stations: dict[str, list[ServicePoint]] = {}
+        for town in D.TOWNS:
+            lat, lng = D.coord(town.offset)
+            area, made = Area.objects.get_or_create(
+                code=D.town_area_code(town),
+                defaults={
+                    "name": town.name,
+                    "level": Area.Level.STREET,
+                    "parent": district,
+                    "lat": lat,
+                    "lng": lng,
+                },
+            )
+            self._count("区域", made)
+            market, made = ServicePoint.objects.get_or_create(
+                name=D.market_name(town),
+                defaults={
+                    "kind": ServicePoint.Kind.STREET_MARKET,
+                    "parent": self.district_market,
+                    "area": area,
+                    "address": f"{D.CITY}{town.name}便民服务中心一楼",
+                    "phone": f"0598-62{int(town.code):03d}88",
+                    "opening_hours": "周一至周六 7:00–17:30",
+                    "lat": lat,
+                    "lng": lng,
+                },
+            )
+            self._count("服务网点", made)
+            self.town_areas[town.code], self.town_markets[town.code] = area, market
+            self.stations[town.code] = []
+            for index, village in enumerate(town.villages):
+                lat, lng = D.coord(D.village_offset(town, index))
+                varea, made = Area.objects.get_or_create(
+                    code=D.village_area_code(town, index),
+                    defaults={
+                        "name": village,
+                        "level": Area.Level.VILLAGE,
+                        "parent": area,
+                        "lat": lat,
+                        "lng": lng,
+                    },
+                )
+                self._count("区域", made)
+                station, made = ServicePoint.objects.get_or_create(
+                    name=D.station_name(town, village),
+                    defaults={
+                        "kind": ServicePoint.Kind.VILLAGE_STATION,
+                        "parent": market,
+                        "area": varea,
+                        "address": f"{town.name}{village}村（居）委会",
+                        "opening_hours": "周一至周五 8:00–12:00",
+                        "lat": lat,
+                        "lng": lng,
+                    },
+                )
+                self._count("服务网点", made)
+                self.stations[town.code].append(station)
+
+    # ------------------------------------------------------------------------------------- catalogue
+
+    def seed_catalogue(self) -> None:
+        self.cert_types: dict[str, CertificateType] = {}
+        for spec in D.CERTIFICATE_TYPES:
+            cert_type, made = CertificateType.objects.get_or_create(
+                code=spec.code, defaults={"name": spec.name, "issuer": spec.issuer}
+            )
+            self._count("证书类型", made)
+            self.cert_types[spec.code] = cert_type
+        self.trades: dict[str, Trade] = {}
+        for order, spec in enumerate(D.TRADES, start=1):
+            trade, made = Trade.objects.get_or_create(
+                name=spec.name,
+                defaults={
+                    "category": spec.category,
+                    "risk_class": spec.risk_class,
+                    "certificate_type": self.cert_types[spec.certificate] if spec.certificate else None,
+                    "sort_order": order * 10,
+                },
+            )
+            self._count("工种", made)
+            self.trades[spec.name] = trade
+
+    # ---------------------------------------------------------------------------------------- logins
+
+    def _permissions(self, names: tuple[str, ...]) -> list[Permission]:
+        found = []
+        for name in names:
+            app_label, codename = name.split(".")
+            perm = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            if perm is None:
+                raise CommandError(f"permission {name} does not exist: run migrate first")
+            found.append(perm)
+        return found
+
+    def _user(self, phone: str, *, name: str, role: str, **fields) -> tuple[User, bool]:
+        user = User.objects.filter(phone=phone).first()
+        if user is not None:
+            return user, False
+        user = User.objects.create(
+            phone=phone,
+            name=name,
+            role=role,
+            password=self.password_hash,
+            phone_confirmed_at=timezone.now(),
+            **fields,
+        )
+        self._count("用户")
+        return user, True
+
+    def seed_logins(self) -> None:
+        staff_group, _ = Group.objects.get_or_create(name=D.STAFF_GROUP)
+        staff_group.permissions.set(self._permissions(D.STAFF_PERMISSIONS))
+        mediator_group, _ = Group.objects.get_or_create(name=D.MEDIATOR_GROUP)
+        mediator_group.permissions.set(self._permissions(D.MEDIATOR_PERMISSIONS))
+        station = self.stations["202"][2]  # 洋口乡山门村零工驿站
+        setup = {
+            "superuser": (
+                User.Role.STAFF,
+                {"is_staff": True, "is_superuser": True},
+                None,
+                self.district_market,
+            ),
+            "staff": (User.Role.STAFF, {"is_staff": True}, staff_group, self.district_market),
+            "station_staff": (User.Role.STAFF, {"is_staff": True}, staff_group, station),
+            "mediator": (User.Role.MEDIATOR, {}, mediator_group, self.district_market),
+            "seeker": (User.Role.SEEKER, {}, None, self.town_markets["001"]),
+            "employer": (User.Role.EMPLOYER, {}, None, None),
+        }
+        self.logins: dict[str, User] = {}
+        for login in D.DEMO_LOGINS:
+            role, flags, group, point = setup[login.key]
+            user, made = self._user(login.phone, name=login.name, role=role, service_point=point, **flags)
+            if not made and not user.check_password(self.password):
+                user.set_password(self.password)  # the demo logins follow --password
+                user.save(update_fields=["password"])
+            if group is not None:
+                user.groups.add(group)
+            self.logins[login.key] = User.objects.get(pk=user.pk)  # fresh permission cache
+        self.staff = self.logins["staff"]
+
+    # --------------------------------------------------------------------------------------- seekers
+
+    def _verify(self, user: User, *, seq: int, birth: dt.date, outcome: str, name: str) -> RealName | None:
+        existing = RealName.objects.filter(user=user).first()
+        if existing is not None:
+            return existing
+        record = services.realname_submit(user=user, name=name, id_number=D.id_number(seq, birth))
+        if outcome == "verified":
+            record = services.realname_approve(realname=record, actor=self.staff)
+        elif outcome == "rejected":
+            record = services.realname_reject(
+                realname=record, actor=self.staff, reason="姓名与身份证上的不一致，请带身份证到服务网点核验"
+            )
+        self._count("实名认证")
+        return record
+
+    def seed_seekers(self) -> None:
+        today = timezone.localdate()
+        for seq, spec in enumerate(D.SEEKERS, start=1):
+            rng = random.Random(f"seeker:{spec.phone}")  # noqa: S311 - reproducible demo data, not secrets
+            station = rng.choice(self.stations[spec.town])
+            user, _ = self._user(spec.phone, name=spec.name, role=User.Role.SEEKER, service_point=station)
+            profile, _ = WorkerProfile.objects.get_or_create(user=user)
+            if not profile.wanted_trades.exists():
+                trades = [D.TRADES[[t.name for t in D.TRADES].index(n)] for n in spec.trades]
+                first = trades[0]
+                low, high = first.pay_range
+                skills = [s for t in trades for s in t.skills[:2]]
+                services.worker_profile_update(
+                    user=user,
+                    wanted_trades=[self.trades[t.name] for t in trades],
+                    skills=skills,
+                    expected_pay_fen=(low + (high - low) // 2) * 100,
+                    expected_pay_unit=first.pay_unit,
+                    area=station.area,
+                    lat=station.lat,
+                    lng=station.lng,
+                    availability=rng.choice(D.AVAILABILITY_CHOICES),
+                    max_distance_km=rng.choice([5, 10, 20, 30]),
+                    about=spec.about,
+                )
+            if spec.realname != "none":
+                self._verify(user, seq=seq, birth=spec.birth, outcome=spec.realname, name=spec.name)
+            for code, outcome in spec.certificates:
+                if Certificate.objects.filter(user=user, cert_type__code=code).exists():
+                    continue
+                # Real 特种作业操作证 and driving licences carry the holder's ID number, but Certificate.number
+                # is stored in clear, so the demo does not put ID numbers there.
+                number = f"{'JK' if code == 'health' else 'T'}{D.COUNTY_CODE}{today.year - 2}{seq:04d}{len(code):02d}"
+                cert = services.certificate_submit(
+                    user=user,
+                    cert_type=self.cert_types[code],
+                    number=number,
+                    image=SimpleUploadedFile("certificate.png", _png((40, 90, 170), seal=True), "image/png"),
+                    issued_on=today - dt.timedelta(days=400 + seq * 17),
+                    expires_on=today + dt.timedelta(days=25 if seq % 4 == 0 else 900 + seq * 11),
+                )
+                if outcome == "approved":
+                    services.certificate_approve(certificate=cert, actor=self.staff)
+                elif outcome == "rejected":
+                    services.certificate_reject(
+                        certificate=cert, actor=self.staff, reason="照片反光看不清证书编号，请重新拍摄"
+                    )
+                self._count("证书")
+            if spec.help_tier and profile.help_tier != spec.help_tier:
+                services.worker_help_flag_set(
+                    profile=WorkerProfile.objects.get(pk=profile.pk),
+                    actor=self.staff,
+                    tier=spec.help_tier,
+                    reasons=list(spec.help_reasons),
+                )
+
+    # ------------------------------------------------------------------------------------- employers
+
+    def seed_employers(self) -> None:
+        today = timezone.localdate()
+        for seq, spec in enumerate(D.EMPLOYERS, start=1):
+            owner, _ = self._user(
+                spec.owner_phone,
+                name=spec.owner_name,
+                role=User.Role.EMPLOYER,
+                service_point=self.town_markets[spec.town],
+            )
+            if EmployerMember.objects.filter(user=owner, role=EmployerMember.Role.OWNER).exists():
+                continue
+            area = self.stations[spec.town][0].area
+            if spec.kind == Employer.Kind.HOUSEHOLD:
+                self._verify(
+                    owner,
+                    seq=500 + seq,
+                    birth=D.HOUSEHOLD_BIRTHS[spec.owner_phone],
+                    outcome="verified",
+                    name=spec.owner_name,
+                )
+                owner = User.objects.get(pk=owner.pk)
+                details = {}
+            else:
+                details = {
+                    "name": spec.name,
+                    "uscc": D.uscc_code(spec.serial, kind=spec.kind),
+                    "legal_representative": spec.legal_representative,
+                    "licence_image": SimpleUploadedFile(
+                        "licence.png", _png((190, 40, 40), seal=True), "image/png"
+                    ),
+                    "licence_expires_on": (
+                        today + dt.timedelta(days=365 * spec.licence_years) if spec.licence_years else None
+                    ),
+                }
+            employer = services.employer_register(
+                user=owner,
+                kind=spec.kind,
+                contact_name=spec.owner_name,
+                address=f"{D.CITY}{area.parent.name}{area.name}",
+                area=area,
+                service_point=self.town_markets[spec.town],
+                **details,
+            )
+            if spec.status in (Employer.Status.APPROVED, Employer.Status.SUSPENDED):
+                employer = services.employer_approve(employer=employer, actor=self.staff)
+            if spec.status == Employer.Status.SUSPENDED:
+                services.employer_suspend(employer=employer, actor=self.staff, reason=spec.reason)
+            elif spec.status == Employer.Status.REJECTED:
+                services.employer_reject(employer=employer, actor=self.staff, reason=spec.reason)
+            for phone, name in spec.members:
+                self._user(phone, name=name, role=User.Role.EMPLOYER)
+                services.employer_member_add(employer=employer, actor=owner, phone=phone)
+            self._count("用工主体")
+
+    def seed_assisted(self) -> None:
+        station_staff = self.logins["station_staff"]
+        for phone, name in D.ASSISTED:
+            if User.objects.filter(phone=phone).exists():
+                continue
+            services.user_register_assisted(
+                staff=station_staff,
+                phone=phone,
+                name=name,
+                wanted_trade_ids=[self.trades["茶叶采摘"].pk, self.trades["农田帮工"].pk],
+            )
+            self._count("代注册")
+
+    # ------------------------------------------------------------------------------------------ bulk
+
+    def _points(self) -> list[ServicePoint]:
+        return list(
+            ServicePoint.objects.filter(
+                kind__in=[ServicePoint.Kind.VILLAGE_STATION, ServicePoint.Kind.STREET_MARKET],
+                name__in=[D.market_name(t) for t in D.TOWNS]
+                + [D.station_name(t, v) for t in D.TOWNS for v in t.villages],
+            )
+            .select_related("area")
+            .order_by("name")
+        )
+
+    def _insert_users(self, users: list[User], batch_size: int) -> list[User]:
+        User.objects.bulk_create(users, batch_size=batch_size)
+        if users and users[0].pk is None:  # databases that cannot return ids from a bulk insert
+            ids = dict(User.objects.filter(phone__in=[u.phone for u in users]).values_list("phone", "pk"))
+            for user in users:
+                user.pk = ids[user.phone]
+        return users
+
+    def seed_bulk_workers(self, count: int, batch_size: int) -> None:
+        points = self._points()
+        trades = list(Trade.objects.filter(name__in=[t.name for t in D.TRADES]).order_by("sort_order"))
+        specs = {t.name: t for t in D.TRADES}
+        through = WorkerProfile.wanted_trades.through
+        rng = random.Random(D.BULK_SEED)  # noqa: S311 - reproducible demo data, not secrets
+        created = 0
+        bar = tqdm(total=count, desc="批量求职者", unit="人", file=sys.stderr, disable=self.no_progress)
+        for batch in _batches(0, count, batch_size):
+            phones = [f"{D.BULK_WORKER_PREFIX}{i:08d}" for i in batch]
+            existing = set(User.objects.filter(phone__in=phones).values_list("phone", flat=True))
+            rows = []
+            for phone in phones:
+                # Draw for every index, existing or not, so index i always gets the same person.
+                name = D.person_name(rng)
+                point = rng.choice(points)
+                wanted = rng.sample(trades, rng.choice((1, 1, 2, 2, 3)))
+                spec = specs[wanted[0].name]
+                low, high = spec.pay_range
+                pay = rng.randint(low, high) * 100
+                joined = BULK_EPOCH - dt.timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))
+                availability = rng.choice(D.AVAILABILITY_CHOICES)
+                skills = rng.sample(spec.skills, min(len(spec.skills), rng.choice((1, 2))))
+                distance = rng.choice((5, 10, 20, 30, 50))
+                jitter = (rng.uniform(-0.01, 0.01), rng.uniform(-0.01, 0.01))
+                if phone in existing:
+                    continue
+                user = User(
+                    phone=phone,
+                    name=name,
+                    role=User.Role.SEEKER,
+                    password=self.password_hash,
+                    service_point=point,
+                    phone_confirmed_at=joined,
+                    date_joined=joined,
+                )
+                profile = WorkerProfile(
+                    skills=skills,
+                    expected_pay_fen=pay,
+                    expected_pay_unit=spec.pay_unit,
+                    area=point.area,
+                    lat=(point.lat + Decimal(f"{jitter[0]:.6f}")) if point.lat is not None else None,
+                    lng=(point.lng + Decimal(f"{jitter[1]:.6f}")) if point.lng is not None else None,
+                    availability=availability,
+                    max_distance_km=distance,
+                )
+                rows.append((user, profile, wanted))
+            if rows:
+                with transaction.atomic():
+                    self._insert_users([u for u, _, _ in rows], batch_size)
+                    for user, profile, _ in rows:
+                        profile.user_id = user.pk
+                    WorkerProfile.objects.bulk_create([p for _, p, _ in rows], batch_size=batch_size)
+                    if rows[0][1].pk is None:
+                        ids = dict(
+                            WorkerProfile.objects.filter(user_id__in=[u.pk for u, _, _ in rows]).values_list(
+                                "user_id", "pk"
+                            )
+                        )
+                        for user, profile, _ in rows:
+                            profile.pk = ids[user.pk]
+                    through.objects.bulk_create(
+                        [
+                            through(workerprofile_id=profile.pk, trade_id=trade.pk)
+                            for _, profile, wanted in rows
+                            for trade in wanted
+                        ],
+                        batch_size=batch_size,
+                    )
+                created += len(rows)
+            bar.update(len(batch))
+        bar.close()
+        self._count("批量求职者", created)
+
+    def seed_bulk_employers(self, count: int, batch_size: int) -> None:
+        points = [p for p in self._points() if p.kind == ServicePoint.Kind.STREET_MARKET]
+        rng = random.Random(D.BULK_SEED + 1)  # noqa: S311 - reproducible demo data, not secrets
+        actor = self.staff
+        towns = [t.name.removesuffix("街道").removesuffix("镇").removesuffix("乡") for t in D.TOWNS]
+        combos = len(towns) * len(D.EMPLOYER_WORDS) * len(D.EMPLOYER_BUSINESS)
+        created = 0
+        bar = tqdm(total=count, desc="批量用工主体", unit="家", file=sys.stderr, disable=self.no_progress)
+        for batch in _batches(0, count, batch_size):
+            phones = {i: f"{D.BULK_EMPLOYER_PREFIX}{i:08d}" for i in batch}
+            existing = set(User.objects.filter(phone__in=phones.values()).values_list("phone", flat=True))
+            rows = []
+            for i in batch:
+                owner_name = D.person_name(rng)
+                point = rng.choice(points)
+                approved = rng.random() > 0.1
+                created_at = BULK_EPOCH - dt.timedelta(minutes=rng.randrange(365 * 24 * 60))
+                licence_days = rng.randrange(200, 3650)
+                if phones[i] in existing:
+                    continue
+                # Names spread the index over town × word × business: distinct for the first `combos`
+                # employers (7919 is prime, so the multiplication permutes), repeating after that.
+                town, rest = divmod((i * 7919) % combos, len(D.EMPLOYER_WORDS) * len(D.EMPLOYER_BUSINESS))
+                word, business = divmod(rest, len(D.EMPLOYER_BUSINESS))
+                suffix, kind = D.EMPLOYER_BUSINESS[business]
+                name = f"{D.CITY}{towns[town]}{D.EMPLOYER_WORDS[word]}{suffix}"
+                owner = User(
+                    phone=phones[i],
+                    name=owner_name,
+                    role=User.Role.EMPLOYER,
+                    password=self.password_hash,
+                    service_point=point,
+                    phone_confirmed_at=created_at,
+                    date_joined=created_at,
+                )
+                employer = Employer(
+                    kind=kind,
+                    name=name,
+                    uscc=D.uscc_code(100_000 + i, kind=kind),
+                    legal_representative=owner_name,
+                    licence_expires_on=(BULK_EPOCH + dt.timedelta(days=licence_days)).date(),
+                    contact_name=owner_name,
+                    address=f"{D.CITY}{point.area.name}",
+                    area=point.area,
+                    service_point=point,
+                    status=Employer.Status.APPROVED if approved else Employer.Status.PENDING,
+                    created_at=created_at,
+                    decided_at=created_at + dt.timedelta(hours=3) if approved else None,
+                    decided_by=actor if approved else None,
+                )
+                rows.append((owner, employer))
+            if rows:
+                with transaction.atomic():
+                    self._insert_users([o for o, _ in rows], batch_size)
+                    for owner, employer in rows:
+                        employer.created_by_id = owner.pk
+                    Employer.objects.bulk_create([e for _, e in rows], batch_size=batch_size)
+                    if rows[0][1].pk is None:
+                        ids = dict(
+                            Employer.objects.filter(created_by_id__in=[o.pk for o, _ in rows]).values_list(
+                                "created_by_id", "pk"
+                            )
+                        )
+                        for owner, employer in rows:
+                            employer.pk = ids[owner.pk]
+                    EmployerMember.objects.bulk_create(
+                        [
+                            EmployerMember(
+                                employer_id=e.pk,
+                                user_id=o.pk,
+                                role=EmployerMember.Role.OWNER,
+                                added_at=e.created_at,
+                            )
+                            for o, e in rows
+                        ],
+                        batch_size=batch_size,
+                    )
+                    events = []
+                    for owner, employer in rows:
+                        events.append(
+                            ReviewEvent(
+                                subject=ReviewEvent.Subject.EMPLOYER,
+                                object_id=employer.pk,
+                                actor_id=owner.pk,
+                                from_status="",
+                                to_status=Employer.Status.PENDING,
+                                created_at=employer.created_at,
+                            )
+                        )
+                        if employer.status == Employer.Status.APPROVED:
+                            events.append(
+                                ReviewEvent(
+                                    subject=ReviewEvent.Subject.EMPLOYER,
+                                    object_id=employer.pk,
+                                    actor=actor,
+                                    from_status=Employer.Status.PENDING,
+                                    to_status=Employer.Status.APPROVED,
+                                    created_at=employer.decided_at,
+                                )
+                            )
+                    ReviewEvent.objects.bulk_create(events, batch_size=batch_size)
+                created += len(rows)
+            bar.update(len(batch))
+        bar.close()
+        self._count("批量用工主体", created)
+
+    # ---------------------------------------------------------------------------------------- output
+
+    def print_logins(self, base_url: str) -> None:
+        try:
+            site_login = reverse("accounts:login")
+        except NoReverseMatch:
+            site_login = "/login/"
+        admin_login = reverse("admin:index")
+        rows = [("角色", "手机号", "密码", "登录地址")]
+        for login in D.DEMO_LOGINS:
+            where = admin_login if login.where == "admin" else site_login
+            rows.append((login.role_label, login.phone, self.password, f"{base_url}{where}"))
+        widths = [max(_display_width(row[col]) for row in rows) for col in range(4)]
+        self.stdout.write("")
+        self.stdout.write("演示账号（青溪市零工市场）")
+        for index, row in enumerate(rows):
+            self.stdout.write("  ".join(_pad(cell, widths[col]) for col, cell in enumerate(row)).rstrip())
+            if index == 0:
+                self.stdout.write("  ".join("-" * w for w in widths))
