@@ -118,3 +118,9 @@ def test_uploaded_licence_only_for_members_and_reviewers(client, alice, charlie,
     assert client.get(url, HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
     _, token = AuthToken.objects.create(user=charlie)
     assert client.get(url, HTTP_AUTHORIZATION=f"Token {token}").status_code == 404
+
+
+@pytest.mark.django_db
+def test_pages_are_chinese_whatever_the_browser_asks(client):
+    response = client.get("/admin/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert "登录" in response.content.decode() and "Log in" not in response.content.decode()

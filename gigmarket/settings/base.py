@@ -44,7 +44,6 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -111,8 +110,10 @@ AXES_VERBOSE = False
 # axes.W006 asks for IP-based lock-out too; deliberately not (see above: shared kiosk/hall addresses).
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
+# Simplified Chinese for everyone, whatever the browser asks for: a worker's phone set to English, or a
+# hall PC, still gets the market's language. (No LocaleMiddleware on purpose.)
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = E.time_zone
 USE_I18N = True
 USE_TZ = True
@@ -172,7 +173,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Celery: eager by default so the embedded platform needs no broker.
-CELERY_BROKER_URL = E.redis_url or "memory://"
+CELERY_BROKER_URL = E.redis_url or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = E.celery_eager
 CELERY_TASK_EAGER_PROPAGATES = True
