@@ -14,6 +14,7 @@ admin.site.index_title = "今日待办"
 
 api_v1 = [
     path("", include("accounts.api_urls")),
+    path("", include("jobs.api_urls")),
     path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]
@@ -25,5 +26,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("", home, name="home"),
+    path("jobs/", include("jobs.urls")),
     path("", include("accounts.urls")),
 ]

@@ -38,6 +38,47 @@ TEMPLATES: dict[str, MessageTemplate] = {
             "SMS_GM_ASSISTED",
             "{point}工作人员正在为您代办零工市场注册，验证码{code}，{minutes}分钟内有效。不是本人办理请勿告知他人。",
         ),
+        MessageTemplate(
+            "claim_confirmed",
+            "SMS_GM_CLAIM_OK",
+            "您已成功接单：{post}，{start}开工，地点{place}。请准时到岗签到。",
+        ),
+        MessageTemplate(
+            "application_received", "SMS_GM_APPLIED", "有工人报名了您的岗位“{post}”，请及时登录查看并确认。"
+        ),
+        MessageTemplate(
+            "application_accepted", "SMS_GM_ACCEPTED", "您报名的“{post}”已被录用，{start}开工，地点{place}。"
+        ),
+        MessageTemplate(
+            "application_rejected",
+            "SMS_GM_REJECTED",
+            "很遗憾，您报名的“{post}”未被录用。{reason}可以看看其他岗位。",
+        ),
+        MessageTemplate(
+            "application_expired",
+            "SMS_GM_APP_EXPIRED",
+            "您报名的“{post}”雇主未及时处理，报名已自动关闭，可以看看其他岗位。",
+        ),
+        MessageTemplate(
+            "order_cancelled", "SMS_GM_CANCELLED", "订单“{post}”（{start}）已被{by}取消。{extra}"
+        ),
+        MessageTemplate("order_checked_in", "SMS_GM_CHECKIN", "工人{worker}已签到：{post}。"),
+        MessageTemplate(
+            "order_checked_out",
+            "SMS_GM_CHECKOUT",
+            "工人{worker}已签退：{post}，填报{quantity}{unit}。请在{hours}小时内确认。",
+        ),
+        MessageTemplate(
+            "order_completed", "SMS_GM_DONE", "订单“{post}”已确认完工：{quantity}{unit}，报酬{amount}元。"
+        ),
+        MessageTemplate(
+            "order_no_show",
+            "SMS_GM_NOSHOW",
+            "订单“{post}”开工后您未签到，已记为未到岗。如有误请联系服务网点。",
+        ),
+        MessageTemplate(
+            "contract_ready", "SMS_GM_CONTRACT", "订单“{post}”的电子协议已生成，请登录查看并确认。"
+        ),
     ]
 }
 

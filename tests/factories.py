@@ -129,3 +129,53 @@ class EmployerFactory(factory.django.DjangoModelFactory):
             EmployerMember.objects.get_or_create(
                 employer=obj, user=extracted or obj.created_by, defaults={"role": EmployerMember.Role.OWNER}
             )
+
+
+class PostFactory(factory.django.DjangoModelFactory):
+    """An open post, written directly (the publish gate is tested through the services)."""
+
+    class Meta:
+        model = "jobs.Post"
+
+    employer = factory.SubFactory(EmployerFactory)
+    created_by = factory.LazyAttribute(lambda o: o.employer.created_by)
+    trade = factory.SubFactory(TradeFactory)
+    title = factory.Sequence(lambda n: f"招小工{n}名")
+    description = "搬砖、清理现场"
+    pay_fen = 20000
+    pay_unit = "day"
+    quantity = 1
+    slots = 5
+    slots_left = factory.LazyAttribute(lambda o: o.slots)
+    area = factory.SubFactory(AreaFactory)
+    district = factory.LazyAttribute(lambda o: o.area)
+    address = "工业区8号"
+    lat = 28.9
+    lng = 120.03
+    starts_at = factory.LazyFunction(lambda: _now() + dt.timedelta(days=2))
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + dt.timedelta(hours=8))
+    mode = "grab"
+    contact_name = "陈老板"
+    contact_phone = "13700001111"
+    status = "open"
+    published_at = factory.LazyFunction(lambda: _now())
+    search_tokens = factory.LazyAttribute(lambda o: _tokens(o.title, o.trade.name, o.description))
+
+
+def _now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def _tokens(*texts):
+    from jobs.search import index_tokens
+
+    return index_tokens(*texts)
+
+
+def verified_seeker(**kwargs):
+    """A seeker with a verified real-name (the gate every claim needs)."""
+    user = SeekerFactory(**kwargs)
+    RealNameFactory(user=user, name=user.name if len(user.name) >= 2 else "测试工")
+    return User.objects.get(pk=user.pk)

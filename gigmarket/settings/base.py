@@ -181,7 +181,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "jobs-expire-posts": {"task": "jobs.tasks.expire_posts", "schedule": 300},
+    "jobs-expire-applications": {"task": "jobs.tasks.expire_applications", "schedule": 600},
+    "jobs-auto-approve": {"task": "jobs.tasks.auto_approve_orders", "schedule": 600},
+    "jobs-no-shows": {"task": "jobs.tasks.mark_no_shows", "schedule": 300},
+}
 
 
 # Personal data keys. Outside production, keys derive from SECRET_KEY so a fresh clone runs; production
@@ -210,6 +215,20 @@ PHONE_CODE_TTL = timedelta(minutes=5)
 PHONE_CODE_MAX_ATTEMPTS = 5
 PHONE_CODE_IP_LIMIT = (timedelta(hours=1), 300)
 PHONE_CODE_LIMITS = [(timedelta(minutes=1), 1), (timedelta(hours=1), 5), (timedelta(days=1), 10)]
+
+# Order rules (shown to users on the post and order pages; see jobs/rules.py).
+JOBS_RULES = {
+    "FREE_CANCEL_MINUTES": 30,  # a worker may cancel free within this long after booking...
+    "FREE_CANCEL_BEFORE_START_HOURS": 24,  # ...or while the start is still this far away
+    "EMPLOYER_LATE_CANCEL_HOURS": 12,  # an employer cancelling closer than this to start pays compensation
+    "EMPLOYER_COMPENSATION_RATE": "0.20",  # of the order's expected pay
+    "EMPLOYER_COMPENSATION_MIN_FEN": 2000,  # at least 20 yuan (never more than the expected pay)
+    "NO_SHOW_GRACE_MINUTES": 30,  # not checked in by start + grace = no-show
+    "CHECK_IN_EARLY_MINUTES": 60,  # check-in opens this long before start
+    "CHECK_IN_RADIUS_METERS": 1000,  # a check-in with a location must be this close to the post
+    "AUTO_APPROVE_HOURS": 24,  # the worker's figures stand if the employer has not confirmed by then
+    "APPLICATION_TTL_HOURS": 24,  # unanswered applications close after this (or at start, if sooner)
+}
 
 LOGGING = {
     "version": 1,

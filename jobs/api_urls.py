@@ -1,0 +1,3 @@
+"""Jobs API under /api/v1/. (Filled in by the jobs API work.)"""
+
+urlpatterns: list = []

@@ -1,0 +1,237 @@
+"""Job reads: the public board with keyword search, filters, sorting and keyset pagination; what each
+party may see of posts, claims and orders."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import ExpressionWrapper, F, FloatField, Q, QuerySet, Value
+from django.utils import timezone
+
+from accounts.models import Area, Employer, EmployerMember, User
+from core.errors import DomainError
+from core.masking import mask_phone
+
+from .models import Block, Claim, Contract, Order, Post, Rating, WorkerStats
+from .search import keyword_filter
+
+PAGE_SIZE = 20
+SORTS = ("newest", "nearest", "pay")
+KM_PER_DEGREE = 111.195
+
+
+@dataclass
+class BoardQuery:
+    q: str = ""
+    trade_ids: list[int] = field(default_factory=list)
+    area_id: int | None = None  # a district or a street/town
+    pay_unit: str = ""
+    pay_min_fen: int | None = None
+    date: dt.date | None = None
+    lat: float | None = None
+    lng: float | None = None
+    radius_km: float | None = None
+    sort: str = "newest"
+    cursor: str = ""
+    limit: int = PAGE_SIZE
+
+
+@dataclass
+class BoardPage:
+    posts: list[Post]
+    next_cursor: str | None
+
+
+def _encode(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DomainError("翻页参数无效，请从第一页重新开始", field="cursor") from exc
+    if not isinstance(values, list) or len(values) != 2:
+        raise DomainError("翻页参数无效，请从第一页重新开始", field="cursor")
+    return values
+
+
+def board(query: BoardQuery, *, now: dt.datetime | None = None) -> BoardPage:
+    """Open posts for the public board: one query per page, whatever the filters."""
+    now = now or timezone.now()
+    if query.sort not in SORTS:
+        raise DomainError("排序方式不正确", field="sort")
+    if query.sort == "nearest" and (query.lat is None or query.lng is None):
+        raise DomainError("按距离排序需要您的位置", field="lat")
+    qs = Post.objects.filter(status=Post.Status.OPEN, starts_at__gt=now).select_related(
+        "trade", "employer", "area", "district"
+    )
+    keyword = keyword_filter(query.q) if query.q else None
+    if keyword is not None:
+        qs = qs.filter(keyword)
+    if query.trade_ids:
+        qs = qs.filter(trade_id__in=query.trade_ids)
+    if query.area_id:
+        qs = qs.filter(
+            Q(district_id=query.area_id) | Q(area_id=query.area_id) | Q(area__parent_id=query.area_id)
+        )
+    if query.pay_unit:
+        qs = qs.filter(pay_unit=query.pay_unit)
+    if query.pay_min_fen:
+        qs = qs.filter(pay_fen__gte=query.pay_min_fen)
+    if query.date:
+        start = timezone.make_aware(dt.datetime.combine(query.date, dt.time.min))
+        qs = qs.filter(starts_at__gte=start, starts_at__lt=start + dt.timedelta(days=1))
+    if query.lat is not None and query.lng is not None:
+        # Equirectangular distance in km: exact enough at city scale, and plain arithmetic that an
+        # index-backed bounding box can pre-filter on any database.
+        k = math.cos(math.radians(query.lat))
+        dist = ExpressionWrapper(
+            (
+                (F("lat") - Value(query.lat)) * (F("lat") - Value(query.lat))
+                + (F("lng") - Value(query.lng)) * (F("lng") - Value(query.lng)) * Value(k * k)
+            ),
+            output_field=FloatField(),
+        )
+        qs = qs.filter(lat__isnull=False).annotate(dist2=dist)
+        if query.radius_km:
+            deg = query.radius_km / KM_PER_DEGREE
+            qs = qs.filter(
+                lat__range=(query.lat - deg, query.lat + deg),
+                lng__range=(query.lng - deg / max(k, 0.01), query.lng + deg / max(k, 0.01)),
+                dist2__lte=deg * deg,
+            )
+    limit = max(1, min(int(query.limit or PAGE_SIZE), 50))
+    if query.sort == "newest":
+        order, key = ("-published_at", "-id"), lambda p: [p.published_at.isoformat(), p.pk]
+        if query.cursor:
+            published, pk = _decode(query.cursor)
+            moment = _parse_moment(published)
+            qs = qs.filter(Q(published_at__lt=moment) | Q(published_at=moment, id__lt=pk))
+    elif query.sort == "pay":
+        order, key = ("-pay_fen", "-id"), lambda p: [p.pay_fen, p.pk]
+        if query.cursor:
+            pay, pk = _decode(query.cursor)
+            qs = qs.filter(Q(pay_fen__lt=pay) | Q(pay_fen=pay, id__lt=pk))
+    else:
+        order, key = ("dist2", "id"), lambda p: [p.dist2, p.pk]
+        if query.cursor:
+            d2, pk = _decode(query.cursor)
+            qs = qs.filter(Q(dist2__gt=d2) | Q(dist2=d2, id__gt=pk))
+    posts = list(qs.order_by(*order)[: limit + 1])
+    more = len(posts) > limit
+    posts = posts[:limit]
+    for post in posts:
+        if hasattr(post, "dist2"):
+            post.distance_km = round(math.sqrt(post.dist2) * KM_PER_DEGREE, 1)
+    return BoardPage(posts=posts, next_cursor=_encode(key(posts[-1])) if more and posts else None)
+
+
+def _parse_moment(value: Any) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(str(value))
+    except ValueError as exc:
+        raise DomainError("翻页参数无效，请从第一页重新开始", field="cursor") from exc
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+
+
+def districts_and_streets() -> QuerySet[Area]:
+    return Area.objects.filter(level__in=(Area.Level.DISTRICT, Area.Level.STREET)).order_by("code")
+
+
+# ------------------------------------------------------------------------------------ visibility
+
+
+def post_visible(*, pk: int, user: User | None) -> Post:
+    """A post anyone may see once published; drafts only for the employer's members (else 404)."""
+    post = Post.objects.select_related("trade__certificate_type", "employer", "area", "district").get(pk=pk)
+    if post.status == Post.Status.DRAFT and not (
+        user is not None and user.is_authenticated and is_member(employer_id=post.employer_id, user=user)
+    ):
+        raise Post.DoesNotExist
+    return post
+
+
+def is_member(*, employer_id: int, user: User) -> bool:
+    return EmployerMember.objects.filter(employer_id=employer_id, user=user).exists()
+
+
+def contact_phone_for(*, post: Post, user: User | None) -> str:
+    """The contact number is shown in full only to the employer's members and to workers holding a
+    confirmed (or later) order on this post; everyone else sees it masked."""
+    if user is not None and user.is_authenticated:
+        if is_member(employer_id=post.employer_id, user=user):
+            return post.contact_phone
+        if Order.objects.filter(
+            post=post, worker=user, status__in=(*Order.ACTIVE, Order.Status.COMPLETED, Order.Status.DISPUTED)
+        ).exists():
+            return post.contact_phone
+    return mask_phone(post.contact_phone)
+
+
+def posts_for_employer_member(*, user: User) -> QuerySet[Post]:
+    return (
+        Post.objects.filter(employer__in=Employer.objects.filter(memberships__user=user))
+        .select_related("trade", "employer", "area")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def post_for_member(*, pk: int, user: User) -> Post:
+    return posts_for_employer_member(user=user).get(pk=pk)
+
+
+def applicants(*, post: Post) -> QuerySet[Claim]:
+    return (
+        post.claims.select_related("worker__realname", "worker__worker_profile", "worker__worker_stats")
+        .prefetch_related("worker__certificates__cert_type")
+        .order_by("status", "created_at")
+    )
+
+
+def claims_for_worker(*, user: User) -> QuerySet[Claim]:
+    return Claim.objects.filter(worker=user).select_related("post__trade", "post__area", "post__employer")
+
+
+def orders_for_worker(*, user: User) -> QuerySet[Order]:
+    return Order.objects.filter(worker=user).select_related(
+        "post__trade", "post__area", "employer", "contract"
+    )
+
+
+def orders_for_employer_member(*, user: User) -> QuerySet[Order]:
+    return Order.objects.filter(employer__memberships__user=user).select_related(
+        "post__trade", "post__area", "worker__realname", "contract"
+    )
+
+
+def order_for_party(*, pk: int, user: User) -> Order:
+    """An order its worker or its employer's members may open; anyone else gets DoesNotExist (→ 404)."""
+    return (
+        Order.objects.filter(Q(worker=user) | Q(employer__memberships__user=user))
+        .select_related("post__trade", "post__area", "employer", "worker__realname", "contract")
+        .distinct()
+        .get(pk=pk)
+    )
+
+
+def contract_for_party(*, order_pk: int, user: User) -> Contract:
+    return order_for_party(pk=order_pk, user=user).contract
+
+
+def order_ratings(*, order: Order) -> dict[str, Rating]:
+    return {r.direction: r for r in order.ratings.all()}
+
+
+def worker_stats(*, user: User) -> WorkerStats | None:
+    return WorkerStats.objects.filter(user=user).first()
+
+
+def blocks_for_employer(*, employer: Employer) -> QuerySet[Block]:
+    return employer.blocks.select_related("worker")

@@ -1,0 +1,828 @@
+"""Job writes: posts, claims, orders, contracts, ratings, blocks.
+
+Capacity lives in the database: ``Post.slots_left`` only moves through guarded UPDATEs
+(``… WHERE slots_left > 0``) and a CHECK constraint keeps it within 0..slots; a worker's overlapping
+orders are excluded under a row lock on the worker. Every order transition is one function that checks the
+current status with a compare-and-swap UPDATE and writes an :class:`~jobs.models.OrderEvent`; messages to
+the other side go into the outbox in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from accounts import services as account_services
+from accounts.models import Area, Employer, EmployerMember, PayUnit, PhoneCode, User
+from accounts.selectors import valid_certificate_exists
+from accounts.validators import normalize_phone
+from core.errors import Conflict, DomainError, InvalidTransition, NotAllowed
+from notifications.models import Message
+from notifications.services import message_queue
+
+from .contract import TEMPLATE_VERSION, content_hash, render_contract
+from .models import Block, Claim, Contract, Order, OrderEvent, Post, Rating, Trade, WorkerStats
+from .rules import distance_m, reliability, rules
+from .search import index_tokens
+
+MAX_PAY_FEN = 10_000_00  # 10,000 yuan per unit: anything above is a typo
+MAX_DURATION = dt.timedelta(days=90)
+
+# ----------------------------------------------------------------------------------------- helpers
+
+
+def _local(value: dt.datetime) -> str:
+    return f"{timezone.localtime(value):%m月%d日 %H:%M}"
+
+
+def _notify(*, user: User, template: str, params: dict[str, Any], event: str, sms: bool = True) -> None:
+    """An in-app notice always; an SMS too for what a worker must not miss."""
+    message_queue(
+        event_key=event, template=template, params=params, recipient=user, channel=Message.Channel.INAPP
+    )
+    if sms:
+        message_queue(event_key=event, template=template, params=params, recipient=user)
+
+
+def _notify_employer(*, employer: Employer, template: str, params: dict[str, Any], event: str) -> None:
+    for member in EmployerMember.objects.filter(employer=employer).select_related("user"):
+        sms = member.role == EmployerMember.Role.OWNER
+        _notify(user=member.user, template=template, params=params, event=event, sms=sms)
+
+
+def _is_member(employer: Employer | int, user: User) -> bool:
+    employer_id = employer if isinstance(employer, int) else employer.pk
+    return EmployerMember.objects.filter(employer_id=employer_id, user=user).exists()
+
+
+def _require_member(employer: Employer | int, user: User) -> None:
+    if not _is_member(employer, user):
+        raise NotAllowed("您不是该用工主体的成员")
+
+
+def _event(order: Order, *, actor: User | None, old: str, new: str, **data: Any) -> None:
+    OrderEvent.objects.create(
+        order=order,
+        actor=actor if getattr(actor, "pk", None) else None,
+        from_status=old,
+        to_status=new,
+        data=data,
+    )
+
+
+def _move(order: Order, *, expected: tuple[str, ...], new: str, actor: User | None, message: str, **fields):
+    """Compare-and-swap an order's status; refuse with ``message`` if it is no longer in ``expected``."""
+    changed = Order.objects.filter(pk=order.pk, status__in=expected).update(status=new, **fields)
+    if changed != 1:
+        order.refresh_from_db(fields=["status"])
+        raise InvalidTransition(f"{message}（订单当前：{order.get_status_display()}）")
+    old = order.status
+    for name, value in {"status": new, **fields}.items():
+        setattr(order, name, value)
+    return old
+
+
+def _stats(user: User) -> WorkerStats:
+    stats, _ = WorkerStats.objects.get_or_create(user=user)
+    return stats
+
+
+def _bump_stats(user: User, **increments: int) -> None:
+    _stats(user)
+    WorkerStats.objects.filter(user=user).update(**{k: F(k) + v for k, v in increments.items()})
+    stats = WorkerStats.objects.get(user=user)
+    score = reliability(completed=stats.completed, no_shows=stats.no_shows, late_cancels=stats.late_cancels)
+    if score != stats.reliability:
+        WorkerStats.objects.filter(pk=stats.pk).update(reliability=score)
+
+
+def _quantity(value: Any, *, field: str = "quantity") -> Decimal:
+    try:
+        quantity = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError, TypeError) as exc:
+        raise DomainError("请填写正确的数量", field=field) from exc
+    if not Decimal("0.01") <= quantity <= Decimal("10000"):
+        raise DomainError("数量应在0.01到10000之间", field=field)
+    return quantity
+
+
+# -------------------------------------------------------------------------------------------- posts
+
+POST_FIELDS = (
+    "trade", "title", "description", "pay_fen", "pay_unit", "quantity", "slots", "area", "address", "lat",
+    "lng", "starts_at", "ends_at", "mode", "insurance_required", "contact_name", "contact_phone",
+)  # fmt: skip
+
+
+def _clean_post(data: dict[str, Any], *, now: dt.datetime) -> dict[str, Any]:
+    """Field-level checks for a post; raises ValidationError with every problem at once."""
+    errors: dict[str, list[str]] = {}
+    clean = dict(data)
+    trade = data.get("trade")
+    if not isinstance(trade, Trade) or not trade.is_active:
+        errors["trade"] = ["请选择工种"]
+    title = (data.get("title") or "").strip()
+    if not 2 <= len(title) <= 60:
+        errors["title"] = ["标题2–60个字"]
+    clean["title"] = title
+    clean["description"] = (data.get("description") or "").strip()[:2000]
+    pay = data.get("pay_fen")
+    if not isinstance(pay, int) or isinstance(pay, bool) or pay < 1:
+        errors["pay_fen"] = ["报酬必须大于0"]
+    elif pay > MAX_PAY_FEN:
+        errors["pay_fen"] = ["报酬过高，请核对（单价不超过1万元）"]
+    if data.get("pay_unit") not in PayUnit.values:
+        errors["pay_unit"] = ["请选择计价单位"]
+    try:
+        clean["quantity"] = _quantity(data.get("quantity", 1))
+    except DomainError as exc:
+        errors["quantity"] = [exc.message]
+    slots = data.get("slots")
+    if not isinstance(slots, int) or isinstance(slots, bool) or not 1 <= slots <= 500:
+        errors["slots"] = ["招工人数应为1–500人"]
+    if not isinstance(data.get("area"), Area):
+        errors["area"] = ["请选择工作地区"]
+    if not (data.get("address") or "").strip():
+        errors["address"] = ["请填写详细地址"]
+    lat, lng = data.get("lat"), data.get("lng")
+    if (lat is None) != (lng is None):
+        errors["lat"] = ["经纬度需同时填写"]
+    elif lat is not None and not (3.0 <= float(lat) <= 54.0 and 73.0 <= float(lng) <= 136.0):
+        errors["lat"] = ["位置不在中国境内，请重新选择"]
+    starts, ends = data.get("starts_at"), data.get("ends_at")
+    if not isinstance(starts, dt.datetime):
+        errors["starts_at"] = ["请填写开工时间"]
+    elif starts <= now:
+        errors["starts_at"] = ["开工时间已过，请重新选择"]
+    if not isinstance(ends, dt.datetime):
+        errors["ends_at"] = ["请填写收工时间"]
+    elif isinstance(starts, dt.datetime) and (ends <= starts or ends - starts > MAX_DURATION):
+        errors["ends_at"] = ["收工时间应晚于开工时间，且不超过90天"]
+    if data.get("mode", Post.Mode.GRAB) not in Post.Mode.values:
+        errors["mode"] = ["请选择接单方式"]
+    if not (data.get("contact_name") or "").strip():
+        errors["contact_name"] = ["请填写联系人"]
+    try:
+        clean["contact_phone"] = normalize_phone(data.get("contact_phone") or "")
+    except ValidationError as exc:
+        errors["contact_phone"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def _district_of(area: Area) -> Area:
+    node = area
+    while node.level != Area.Level.DISTRICT and node.parent_id:
+        node = node.parent
+    return node
+
+
+@transaction.atomic
+def post_create(*, employer: Employer, actor: User, publish: bool = False, **data: Any) -> Post:
+    """Create a post as a draft (or publish it at once). Employer members post for their employer; staff
+    with ``jobs.post_on_behalf`` post for a walk-in employer, and are recorded as having done so."""
+    unknown = set(data) - set(POST_FIELDS)
+    if unknown:
+        raise DomainError(f"未知字段：{', '.join(sorted(unknown))}")
+    on_behalf = None
+    if not _is_member(employer, actor):
+        if actor.is_staff and actor.has_perm("jobs.post_on_behalf"):
+            on_behalf = actor
+        else:
+            raise NotAllowed("您不是该用工主体的成员")
+    clean = _clean_post(data, now=timezone.now())
+    post = Post(
+        employer=employer,
+        created_by=actor,
+        on_behalf_by=on_behalf,
+        service_point=actor.service_point if on_behalf else employer.service_point,
+        slots_left=clean["slots"],
+        district=_district_of(clean["area"]),
+        **{k: v for k, v in clean.items() if k in POST_FIELDS},
+    )
+    post.search_tokens = index_tokens(post.title, post.trade.name, post.description, post.area.name)
+    post.save()
+    if publish:
+        post_publish(post=post, actor=actor)
+    return post
+
+
+@transaction.atomic
+def post_update(*, post: Post, actor: User, **data: Any) -> Post:
+    """Drafts can be edited freely; a published post cannot change under workers who already claimed."""
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    _require_poster(post, actor)
+    if post.status != Post.Status.DRAFT:
+        raise InvalidTransition("已发布的岗位不能修改，请关闭后重新发布")
+    merged = {name: getattr(post, name) for name in POST_FIELDS}
+    merged.update(data)
+    clean = _clean_post(merged, now=timezone.now())
+    for name in POST_FIELDS:
+        setattr(post, name, clean[name])
+    post.slots_left = post.slots
+    post.district = _district_of(post.area)
+    post.search_tokens = index_tokens(post.title, post.trade.name, post.description, post.area.name)
+    post.save()
+    return post
+
+
+def _require_poster(post: Post, actor: User) -> None:
+    if _is_member(post.employer_id, actor):
+        return
+    if actor.is_staff and actor.has_perm("jobs.post_on_behalf") and post.on_behalf_by_id:
+        return
+    raise NotAllowed("您不能管理这个岗位")
+
+
+@transaction.atomic
+def post_publish(*, post: Post, actor: User) -> Post:
+    post = Post.objects.select_for_update().select_related("employer").get(pk=post.pk)
+    _require_poster(post, actor)
+    # The employer's vetting gate lives in accounts; staff posting for a walk-in pass it as the employer.
+    owner = post.employer.memberships.filter(role=EmployerMember.Role.OWNER).select_related("user").first()
+    account_services.employer_assert_can_publish(
+        employer=post.employer, user=actor if _is_member(post.employer_id, actor) else owner.user
+    )
+    if post.status != Post.Status.DRAFT:
+        raise InvalidTransition("只有草稿可以发布")
+    if post.starts_at <= timezone.now():
+        raise DomainError("开工时间已过，不能发布", field="starts_at")
+    post.status, post.published_at = Post.Status.OPEN, timezone.now()
+    post.save(update_fields=["status", "published_at"])
+    return post
+
+
+@transaction.atomic
+def post_close(*, post: Post, actor: User) -> Post:
+    """Stop taking claims (招满了/不招了); confirmed orders stay. Pending applications are closed."""
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    _require_poster(post, actor)
+    if post.status not in (Post.Status.OPEN, Post.Status.FILLED):
+        raise InvalidTransition("只有招工中或已招满的岗位可以关闭")
+    post.status = Post.Status.CLOSED
+    post.save(update_fields=["status"])
+    for claim in post.claims.filter(status=Claim.Status.PENDING).select_related("worker"):
+        _claim_close(claim, status=Claim.Status.EXPIRED, reason="岗位已停止招工")
+    return post
+
+
+@transaction.atomic
+def post_cancel(*, post: Post, actor: User, reason: str) -> Post:
+    """Cancel the whole post: every confirmed order is cancelled by the employer, under the late-cancel
+    compensation rule."""
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    _require_poster(post, actor)
+    if post.status in (Post.Status.CANCELLED, Post.Status.EXPIRED):
+        raise InvalidTransition("岗位已结束")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请填写取消原因，工人会看到它", field="reason")
+    for order in post.orders.filter(status=Order.Status.CONFIRMED):
+        order_cancel_by_employer(order=order, actor=actor, reason=reason, _post_locked=True)
+    if post.orders.filter(status__in=(Order.Status.CHECKED_IN, Order.Status.CHECKED_OUT)).exists():
+        raise InvalidTransition("已有工人签到，不能取消整个岗位")
+    for claim in post.claims.filter(status=Claim.Status.PENDING):
+        _claim_close(claim, status=Claim.Status.EXPIRED, reason="岗位已取消")
+    Post.objects.filter(pk=post.pk).update(status=Post.Status.CANCELLED)
+    post.status = Post.Status.CANCELLED
+    return post
+
+
+def posts_expire(*, now: dt.datetime | None = None) -> int:
+    """Beat task body: posts whose start has passed stop taking claims (open → expired)."""
+    now = now or timezone.now()
+    count = 0
+    for pk in Post.objects.filter(status=Post.Status.OPEN, starts_at__lte=now).values_list("pk", flat=True):
+        with transaction.atomic():
+            count += Post.objects.filter(pk=pk, status=Post.Status.OPEN).update(status=Post.Status.EXPIRED)
+            for claim in Claim.objects.filter(post_id=pk, status=Claim.Status.PENDING).select_related("post"):
+                _claim_close(claim, status=Claim.Status.EXPIRED, reason="岗位已开工")
+    return count
+
+
+# ------------------------------------------------------------------------------------------- claims
+
+
+def _take_slot(post_id: int) -> bool:
+    """The guarded UPDATE: one slot, only if one is left. Marks the post filled when it was the last."""
+    taken = Post.objects.filter(pk=post_id, status=Post.Status.OPEN, slots_left__gt=0).update(
+        slots_left=F("slots_left") - 1
+    )
+    if taken:
+        Post.objects.filter(pk=post_id, status=Post.Status.OPEN, slots_left=0).update(
+            status=Post.Status.FILLED
+        )
+    return bool(taken)
+
+
+def _free_slot(post_id: int) -> None:
+    Post.objects.filter(pk=post_id, slots_left__lt=F("slots")).update(slots_left=F("slots_left") + 1)
+    Post.objects.filter(pk=post_id, status=Post.Status.FILLED, starts_at__gt=timezone.now()).update(
+        status=Post.Status.OPEN
+    )
+
+
+def _check_worker_gates(post: Post, worker: User) -> None:
+    if worker.role != User.Role.SEEKER or not worker.is_active:
+        raise NotAllowed("只有求职者可以接单")
+    if not worker.is_verified:
+        raise NotAllowed("请先完成实名认证再接单", code="realname_required")
+    if post.trade.certificate_type_id and not valid_certificate_exists(
+        user=worker, cert_type_id=post.trade.certificate_type_id
+    ):
+        raise NotAllowed(
+            f"“{post.trade.name}”是限制性工种，需要有效的{post.trade.certificate_type.name}",
+            code="certificate_required",
+        )
+    if _is_member(post.employer_id, worker):
+        raise NotAllowed("不能接自己单位发布的岗位")
+    if Block.objects.filter(employer_id=post.employer_id, worker=worker).exists():
+        raise NotAllowed("该雇主暂不接受您的报名", code="blocked")
+
+
+def _check_no_overlap(post: Post, worker: User) -> None:
+    """Called with the worker's row locked, so two parallel claims cannot both pass."""
+    clash = Order.objects.filter(
+        worker=worker, status__in=Order.ACTIVE, starts_at__lt=post.ends_at, ends_at__gt=post.starts_at
+    ).first()
+    if clash is not None:
+        raise Conflict(
+            f"与您已接的订单时间冲突：{clash.post.title}（{_local(clash.starts_at)}）", code="overlap"
+        )
+
+
+def _open_order(claim: Claim, post: Post, *, actor: User | None) -> Order:
+    order = Order.objects.create(
+        claim=claim, post=post, worker=claim.worker, employer=post.employer, starts_at=post.starts_at,
+        ends_at=post.ends_at,
+    )  # fmt: skip
+    _event(order, actor=actor, old="", new=Order.Status.CONFIRMED, claim=claim.pk, mode=post.mode)
+    body = render_contract(order)
+    Contract.objects.create(
+        order=order, body=body, content_hash=content_hash(body), template_version=TEMPLATE_VERSION
+    )
+    _stats(claim.worker)
+    return order
+
+
+@transaction.atomic
+def claim_create(*, post: Post, worker: User, note: str = "") -> Claim:
+    """抢单 or 报名. Grab posts confirm at once while a slot is left; apply posts wait for the employer."""
+    # Lock order: the worker first (overlap check), then the post row only through the guarded UPDATE.
+    User.objects.select_for_update().filter(pk=worker.pk).first()
+    post = Post.objects.select_related("trade__certificate_type", "employer", "area").get(pk=post.pk)
+    if post.status == Post.Status.FILLED:
+        raise Conflict("名额已满", code="full")
+    if post.status != Post.Status.OPEN or post.starts_at <= timezone.now():
+        raise InvalidTransition("该岗位已停止招工")
+    _check_worker_gates(post, worker)
+    if Claim.objects.filter(post=post, worker=worker).exists():
+        raise Conflict("您已经接过/报过这个岗位", code="duplicate")
+    _check_no_overlap(post, worker)
+    if post.mode == Post.Mode.GRAB and not _take_slot(post.pk):
+        raise Conflict("手慢了，名额已被抢完", code="full")
+    status = Claim.Status.CONFIRMED if post.mode == Post.Mode.GRAB else Claim.Status.PENDING
+    try:
+        with transaction.atomic():
+            claim = Claim.objects.create(
+                post=post, worker=worker, status=status, note=(note or "").strip()[:200],
+                decided_at=timezone.now() if status == Claim.Status.CONFIRMED else None,
+            )  # fmt: skip
+    except IntegrityError as exc:  # a parallel duplicate; the savepoint rollback undoes nothing else
+        raise Conflict("您已经接过/报过这个岗位", code="duplicate") from exc
+    params = {"post": post.title, "start": _local(post.starts_at), "place": f"{post.area.name}{post.address}"}
+    if status == Claim.Status.CONFIRMED:
+        order = _open_order(claim, post, actor=worker)
+        _notify(user=worker, template="claim_confirmed", params=params, event=f"order:{order.pk}:confirmed")
+        _notify_employer(
+            employer=post.employer, template="contract_ready", params={"post": post.title},
+            event=f"order:{order.pk}:contract",
+        )  # fmt: skip
+    else:
+        _notify_employer(
+            employer=post.employer, template="application_received", params={"post": post.title},
+            event=f"claim:{claim.pk}:received",
+        )  # fmt: skip
+    return claim
+
+
+@transaction.atomic
+def claim_accept(*, claim: Claim, actor: User) -> Order:
+    claim = Claim.objects.select_related("post").get(pk=claim.pk)
+    _require_member(claim.post.employer_id, actor)
+    User.objects.select_for_update().filter(pk=claim.worker_id).first()
+    claim.refresh_from_db()
+    post = Post.objects.select_related("trade", "employer", "area").get(pk=claim.post_id)
+    if claim.status != Claim.Status.PENDING:
+        raise InvalidTransition(f"该报名已{claim.get_status_display()}")
+    if post.status == Post.Status.FILLED or post.slots_left == 0:
+        raise Conflict("名额已满，不能再录用", code="full")
+    if post.status != Post.Status.OPEN or post.starts_at <= timezone.now():
+        raise InvalidTransition("该岗位已停止招工")
+    _check_worker_gates(post, claim.worker)
+    _check_no_overlap(post, claim.worker)
+    if not _take_slot(post.pk):
+        raise Conflict("名额已满，不能再录用", code="full")
+    now = timezone.now()
+    if (
+        Claim.objects.filter(pk=claim.pk, status=Claim.Status.PENDING).update(
+            status=Claim.Status.CONFIRMED, decided_at=now
+        )
+        != 1
+    ):
+        raise InvalidTransition("该报名已被处理")
+    claim.status, claim.decided_at = Claim.Status.CONFIRMED, now
+    order = _open_order(claim, post, actor=actor)
+    _notify(
+        user=claim.worker, template="application_accepted",
+        params={"post": post.title, "start": _local(post.starts_at), "place": f"{post.area.name}{post.address}"},
+        event=f"order:{order.pk}:confirmed",
+    )  # fmt: skip
+    return order
+
+
+def _claim_close(claim: Claim, *, status: str, reason: str = "") -> bool:
+    closed = Claim.objects.filter(pk=claim.pk, status=Claim.Status.PENDING).update(
+        status=status, decided_at=timezone.now(), reject_reason=reason[:200]
+    )
+    if closed:
+        template = "application_rejected" if status == Claim.Status.REJECTED else "application_expired"
+        _notify(
+            user=claim.worker, template=template,
+            params={"post": claim.post.title, "reason": f"原因：{reason}。" if reason and status == "rejected" else ""},
+            event=f"claim:{claim.pk}:{status}",
+        )  # fmt: skip
+    return bool(closed)
+
+
+@transaction.atomic
+def claim_reject(*, claim: Claim, actor: User, reason: str = "") -> Claim:
+    claim = Claim.objects.select_related("post").get(pk=claim.pk)
+    _require_member(claim.post.employer_id, actor)
+    if not _claim_close(claim, status=Claim.Status.REJECTED, reason=(reason or "").strip()):
+        raise InvalidTransition("只能处理待确认的报名")
+    claim.refresh_from_db()
+    return claim
+
+
+@transaction.atomic
+def claim_withdraw(*, claim: Claim, worker: User, reason: str = "") -> Claim:
+    """The worker takes back an application, or cancels a confirmed claim's order (freeing the slot)."""
+    claim = Claim.objects.select_related("post").get(pk=claim.pk)
+    if claim.worker_id != worker.pk:
+        raise NotAllowed("不是您的报名")
+    if claim.status == Claim.Status.PENDING:
+        Claim.objects.filter(pk=claim.pk, status=Claim.Status.PENDING).update(
+            status=Claim.Status.WITHDRAWN, decided_at=timezone.now()
+        )
+    elif claim.status == Claim.Status.CONFIRMED:
+        order_cancel_by_worker(order=claim.order, worker=worker, reason=reason or "工人撤回")
+    else:
+        raise InvalidTransition(f"该报名已{claim.get_status_display()}")
+    claim.refresh_from_db()
+    return claim
+
+
+def applications_expire(*, now: dt.datetime | None = None) -> int:
+    """Beat task body: applications unanswered for the configured time (or at the post's start) close."""
+    now = now or timezone.now()
+    ttl = rules().application_ttl
+    stale = Claim.objects.filter(status=Claim.Status.PENDING).filter(
+        Q(created_at__lte=now - ttl) | Q(post__starts_at__lte=now)
+    )
+    count = 0
+    for claim in stale.select_related("post", "worker"):
+        with transaction.atomic():
+            count += _claim_close(claim, status=Claim.Status.EXPIRED)
+    return count
+
+
+# ------------------------------------------------------------------------------------------- orders
+
+
+@transaction.atomic
+def order_check_in(
+    *, order: Order, worker: User, lat: float | None = None, lng: float | None = None
+) -> Order:
+    order = Order.objects.select_related("post").get(pk=order.pk)
+    if order.worker_id != worker.pk:
+        raise NotAllowed("不是您的订单")
+    now, r = timezone.now(), rules()
+    if now < order.starts_at - r.check_in_early:
+        raise DomainError(
+            f"开工前{int(r.check_in_early.total_seconds() // 60)}分钟才能签到", code="too_early"
+        )
+    if now > order.ends_at:
+        raise DomainError("已过收工时间，不能签到", code="too_late")
+    data: dict[str, Any] = {}
+    if (lat is None) != (lng is None):
+        raise DomainError("位置信息不完整", field="lat")
+    if lat is not None and order.post.lat is not None:
+        try:
+            lat, lng = float(lat), float(lng)
+        except (TypeError, ValueError) as exc:
+            raise DomainError("位置信息格式不正确", field="lat") from exc
+        if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+            raise DomainError("位置信息超出范围", field="lat")
+        meters = distance_m(lat, lng, order.post.lat, order.post.lng)
+        if meters > r.check_in_radius_m:
+            raise DomainError(
+                f"您离工作地点约{meters / 1000:.1f}公里，请到现场再签到", field="lat", code="too_far"
+            )
+        data = {"lat": lat, "lng": lng, "distance_m": round(meters)}
+    old = _move(
+        order, expected=(Order.Status.CONFIRMED,), new=Order.Status.CHECKED_IN, actor=worker,
+        message="只有已确认的订单可以签到", checked_in_at=now,
+    )  # fmt: skip
+    _event(order, actor=worker, old=old, new=order.status, **data)
+    _notify_employer(
+        employer=order.employer, template="order_checked_in",
+        params={"worker": worker.name, "post": order.post.title}, event=f"order:{order.pk}:checked_in",
+    )  # fmt: skip
+    return order
+
+
+@transaction.atomic
+def order_check_out(*, order: Order, worker: User, quantity: Any = None) -> Order:
+    order = Order.objects.select_related("post").get(pk=order.pk)
+    if order.worker_id != worker.pk:
+        raise NotAllowed("不是您的订单")
+    qty = _quantity(order.post.quantity if quantity in (None, "") else quantity)
+    now = timezone.now()
+    old = _move(
+        order, expected=(Order.Status.CHECKED_IN,), new=Order.Status.CHECKED_OUT, actor=worker,
+        message="签到后才能签退", checked_out_at=now, worker_quantity=qty,
+    )  # fmt: skip
+    _event(order, actor=worker, old=old, new=order.status, quantity=str(qty))
+    _notify_employer(
+        employer=order.employer, template="order_checked_out",
+        params={
+            "worker": worker.name, "post": order.post.title, "quantity": qty,
+            "unit": order.post.get_pay_unit_display(), "hours": int(rules().auto_approve.total_seconds() // 3600),
+        },
+        event=f"order:{order.pk}:checked_out",
+    )  # fmt: skip
+    return order
+
+
+def _complete(order: Order, *, actor: User | None, quantity: Decimal, auto: bool) -> Order:
+    amount = int((Decimal(order.post.pay_fen) * quantity).to_integral_value())
+    old = _move(
+        order, expected=(Order.Status.CHECKED_OUT,), new=Order.Status.COMPLETED, actor=actor,
+        message="工人签退后才能确认完工", completed_at=timezone.now(), approved_quantity=quantity,
+        amount_fen=amount, auto_approved=auto,
+    )  # fmt: skip
+    _event(
+        order, actor=actor, old=old, new=order.status, quantity=str(quantity), amount_fen=amount, auto=auto
+    )
+    _bump_stats(order.worker, completed=1)
+    _notify(
+        user=order.worker, template="order_completed",
+        params={
+            "post": order.post.title, "quantity": quantity, "unit": order.post.get_pay_unit_display(),
+            "amount": f"{amount / 100:.2f}",
+        },
+        event=f"order:{order.pk}:completed",
+    )  # fmt: skip
+    return order
+
+
+@transaction.atomic
+def order_confirm_completion(*, order: Order, actor: User, quantity: Any = None) -> Order:
+    """The employer confirms the hours or pieces (defaults to what the worker reported)."""
+    order = Order.objects.select_related("post", "worker").get(pk=order.pk)
+    _require_member(order.employer_id, actor)
+    qty = _quantity(order.worker_quantity if quantity in (None, "") else quantity)
+    return _complete(order, actor=actor, quantity=qty, auto=False)
+
+
+def orders_auto_approve(*, now: dt.datetime | None = None) -> int:
+    """Beat task body: employers silent past the limit → the worker's figures are approved."""
+    now = now or timezone.now()
+    cutoff = now - rules().auto_approve
+    count = 0
+    for order in Order.objects.filter(
+        status=Order.Status.CHECKED_OUT, checked_out_at__lte=cutoff
+    ).select_related("post", "worker"):
+        try:
+            with transaction.atomic():
+                _complete(order, actor=None, quantity=order.worker_quantity, auto=True)
+                count += 1
+        except InvalidTransition:
+            continue  # confirmed meanwhile by the employer
+    return count
+
+
+@transaction.atomic
+def order_cancel_by_worker(*, order: Order, worker: User, reason: str = "") -> Order:
+    order = Order.objects.select_related("post").get(pk=order.pk)
+    if order.worker_id != worker.pk:
+        raise NotAllowed("不是您的订单")
+    now, r = timezone.now(), rules()
+    late = not (
+        now - order.confirmed_at <= r.free_cancel or order.starts_at - now >= r.free_cancel_before_start
+    )
+    old = _move(
+        order, expected=(Order.Status.CONFIRMED,), new=Order.Status.CANCELLED, actor=worker,
+        message="只有未开工的订单可以取消", cancelled_by="worker", cancel_reason=(reason or "")[:200], late_cancel=late,
+    )  # fmt: skip
+    Claim.objects.filter(pk=order.claim_id).update(status=Claim.Status.WITHDRAWN, decided_at=now)
+    _event(order, actor=worker, old=old, new=order.status, by="worker", late=late, reason=reason)
+    if order.starts_at > now:
+        _free_slot(order.post_id)
+    if late:
+        _bump_stats(worker, late_cancels=1)
+    _notify_employer(
+        employer=order.employer, template="order_cancelled",
+        params={"post": order.post.title, "start": _local(order.starts_at), "by": "工人", "extra": reason or ""},
+        event=f"order:{order.pk}:cancelled",
+    )  # fmt: skip
+    return order
+
+
+@transaction.atomic
+def order_cancel_by_employer(*, order: Order, actor: User, reason: str, _post_locked: bool = False) -> Order:
+    order = Order.objects.select_related("post", "worker").get(pk=order.pk)
+    _require_member(order.employer_id, actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请填写取消原因，工人会看到它", field="reason")
+    now, r = timezone.now(), rules()
+    late = order.starts_at - now < r.employer_late_cancel
+    compensation = r.compensation_fen(order.post.expected_amount_fen) if late else 0
+    old = _move(
+        order, expected=(Order.Status.CONFIRMED,), new=Order.Status.CANCELLED, actor=actor,
+        message="只有未开工的订单可以取消", cancelled_by="employer", cancel_reason=reason[:200], late_cancel=late,
+        compensation_fen=compensation,
+    )  # fmt: skip
+    _event(
+        order, actor=actor, old=old, new=order.status, by="employer", late=late, compensation_fen=compensation
+    )
+    if not _post_locked and order.starts_at > now:
+        _free_slot(order.post_id)
+    extra = f"您将获得补偿{compensation / 100:.2f}元。" if compensation else ""
+    _notify(
+        user=order.worker, template="order_cancelled",
+        params={"post": order.post.title, "start": _local(order.starts_at), "by": "雇主", "extra": f"原因：{reason}。{extra}"},
+        event=f"order:{order.pk}:cancelled",
+    )  # fmt: skip
+    return order
+
+
+def orders_mark_no_show(*, now: dt.datetime | None = None) -> int:
+    """Beat task body: confirmed orders not checked in by start + grace become no-shows."""
+    now = now or timezone.now()
+    cutoff = now - rules().no_show_grace
+    count = 0
+    for order in Order.objects.filter(status=Order.Status.CONFIRMED, starts_at__lte=cutoff).select_related(
+        "post", "worker"
+    ):
+        with transaction.atomic():
+            try:
+                old = _move(
+                    order,
+                    expected=(Order.Status.CONFIRMED,),
+                    new=Order.Status.NO_SHOW,
+                    actor=None,
+                    message="",
+                )
+            except InvalidTransition:
+                continue
+            _event(
+                order,
+                actor=None,
+                old=old,
+                new=order.status,
+                grace_minutes=int(rules().no_show_grace.total_seconds() // 60),
+            )
+            _bump_stats(order.worker, no_shows=1)
+            _notify(
+                user=order.worker,
+                template="order_no_show",
+                params={"post": order.post.title},
+                event=f"order:{order.pk}:no_show",
+            )
+            count += 1
+    return count
+
+
+@transaction.atomic
+def order_mark_disputed(
+    *, order: Order, actor: User | None, reason: str = "", case_id: int | None = None
+) -> Order:
+    """Called by the disputes area when a case is filed on an order."""
+    order = Order.objects.get(pk=order.pk)
+    old = _move(
+        order, expected=(*Order.ACTIVE, Order.Status.COMPLETED, Order.Status.NO_SHOW), new=Order.Status.DISPUTED,
+        actor=actor, message="该订单不能发起争议",
+    )  # fmt: skip
+    _event(order, actor=actor, old=old, new=order.status, reason=reason, case=case_id)
+    return order
+
+
+# ----------------------------------------------------------------------------------------- contract
+
+
+def contract_code_send(*, order: Order, user: User) -> None:
+    """Send the signer a confirmation code for this order's contract."""
+    _contract_party(order, user)
+    account_services.phone_code_send(phone=user.phone, purpose=PhoneCode.Purpose.CONFIRM)
+
+
+def _contract_party(order: Order, user: User) -> str:
+    if order.worker_id == user.pk:
+        return "worker"
+    if _is_member(order.employer_id, user):
+        return "employer"
+    raise NotAllowed("您不是该协议的当事人")
+
+
+def contract_sign(*, order: Order, user: User, code: str) -> Contract:
+    """Confirm the contract with an SMS code. The code check commits on its own (see accounts)."""
+    side = _contract_party(order, user)
+    contract = Contract.objects.get(order=order)
+    if content_hash(contract.body) != contract.content_hash:
+        raise Conflict("协议内容校验失败，请联系服务网点")
+    if (side == "worker" and contract.worker_signed_at) or (
+        side == "employer" and contract.employer_signed_at
+    ):
+        raise InvalidTransition("您已确认过该协议")
+    account_services.phone_code_check(phone=user.phone, purpose=PhoneCode.Purpose.CONFIRM, code=code)
+    with transaction.atomic():
+        now = timezone.now()
+        if side == "worker":
+            Contract.objects.filter(pk=contract.pk, worker_signed_at__isnull=True).update(
+                worker_signed_at=now
+            )
+        else:
+            Contract.objects.filter(pk=contract.pk, employer_signed_at__isnull=True).update(
+                employer_signed_at=now, employer_signed_by=user
+            )
+        _event(
+            order,
+            actor=user,
+            old=order.status,
+            new=order.status,
+            contract_signed=side,
+            hash=contract.content_hash,
+        )
+    contract.refresh_from_db()
+    return contract
+
+
+# ---------------------------------------------------------------------------------- ratings, blocks
+
+
+@transaction.atomic
+def rating_create(*, order: Order, rater: User, stars: int, comment: str = "") -> Rating:
+    order = Order.objects.get(pk=order.pk)
+    if order.worker_id == rater.pk:
+        direction = Rating.Direction.WORKER_TO_EMPLOYER
+    elif _is_member(order.employer_id, rater):
+        direction = Rating.Direction.EMPLOYER_TO_WORKER
+    else:
+        raise NotAllowed("不是您的订单")
+    if order.status != Order.Status.COMPLETED:
+        raise InvalidTransition("完工后才能评价")
+    if not isinstance(stars, int) or isinstance(stars, bool) or not 1 <= stars <= 5:
+        raise DomainError("请选择1–5星", field="stars")
+    try:
+        with transaction.atomic():
+            rating = Rating.objects.create(
+                order=order,
+                direction=direction,
+                rater=rater,
+                stars=stars,
+                comment=(comment or "").strip()[:300],
+            )
+    except IntegrityError as exc:
+        raise Conflict("您已评价过该订单") from exc
+    if direction == Rating.Direction.EMPLOYER_TO_WORKER:
+        _bump_stats(order.worker, rating_sum=stars, rating_count=1)
+    return rating
+
+
+@transaction.atomic
+def block_create(*, employer: Employer, actor: User, worker: User, reason: str = "") -> Block:
+    _require_member(employer, actor)
+    if not Order.objects.filter(employer=employer, worker=worker).exists():
+        raise DomainError("只能拉黑与本单位有过订单的工人")
+    block, created = Block.objects.get_or_create(
+        employer=employer, worker=worker, defaults={"reason": (reason or "")[:200], "created_by": actor}
+    )
+    if not created:
+        raise Conflict("已在拉黑名单中")
+    return block
+
+
+@transaction.atomic
+def block_remove(*, block: Block, actor: User) -> None:
+    _require_member(block.employer_id, actor)
+    block.delete()

@@ -1,0 +1,25 @@
+"""Scheduled jobs of the market (Celery beat): thin wrappers around the services."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task
+def expire_posts() -> int:
+    return services.posts_expire()
+
+
+@shared_task
+def expire_applications() -> int:
+    return services.applications_expire()
+
+
+@shared_task
+def auto_approve_orders() -> int:
+    return services.orders_auto_approve()
+
+
+@shared_task
+def mark_no_shows() -> int:
+    return services.orders_mark_no_show()

@@ -1,0 +1,4 @@
+"""Jobs pages. (Filled in by the jobs pages work.)"""
+
+app_name = "jobs"
+urlpatterns: list = []
