@@ -707,3 +707,162 @@ EMPLOYER_BUSINESS = (
     ("家庭农场", "individual_business"),
     ("便利店", "individual_business"),
 )
+
+# ------------------------------------------------------------------------------------ posts on the board
+
+
+@dataclass(frozen=True)
+class PostSpec:
+    """A demo post, found again on the next run by (employer, title). Its start is relative to the day
+    the command runs: ``days`` ahead at ``start`` o'clock (local time), lasting ``hours``."""
+
+    employer: str  # EmployerSpec.key
+    trade: str
+    title: str
+    description: str
+    pay_yuan: Decimal
+    pay_unit: str
+    slots: int
+    town: str  # Town.code
+    village: int | None  # index into Town.villages, None = the street/town itself
+    address: str
+    days: int
+    start: tuple[int, int]  # (hour, minute)
+    hours: float
+    mode: str = "grab"
+    quantity: Decimal = Decimal("1")
+    insurance: bool = False
+
+
+def _p(
+    employer, trade, title, description, pay, unit, slots, town, village, address, days, start, hours, **kw
+):
+    return PostSpec(
+        employer, trade, title, description, Decimal(str(pay)), unit, slots, town, village, address, days,
+        start, hours, **kw,
+    )  # fmt: skip
+
+
+# Open posts: varied trades (电焊工, 架子工, 叉车工, 空调安装维修 are restricted), grab and apply, many towns.
+BOARD_POSTS: tuple[PostSpec, ...] = (
+    _p("hongjian", "电焊工", "城关体育馆看台钢结构焊接 急招3名",
+       "体育馆看台钢结构主体焊接，二保焊为主。须持有效的焊接与热切割作业操作证，自带焊帽和手套，"
+       "工地提供焊机、劳保鞋和午餐。", 420, "day", 3, "001", 1, "城关街道水南路体育馆工地", 2, (7, 0), 10,
+       insurance=True),
+    _p("hongjian", "瓦工", "南湖工业园厂房贴砖 瓦工3名",
+       "新厂房办公区及卫生间贴墙地砖约600平方米，要求平整度好，有5年以上经验优先。材料工地提供。",
+       380, "day", 3, "004", 2, "南湖街道工业园区纬三路6号", 3, (7, 30), 9, mode="apply", insurance=True),
+    _p("hongjian", "架子工", "白沙安置房外墙脚手架搭设",
+       "安置房6层外墙双排脚手架搭设，须持高处作业操作证，系好安全带。按天计酬，预计5天，可连续做。",
+       450, "day", 4, "101", 0, "白沙镇白沙村安置房项目部", 4, (7, 0), 10, mode="apply", insurance=True),
+    _p("hongjian", "建筑小工", "工地清理建筑垃圾 小工5名",
+       "清理楼层建筑垃圾、搬运砌块、拌砂浆。能吃苦即可，60岁以下，包午餐，当天结算。",
+       240, "day", 5, "001", None, "城关街道解放路旧城改造工地", 1, (7, 30), 9, insurance=True),
+    _p("minshun", "快递分拣", "快递中转场夜班分拣 10名",
+       "年底包裹量大，夜班流水线分拣、扫码、装笼。站立作业，提供夜宵，满8小时按时计酬。",
+       26, "hour", 10, "004", 2, "南湖街道工业园社区闽顺物流中转场", 1, (20, 0), 8, quantity=8),
+    _p("minshun", "装卸工", "冷链仓库卸货 装卸工4名",
+       "冷冻食品整车卸货、码垛，库内零下18度，提供防寒服和手套。按小时计，预计6小时。",
+       40, "hour", 4, "004", 0, "南湖街道南湖社区冷链物流园3号库", 2, (6, 0), 6, quantity=6, insurance=True),
+    _p("minshun", "叉车工", "仓库倒库 叉车司机1名",
+       "电动叉车倒库、堆垛，须持N1叉车司机证。一天完成，有仓库经验优先。",
+       300, "day", 1, "004", 2, "南湖街道工业园区闽顺物流仓库", 5, (8, 0), 9, mode="apply", insurance=True),
+    _p("jiemei", "开荒保洁", "新房开荒保洁 三室两厅",
+       "新装修房屋开荒：除胶、擦玻璃、厨卫清洁、地面清洗。公司提供工具和清洁剂，两人一组。",
+       240, "day", 2, "002", 1, "溪东街道滨江社区江景花园8栋", 2, (8, 30), 8),
+    _p("jiemei", "保洁", "写字楼日常保洁 钟点工3名",
+       "写字楼公共区域日常保洁：地面、卫生间、垃圾清运。每天4小时，工具齐全，可长期做。",
+       30, "hour", 3, "005", 0, "凤山街道凤山社区商务大厦", 1, (14, 0), 4, quantity=4),
+    _p("jiemei", "月嫂", "住家月嫂 预产期下月初",
+       "住家照顾产妇和新生儿26天，需有健康证和育婴经验，会做月子餐。雇主家住南湖社区。",
+       400, "day", 1, "004", 0, "南湖街道南湖社区", 9, (8, 0), 26 * 24, mode="apply", quantity=26),
+    _p("laolin", "水电安装", "老小区水电改造 水电工1名",
+       "老房子厨房卫生间水电改造：开槽、布管、穿线、装开关插座。自带工具，材料店里出。",
+       350, "day", 1, "001", 2, "城关街道解放社区幸福里小区", 3, (8, 0), 9, mode="apply"),
+    _p("laolin", "空调安装维修", "空调移机加氟 按台计",
+       "5台挂机移机、加氟、打孔安装，须持制冷与空调作业操作证。高空外机需系安全带。",
+       120, "piece", 1, "003", 0, "溪西街道西门社区锦绣家园", 2, (9, 0), 8, quantity=5, insurance=True),
+    _p("guoyuan", "水果采摘", "脐橙采摘 包午餐 日结",
+       "果园脐橙采摘、分拣装箱，早上6点半开工，包午餐，每天下午现金或线上日结。村里有车接送。",
+       150, "day", 15, "103", 0, "安仁镇安仁村清语橙果园", 1, (6, 30), 10),
+    _p("guoyuan", "农田帮工", "果园除草施肥 零工6名",
+       "果园除草、施有机肥、挖排水沟，体力活，包午餐。",
+       160, "day", 6, "103", 1, "安仁镇下坂村清语橙果园二号园", 4, (7, 0), 9, mode="apply"),
+    _p("household-zhou", "护工/陪护", "家里老人白天陪护",
+       "80岁老人白天陪护：做午饭、陪散步、提醒吃药，老人能自理。有耐心、会讲本地话优先。",
+       220, "day", 1, "002", 0, "溪东街道东门社区", 2, (8, 0), 10, mode="apply"),
+    _p("household-zhou", "家教", "周末家教 初二数学",
+       "初二学生数学辅导，周六晚上两个课时，讲解作业和错题。大学在读或有教学经验。",
+       120, "class_hour", 1, "002", 1, "溪东街道滨江社区江景花园", 5, (19, 0), 2, mode="apply", quantity=2),
+)  # fmt: skip
+
+DEMO_SEEKER = "13500000003"  # 廖华光: 电焊工 (with certificate), 瓦工, 水电安装
+DEMO_EMPLOYER = "hongjian"  # owned by the demo employer login 田志远
+
+# The demo seeker's history with the demo employer: finished work, rated both ways. Each is its own post,
+# created through the services as if done today and then moved back ``days`` (negative) into the past.
+PAST_ORDERS: tuple[tuple[PostSpec, int, int, str, str], ...] = (
+    # (post, stars worker→employer, stars employer→worker, comment to employer, comment to worker)
+    (
+        _p("hongjian", "电焊工", "厂房钢梁补焊（已完工）",
+           "旧厂房钢梁加固补焊，持证上岗。", 400, "day", 1, "004", 2, "南湖街道工业园区纬三路6号",
+           -12, (7, 30), 9),
+        5, 5, "结算及时，工地安全措施到位。", "焊缝质量好，准时到岗。",
+    ),
+    (
+        _p("hongjian", "水电安装", "地下车库消防管道安装（已完工）",
+           "地下车库消防管道安装配合，按天计。", 350, "day", 1, "001", 0, "城关街道中山社区中山花园工地",
+           -25, (8, 0), 9),
+        4, 4, "活多但安排清楚。", "做事踏实，下次还找他。",
+    ),
+)  # fmt: skip
+
+# Claims on board posts: (seeker phone, post title). Grab posts confirm at once; apply posts wait for the
+# employer, so the demo employer has applicants to accept or reject.
+BOARD_CLAIMS: tuple[tuple[str, str], ...] = (
+    (DEMO_SEEKER, "城关体育馆看台钢结构焊接 急招3名"),  # an upcoming confirmed order with a contract to sign
+    ("13600000118", "城关体育馆看台钢结构焊接 急招3名"),  # 宋德明, also a certified welder
+    (DEMO_SEEKER, "南湖工业园厂房贴砖 瓦工3名"),  # an application waiting for the demo employer
+    ("13600000102", "冷链仓库卸货 装卸工4名"),  # 赵洪亮
+    ("13600000101", "新房开荒保洁 三室两厅"),  # 林春花
+    ("13600000104", "脐橙采摘 包午餐 日结"),  # 王桂英
+    ("13600000119", "脐橙采摘 包午餐 日结"),  # 冯阿妹
+)
+
+STALE_WITHIN = dt.timedelta(hours=6)  # a demo post starting sooner than this is moved to its next date
+
+# --------------------------------------------------------------------------------- bulk posts (--posts)
+
+BULK_POST_PREFIX = "152"  # bulk posts: contact phone 152 0000 0000 + index, the key of a bulk post
+
+# Where the work is, by trade category; the work itself is one of the trade's skills.
+SITES = {
+    "construction": ("厂房", "自建房", "小区外墙", "商铺", "安置房项目", "学校", "市政道路"),
+    "housekeeping": ("家庭", "新装修住宅", "写字楼", "酒店", "小区物业"),
+    "logistics": ("物流园", "电商仓", "超市", "冷链仓库", "快递网点"),
+    "agriculture": ("果园", "茶园", "水稻田", "苗木基地", "蔬菜基地"),
+    "catering": ("婚宴", "酒楼", "学校食堂", "农家乐", "夜市"),
+    "manufacturing": ("电子厂", "服装厂", "食品厂", "五金厂", "鞋厂"),
+    "transport": ("同城", "商务", "学校", "物流公司"),
+    "care": ("医院", "居家", "养老院", "社区"),
+    "services": ("商场", "小区", "展会", "写字楼", "酒店"),
+    "education": ("小学生", "初中生", "暑期班", "社区"),
+}
+TITLE_PATTERNS = (
+    "{place}{site}{skill} 招{trade}{n}名",
+    "急招{trade}{n}名（{place}）",
+    "{site}{skill}，{trade}日结",
+    "{place}{trade} {site}{skill}",
+    "{site}需要{trade}，{perk}",
+)
+PERKS = ("包午餐", "日结工资", "提供工具", "完工当天结算", "有交通补贴", "提供住宿", "包接送", "可长期做")
+REQUIREMENTS = (
+    "吃苦耐劳即可",
+    "有相关经验优先",
+    "年龄60岁以下",
+    "自带常用工具",
+    "需健康证",
+    "服从现场安排",
+    "会讲本地话优先",
+)
+ROADS = ("人民路", "解放路", "中山路", "滨江路", "工业路", "建设路", "新华街", "府前路", "环城路", "站前路")

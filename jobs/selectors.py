@@ -51,13 +51,19 @@ def _encode(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str) -> list[Any]:
+def _decode(cursor: str, *, number: bool = False) -> list[Any]:
+    """A cursor's (sort key, id); the key is a number for the pay and distance sorts, else a timestamp."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
     except (ValueError, UnicodeDecodeError) as exc:
         raise DomainError("翻页参数无效，请从第一页重新开始", field="cursor") from exc
     if not isinstance(values, list) or len(values) != 2:
+        raise DomainError("翻页参数无效，请从第一页重新开始", field="cursor")
+    # A hand-made cursor must not reach the query with the wrong types (that would be a 500).
+    key, pk = values
+    key_ok = isinstance(key, (int, float) if number else str) and not isinstance(key, bool)
+    if not key_ok or not isinstance(pk, int) or isinstance(pk, bool):
         raise DomainError("翻页参数无效，请从第一页重新开始", field="cursor")
     return values
 
@@ -86,6 +92,8 @@ def board(query: BoardQuery, *, now: dt.datetime | None = None) -> BoardPage:
     if query.pay_min_fen:
         qs = qs.filter(pay_fen__gte=query.pay_min_fen)
     if query.date:
+        if not dt.date(2000, 1, 1) <= query.date <= dt.date(2100, 1, 1):
+            raise DomainError("日期超出范围", field="date")
         start = timezone.make_aware(dt.datetime.combine(query.date, dt.time.min))
         qs = qs.filter(starts_at__gte=start, starts_at__lt=start + dt.timedelta(days=1))
     if query.lat is not None and query.lng is not None:
@@ -117,12 +125,12 @@ def board(query: BoardQuery, *, now: dt.datetime | None = None) -> BoardPage:
     elif query.sort == "pay":
         order, key = ("-pay_fen", "-id"), lambda p: [p.pay_fen, p.pk]
         if query.cursor:
-            pay, pk = _decode(query.cursor)
+            pay, pk = _decode(query.cursor, number=True)
             qs = qs.filter(Q(pay_fen__lt=pay) | Q(pay_fen=pay, id__lt=pk))
     else:
         order, key = ("dist2", "id"), lambda p: [p.dist2, p.pk]
         if query.cursor:
-            d2, pk = _decode(query.cursor)
+            d2, pk = _decode(query.cursor, number=True)
             qs = qs.filter(Q(dist2__gt=d2) | Q(dist2=d2, id__gt=pk))
     posts = list(qs.order_by(*order)[: limit + 1])
     more = len(posts) > limit
@@ -235,3 +243,13 @@ def worker_stats(*, user: User) -> WorkerStats | None:
 
 def blocks_for_employer(*, employer: Employer) -> QuerySet[Block]:
     return employer.blocks.select_related("worker")
+
+
+def employer_rating(*, employer: Employer) -> tuple[float | None, int]:
+    """Average stars workers gave this employer, and how many ratings."""
+    from django.db.models import Avg, Count
+
+    agg = Rating.objects.filter(
+        order__employer=employer, direction=Rating.Direction.WORKER_TO_EMPLOYER
+    ).aggregate(avg=Avg("stars"), n=Count("id"))
+    return (round(agg["avg"], 1) if agg["avg"] is not None else None), agg["n"]

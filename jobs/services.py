@@ -33,6 +33,7 @@ from .search import index_tokens
 
 MAX_PAY_FEN = 10_000_00  # 10,000 yuan per unit: anything above is a typo
 MAX_DURATION = dt.timedelta(days=90)
+MAX_LEAD = dt.timedelta(days=180)  # a post far in the future is a typo, and would sit on the board
 
 # ----------------------------------------------------------------------------------------- helpers
 
@@ -160,6 +161,8 @@ def _clean_post(data: dict[str, Any], *, now: dt.datetime) -> dict[str, Any]:
         errors["starts_at"] = ["请填写开工时间"]
     elif starts <= now:
         errors["starts_at"] = ["开工时间已过，请重新选择"]
+    elif starts - now > MAX_LEAD:
+        errors["starts_at"] = ["只能发布半年内开工的岗位"]
     if not isinstance(ends, dt.datetime):
         errors["ends_at"] = ["请填写收工时间"]
     elif isinstance(starts, dt.datetime) and (ends <= starts or ends - starts > MAX_DURATION):
@@ -210,7 +213,7 @@ def post_create(*, employer: Employer, actor: User, publish: bool = False, **dat
     post.search_tokens = index_tokens(post.title, post.trade.name, post.description, post.area.name)
     post.save()
     if publish:
-        post_publish(post=post, actor=actor)
+        post = post_publish(post=post, actor=actor)
     return post
 
 
@@ -564,7 +567,7 @@ def order_check_out(*, order: Order, worker: User, quantity: Any = None) -> Orde
     _notify_employer(
         employer=order.employer, template="order_checked_out",
         params={
-            "worker": worker.name, "post": order.post.title, "quantity": qty,
+            "worker": worker.name, "post": order.post.title, "quantity": str(qty),
             "unit": order.post.get_pay_unit_display(), "hours": int(rules().auto_approve.total_seconds() // 3600),
         },
         event=f"order:{order.pk}:checked_out",
@@ -586,7 +589,7 @@ def _complete(order: Order, *, actor: User | None, quantity: Decimal, auto: bool
     _notify(
         user=order.worker, template="order_completed",
         params={
-            "post": order.post.title, "quantity": quantity, "unit": order.post.get_pay_unit_display(),
+            "post": order.post.title, "quantity": str(quantity), "unit": order.post.get_pay_unit_display(),
             "amount": f"{amount / 100:.2f}",
         },
         event=f"order:{order.pk}:completed",
@@ -599,6 +602,9 @@ def order_confirm_completion(*, order: Order, actor: User, quantity: Any = None)
     """The employer confirms the hours or pieces (defaults to what the worker reported)."""
     order = Order.objects.select_related("post", "worker").get(pk=order.pk)
     _require_member(order.employer_id, actor)
+    if order.status != Order.Status.CHECKED_OUT:
+        # Before check-out there is no reported quantity to default to: say what is wrong (the state).
+        raise InvalidTransition(f"工人签退后才能确认完工（订单当前：{order.get_status_display()}）")
     qty = _quantity(order.worker_quantity if quantity in (None, "") else quantity)
     return _complete(order, actor=actor, quantity=qty, auto=False)
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 
 import pytest
+import time_machine
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import connection
 from django.test import RequestFactory
+from django.utils import timezone
 from stdnum.cn import uscc
 
 from accounts import demo_data
@@ -28,7 +31,10 @@ from accounts.models import (
 )
 from accounts.validators import normalize_id_number
 from core.models import AuditLog
-from jobs.models import Trade
+from jobs import selectors
+from jobs.contract import content_hash
+from jobs.models import Claim, Contract, Order, OrderEvent, Post, Rating, Trade
+from jobs.search import index_tokens, query_tokens
 from notifications.models import Message
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +55,12 @@ COUNTED = [
     Message,
     AuditLog,
     Group,
+    Post,
+    Claim,
+    Order,
+    OrderEvent,
+    Contract,
+    Rating,
 ]
 
 
@@ -195,3 +207,135 @@ def test_real_names_are_stored_encrypted():
         )
         text = " ".join(row[0] for row in cursor.fetchall())
     assert not any(number in text for number in records.values())
+
+
+# --------------------------------------------------------------------------------------------- jobs
+
+
+def test_the_board_has_varied_open_posts_in_the_coming_days():
+    seed()
+    now = timezone.now()
+    page = selectors.board(selectors.BoardQuery(limit=50))
+    demo = [p for p in page.posts if p.title in {s.title for s in demo_data.BOARD_POSTS}]
+    assert len(demo) == len(demo_data.BOARD_POSTS) >= 12
+    assert {p.mode for p in demo} == {"grab", "apply"}
+    assert any(p.trade.certificate_type_id for p in demo)  # restricted trades are on the board
+    assert len({p.trade_id for p in demo}) >= 12
+    assert len({p.area.parent_id if p.area.level == "village" else p.area_id for p in demo}) >= 6
+    for post in demo:
+        assert now < post.starts_at < now + dt.timedelta(days=10)
+        assert post.ends_at > post.starts_at and post.pay_fen > 0 and post.search_tokens
+        assert post.employer.status == "approved" and post.district.level == "district"
+        assert 26.0 < post.lat < 27.0 and 117.8 < post.lng < 118.6
+    weld = selectors.board(selectors.BoardQuery(q="焊"))
+    assert any(p.title.startswith("城关体育馆") for p in weld.posts)
+
+
+def test_demo_seeker_and_employer_have_orders_in_every_stage():
+    seed()
+    seeker = User.objects.get(phone=demo_data.DEMO_SEEKER)
+    orders = {o.post.title: o for o in selectors.orders_for_worker(user=seeker)}
+    completed = [o for o in orders.values() if o.status == "completed"]
+    assert len(completed) == 2
+    for order in completed:
+        assert order.starts_at < timezone.now() - dt.timedelta(days=7)
+        assert order.checked_in_at < order.starts_at < order.checked_out_at < order.completed_at
+        assert order.amount_fen == order.post.pay_fen
+        assert order.contract.is_signed and order.contract.content_hash == content_hash(order.contract.body)
+        assert f"{timezone.localtime(order.starts_at):%Y年%m月%d日}" in order.contract.body
+        assert order.ratings.count() == 2
+        assert [e.to_status for e in order.events.all()] == [
+            "confirmed",
+            "checked_in",
+            "checked_out",
+            "completed",
+        ]
+    upcoming = orders["城关体育馆看台钢结构焊接 急招3名"]
+    assert upcoming.status == "confirmed" and upcoming.starts_at > timezone.now()
+    assert not upcoming.contract.is_signed  # left for the demo to confirm with an SMS code
+    stats = selectors.worker_stats(user=seeker)
+    assert stats.completed == 2 and stats.stars == 4.5
+    assert Claim.objects.filter(worker=seeker, status="pending").count() == 1
+
+    boss = User.objects.get(phone="13500000004")
+    employer_orders = selectors.orders_for_employer_member(user=boss)
+    assert {o.status for o in employer_orders} == {"confirmed", "completed"}
+    assert employer_orders.filter(worker=seeker).count() == 3
+    apply_post = Post.objects.get(title="南湖工业园厂房贴砖 瓦工3名")
+    assert [c.worker for c in selectors.applicants(post=apply_post)] == [seeker]
+
+
+def test_a_later_run_moves_stale_demo_posts_and_their_orders():
+    seed()
+    before = counts()
+    welding = Post.objects.get(title="城关体育馆看台钢结构焊接 急招3名")
+    old_start = welding.starts_at
+    with time_machine.travel(timezone.now() + dt.timedelta(days=6), tick=True):
+        output = seed()
+        now = timezone.now()
+        assert counts() == before
+        assert "更新：岗位开工时间" in output
+        page = selectors.board(selectors.BoardQuery(limit=50))
+        titles = {p.title for p in page.posts}
+        assert {s.title for s in demo_data.BOARD_POSTS} <= titles
+        welding.refresh_from_db()
+        assert (
+            welding.starts_at > now
+            and (welding.starts_at - old_start) % dt.timedelta(days=1) == dt.timedelta()
+        )
+        for order in Order.objects.filter(post=welding):
+            assert order.starts_at == welding.starts_at and order.status == "confirmed"
+            contract = order.contract
+            assert contract.content_hash == content_hash(contract.body) and not contract.is_signed
+            assert f"{timezone.localtime(welding.starts_at):%Y年%m月%d日 %H:%M}" in contract.body
+        # finished orders stay in the past
+        assert Order.objects.filter(status="completed", starts_at__lt=now - dt.timedelta(days=7)).count() == 2
+        again = seed()
+        assert "更新" not in again and counts() == before
+
+
+def test_bulk_posts_are_added_once_deterministically_and_searchable():
+    seed()
+    seed("--posts", "300", "--batch-size", "128")
+    bulk = Post.objects.filter(contact_phone__startswith=demo_data.BULK_POST_PREFIX)
+    assert bulk.count() == 300 and set(bulk.values_list("status", flat=True)) == {"open"}
+    fields = ("contact_phone", "title", "trade__name", "pay_fen", "area__code", "lat", "lng", "mode")
+    snapshot = list(bulk.order_by("contact_phone").values_list(*fields))
+    now = timezone.now()
+    for post in bulk.select_related("trade", "area", "district", "employer"):
+        assert post.search_tokens == index_tokens(
+            post.title, post.trade.name, post.description, post.area.name
+        )
+        assert now < post.starts_at < now + dt.timedelta(days=47) and post.ends_at > post.starts_at
+        assert (
+            abs(post.lat - float(demo_data.CENTER[0])) < 0.3
+            and abs(post.lng - float(demo_data.CENTER[1])) < 0.3
+        )
+        assert post.employer.status == "approved" and post.district.level == "district"
+        assert post.slots_left == post.slots and post.published_at < now
+    assert len({p[2] for p in snapshot}) > 20 and len({p[4] for p in snapshot}) > 20  # trades, areas spread
+    assert len({round(p[5], 2) for p in snapshot}) > 10
+
+    seed("--posts", "300")
+    assert bulk.count() == 300
+    seed("--posts", "350")
+    assert bulk.count() == 350
+    assert list(bulk.order_by("contact_phone")[:300].values_list(*fields)) == snapshot
+
+    # search over the bulk posts goes through the same index as the site's posts
+    sample = bulk.order_by("contact_phone").select_related("trade").first()
+    found = selectors.board(selectors.BoardQuery(q=sample.trade.name, limit=50))
+    assert sample.pk in {p.pk for p in found.posts} or len(found.posts) == 50
+    wanted = set(query_tokens(sample.trade.name))
+    assert found.posts and all(wanted <= set(p.search_tokens.split()) for p in found.posts)
+
+    # stale bulk posts move forward by whole weeks on the next run
+    stale = list(bulk.order_by("contact_phone")[:5])
+    Post.objects.filter(pk__in=[p.pk for p in stale]).update(
+        starts_at=now - dt.timedelta(days=3), ends_at=now - dt.timedelta(days=3) + dt.timedelta(hours=8)
+    )
+    output = seed("--posts", "350")
+    assert "更新：批量岗位开工时间 5" in output
+    for post in Post.objects.filter(pk__in=[p.pk for p in stale]):
+        assert post.starts_at > timezone.now()
+        assert (post.starts_at - (now - dt.timedelta(days=3))) % dt.timedelta(weeks=1) == dt.timedelta()

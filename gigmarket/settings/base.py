@@ -152,7 +152,7 @@ REST_FRAMEWORK = {
 REST_KNOX = {"TOKEN_TTL": timedelta(days=30), "AUTO_REFRESH": True, "USER_SERIALIZER": None}
 SPECTACULAR_SETTINGS = {
     "TITLE": "gigmarket API",
-    "DESCRIPTION": "零工市场 public API (v1): accounts, real-name, employers, certificates.",
+    "DESCRIPTION": "零工市场 public API (v1): accounts, real-name, employers, certificates, and jobs (board, posts, claims, orders, contracts, ratings).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -169,6 +169,11 @@ SPECTACULAR_SETTINGS = {
         "CertificateStatusEnum": "accounts.models.Certificate.Status",
         "EmployerKindEnum": "accounts.models.Employer.Kind",
         "ServicePointKindEnum": "accounts.models.ServicePoint.Kind",
+        "PayUnitEnum": "accounts.models.PayUnit",
+        "PostStatusEnum": "jobs.models.Post.Status",
+        "PostModeEnum": "jobs.models.Post.Mode",
+        "ClaimStatusEnum": "jobs.models.Claim.Status",
+        "OrderStatusEnum": "jobs.models.Order.Status",
     },
 }
 

@@ -1,12 +1,18 @@
 """``manage.py seed_demo``: a demo city (青溪市) with its "1+17+N" service network, the trade catalogue,
-vetted and unvetted employers, seekers, and a fixed set of demo logins; optionally many more seekers and
-employers for benchmarks.
+vetted and unvetted employers, seekers, open posts on the board, the demo seeker's orders with the demo
+employer, and a fixed set of demo logins; optionally many more seekers, employers and posts for benchmarks.
 
-Idempotent: every object is looked up by a natural key (area code, name, phone, owner) and only created
-when missing, so a second run changes nothing. The named people and employers go through the account
-services (real-name encryption, blind index, review events, SMS outbox), exactly as the site would write
-them; the bulk rows (``--workers`` / ``--employers``) are written with ``bulk_create`` in batches and one
-precomputed password hash, deterministic from a fixed seed.
+Idempotent: every object is looked up by a natural key (area code, name, phone, owner; a post by its
+employer and title) and only created when missing, so a second run changes nothing. The named people,
+employers, posts, claims and orders go through the account and jobs services (real-name encryption, blind
+index, review events, guarded slot updates, order events, contracts, SMS outbox), exactly as the site would
+write them. Demo posts start a few days after the run; a later run moves a post that has gone stale (or
+expired) to its next date, together with its still-confirmed orders and their unsigned contracts. Finished
+demo orders are played through the services today and then moved back into the past.
+
+The bulk rows (``--workers`` / ``--employers`` / ``--posts``) are written with ``bulk_create`` in batches
+and one precomputed password hash, deterministic from a fixed seed; bulk posts are keyed by their contact
+number (``152…`` + index) and a later run moves the stale ones forward by whole weeks.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import F
 from django.test.utils import override_settings
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -46,7 +53,11 @@ from accounts.models import (
     User,
     WorkerProfile,
 )
-from jobs.models import Trade
+from core.errors import DomainError
+from jobs import services as jobs_services
+from jobs.contract import content_hash, render_contract
+from jobs.models import Claim, Contract, Order, OrderEvent, Post, Rating, Trade
+from jobs.search import index_tokens
 
 BULK_EPOCH = dt.datetime(2026, 1, 1, 8, 0, tzinfo=dt.UTC)
 
@@ -90,6 +101,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--workers", type=int, default=0, help="Bulk seekers with profiles to ensure")
         parser.add_argument("--employers", type=int, default=0, help="Bulk employers (with owners) to ensure")
+        parser.add_argument("--posts", type=int, default=0, help="Bulk open posts to ensure (benchmarks)")
         parser.add_argument("--batch-size", type=int, default=5000)
         parser.add_argument(
             "--base-url", default="http://127.0.0.1:8000", help="Used in the printed table of logins"
@@ -104,12 +116,13 @@ class Command(BaseCommand):
                 "seed_demo would send real text messages to made-up numbers; "
                 "run it with GIGMARKET_SMS_BACKEND=outbox (or console)."
             )
-        if options["workers"] < 0 or options["employers"] < 0 or options["batch_size"] < 1:
-            raise CommandError("--workers, --employers must be ≥ 0 and --batch-size ≥ 1")
+        if min(options["workers"], options["employers"], options["posts"]) < 0 or options["batch_size"] < 1:
+            raise CommandError("--workers, --employers, --posts must be ≥ 0 and --batch-size ≥ 1")
         self.no_progress = options["no_progress"]
         self.password = options["password"]
         self.password_hash = make_password(self.password)
         self.created: dict[str, int] = {}
+        self.refreshed: dict[str, int] = {}
 
         # Eager Celery logs a line per delivered demo SMS; keep the output to the progress and the table.
         trace_logger = logging.getLogger("celery.app.trace")
@@ -130,6 +143,7 @@ class Command(BaseCommand):
                 ("求职者", self.seed_seekers),
                 ("用工主体", self.seed_employers),
                 ("代注册", self.seed_assisted),
+                ("岗位与订单", self.seed_jobs),
             ]
             for _label, step in self._progress(steps, desc="演示数据", unit="步"):
                 step()
@@ -137,9 +151,13 @@ class Command(BaseCommand):
             self.seed_bulk_workers(options["workers"], options["batch_size"])
         if options["employers"]:
             self.seed_bulk_employers(options["employers"], options["batch_size"])
+        if options["posts"]:
+            self.seed_bulk_posts(options["posts"], options["batch_size"])
 
         summary = "，".join(f"{k} {v}" for k, v in self.created.items() if v) or "无（数据已齐全）"
         self.stdout.write(f"新建：{summary}")
+        if any(self.refreshed.values()):
+            self.stdout.write("更新：" + "，".join(f"{k} {v}" for k, v in self.refreshed.items() if v))
         self.print_logins(options["base_url"].rstrip("/"))
 
     def _progress(self, iterable, **kwargs):
@@ -147,6 +165,9 @@ class Command(BaseCommand):
 
     def _count(self, key: str, n: int = 1) -> None:
         self.created[key] = self.created.get(key, 0) + n
+
+    def _refreshed(self, key: str, n: int = 1) -> None:
+        self.refreshed[key] = self.refreshed.get(key, 0) + n
 
     # --------------------------------------------------------------------------------------- network
 
@@ -453,6 +474,182 @@ class Command(BaseCommand):
             )
             self._count("代注册")
 
+    # ------------------------------------------------------------------------------------------ jobs
+
+    def seed_jobs(self) -> None:
+        self.demo_employers: dict[str, tuple[Employer, User]] = {}
+        for spec in D.EMPLOYERS:
+            member = (
+                EmployerMember.objects.filter(user__phone=spec.owner_phone, role=EmployerMember.Role.OWNER)
+                .select_related("employer", "user")
+                .first()
+            )
+            if member is not None and member.employer.status == Employer.Status.APPROVED:
+                self.demo_employers[spec.key] = (member.employer, member.user)
+        for spec in D.BOARD_POSTS:
+            self._demo_post(spec)
+        seeker = User.objects.get(phone=D.DEMO_SEEKER)
+        for spec, to_employer, to_worker, employer_comment, worker_comment in D.PAST_ORDERS:
+            self._past_order(spec, seeker, (to_employer, employer_comment), (to_worker, worker_comment))
+        for phone, title in D.BOARD_CLAIMS:
+            self._demo_claim(User.objects.get(phone=phone), title)
+
+    @staticmethod
+    def _start(spec: D.PostSpec) -> dt.datetime:
+        day = timezone.localdate() + dt.timedelta(days=spec.days)
+        return timezone.make_aware(dt.datetime.combine(day, dt.time(*spec.start)))
+
+    def _post_area(self, spec: D.PostSpec) -> Area:
+        if spec.village is None:
+            return self.town_areas[spec.town]
+        town = next(t for t in D.TOWNS if t.code == spec.town)
+        return Area.objects.get(code=D.village_area_code(town, spec.village))
+
+    def _post_fields(self, spec: D.PostSpec, owner: User, start: dt.datetime) -> dict:
+        area = self._post_area(spec)
+        rng = random.Random(f"post:{spec.title}")  # noqa: S311 - reproducible demo data, not secrets
+        return {
+            "trade": self.trades[spec.trade],
+            "title": spec.title,
+            "description": spec.description,
+            "pay_fen": int(spec.pay_yuan * 100),
+            "pay_unit": spec.pay_unit,
+            "quantity": spec.quantity,
+            "slots": spec.slots,
+            "area": area,
+            "address": spec.address,
+            "lat": round(float(area.lat) + rng.uniform(-0.004, 0.004), 6),
+            "lng": round(float(area.lng) + rng.uniform(-0.004, 0.004), 6),
+            "starts_at": start,
+            "ends_at": start + dt.timedelta(hours=spec.hours),
+            "mode": spec.mode,
+            "insurance_required": spec.insurance,
+            "contact_name": owner.name,
+            "contact_phone": owner.phone,
+        }
+
+    def _demo_post(self, spec: D.PostSpec) -> Post | None:
+        if spec.employer not in self.demo_employers:
+            return None
+        employer, owner = self.demo_employers[spec.employer]
+        post = Post.objects.filter(employer=employer, title=spec.title).first()
+        start = self._start(spec)
+        if post is None:
+            post = jobs_services.post_create(
+                employer=employer, actor=owner, publish=True, **self._post_fields(spec, owner, start)
+            )
+            self._count("岗位")
+        elif post.status == Post.Status.EXPIRED or post.starts_at < timezone.now() + D.STALE_WITHIN:
+            self._move_post(post, start)
+        return post
+
+    def _move_post(self, post: Post, start: dt.datetime) -> None:
+        """A stale demo post goes to its next date, with its confirmed orders. Anything further along
+        (checked in, completed, no-show, cancelled) is history: then the post stays where it is."""
+        orders = list(post.orders.select_related("post__trade", "post__area", "employer", "worker__realname"))
+        if any(order.status != Order.Status.CONFIRMED for order in orders) or start <= post.starts_at:
+            return
+        delta = start - post.starts_at
+        status = Post.Status.OPEN if post.slots_left > 0 else Post.Status.FILLED
+        Post.objects.filter(pk=post.pk).update(
+            starts_at=F("starts_at") + delta, ends_at=F("ends_at") + delta, status=status
+        )
+        for order in orders:
+            Order.objects.filter(pk=order.pk).update(
+                starts_at=F("starts_at") + delta, ends_at=F("ends_at") + delta
+            )
+            order.refresh_from_db()
+            order.post.refresh_from_db()
+            body = render_contract(order)  # new times, new text: both sides confirm it again
+            Contract.objects.filter(order=order).update(
+                body=body,
+                content_hash=content_hash(body),
+                worker_signed_at=None,
+                employer_signed_at=None,
+                employer_signed_by=None,
+            )
+        self._refreshed("岗位开工时间")
+
+    def _past_order(self, spec: D.PostSpec, seeker: User, to_employer, to_worker) -> None:
+        """Finished work: played through every service now, then every timestamp moved to ``spec``'s
+        date in the past (the contract text is rebuilt for those dates and shown as confirmed)."""
+        if spec.employer not in self.demo_employers:
+            return
+        employer, owner = self.demo_employers[spec.employer]
+        if Post.objects.filter(employer=employer, title=spec.title).exists():
+            return
+        soon = timezone.now().replace(second=0, microsecond=0) + dt.timedelta(minutes=10)
+        post = jobs_services.post_create(
+            employer=employer, actor=owner, publish=True, **self._post_fields(spec, owner, soon)
+        )
+        order = jobs_services.claim_create(post=post, worker=seeker).order
+        jobs_services.order_check_in(order=order, worker=seeker)
+        jobs_services.order_check_out(order=order, worker=seeker, quantity=spec.quantity)
+        jobs_services.order_confirm_completion(order=order, actor=owner)
+        jobs_services.rating_create(order=order, rater=seeker, stars=to_employer[0], comment=to_employer[1])
+        jobs_services.rating_create(order=order, rater=owner, stars=to_worker[0], comment=to_worker[1])
+
+        start = self._start(spec)
+        end = start + dt.timedelta(hours=spec.hours)
+        at = {
+            "published": start - dt.timedelta(days=3, hours=2),
+            Order.Status.CONFIRMED: start - dt.timedelta(days=2, hours=5),
+            Order.Status.CHECKED_IN: start - dt.timedelta(minutes=8),
+            Order.Status.CHECKED_OUT: end + dt.timedelta(minutes=4),
+            Order.Status.COMPLETED: end + dt.timedelta(hours=2),
+        }
+        Post.objects.filter(pk=post.pk).update(
+            starts_at=start,
+            ends_at=end,
+            created_at=at["published"] - dt.timedelta(minutes=12),
+            published_at=at["published"],
+        )
+        Claim.objects.filter(pk=order.claim_id).update(
+            created_at=at[Order.Status.CONFIRMED], decided_at=at[Order.Status.CONFIRMED]
+        )
+        Order.objects.filter(pk=order.pk).update(
+            starts_at=start,
+            ends_at=end,
+            confirmed_at=at[Order.Status.CONFIRMED],
+            checked_in_at=at[Order.Status.CHECKED_IN],
+            checked_out_at=at[Order.Status.CHECKED_OUT],
+            completed_at=at[Order.Status.COMPLETED],
+        )
+        for event in OrderEvent.objects.filter(order=order):
+            OrderEvent.objects.filter(pk=event.pk).update(created_at=at.get(event.to_status, start))
+        for hours, rating in enumerate(Rating.objects.filter(order=order).order_by("pk"), start=1):
+            Rating.objects.filter(pk=rating.pk).update(
+                created_at=at[Order.Status.COMPLETED] + dt.timedelta(hours=hours)
+            )
+        order = Order.objects.select_related("post__trade", "post__area", "employer", "worker__realname").get(
+            pk=order.pk
+        )
+        body = render_contract(order)
+        Contract.objects.filter(order=order).update(
+            body=body,
+            content_hash=content_hash(body),
+            created_at=at[Order.Status.CONFIRMED],
+            worker_signed_at=at[Order.Status.CONFIRMED] + dt.timedelta(minutes=6),
+            employer_signed_at=at[Order.Status.CONFIRMED] + dt.timedelta(minutes=31),
+            employer_signed_by=owner,
+        )
+        self._count("已完工订单")
+
+    def _demo_claim(self, worker: User, title: str) -> None:
+        post = Post.objects.filter(
+            employer__in=[employer for employer, _ in self.demo_employers.values()], title=title
+        ).first()
+        if post is None or Claim.objects.filter(post=post, worker=worker).exists():
+            return
+        try:
+            claim = jobs_services.claim_create(post=post, worker=worker)
+        except DomainError as exc:  # e.g. a certificate that lapsed since: the demo goes on without it
+            self.stderr.write(f"跳过演示接单（{worker.name} → {title}）：{exc.message}")
+            return
+        self._count("接单/报名")
+        if claim.status == Claim.Status.CONFIRMED:
+            self._count("订单")
+
     # ------------------------------------------------------------------------------------------ bulk
 
     def _points(self) -> list[ServicePoint]:
@@ -653,6 +850,133 @@ class Command(BaseCommand):
             bar.update(len(batch))
         bar.close()
         self._count("批量用工主体", created)
+
+    def seed_bulk_posts(self, count: int, batch_size: int) -> None:
+        """``count`` open posts spread over the city's streets and villages, for the board benchmark."""
+        owners = dict(
+            EmployerMember.objects.filter(
+                role=EmployerMember.Role.OWNER, employer__status=Employer.Status.APPROVED
+            ).values_list("employer_id", "user_id")
+        )
+        employers = list(
+            Employer.objects.filter(pk__in=owners)
+            .order_by("pk")
+            .values_list("pk", "contact_name", "service_point_id")
+        )
+        if not employers:
+            raise CommandError("--posts needs approved employers: run seed_demo (and --employers) first")
+        trades = {t.name: t for t in Trade.objects.filter(name__in=[t.name for t in D.TRADES])}
+        specs = [t for t in D.TRADES if t.name in trades]
+        district = Area.objects.get(code=f"{D.COUNTY_CODE}000000")
+        areas = list(
+            Area.objects.filter(
+                parent__code__startswith=D.COUNTY_CODE, level__in=[Area.Level.STREET, Area.Level.VILLAGE]
+            )
+            .exclude(lat=None)
+            .order_by("code")
+        )
+        rng = random.Random(D.BULK_SEED + 2)  # noqa: S311 - reproducible demo data, not secrets
+        now = timezone.now().replace(second=0, microsecond=0)
+        today = timezone.localdate()
+        created = 0
+        bar = tqdm(total=count, desc="批量岗位", unit="条", file=sys.stderr, disable=self.no_progress)
+        for batch in _batches(0, count, batch_size):
+            phones = {i: f"{D.BULK_POST_PREFIX}{i:08d}" for i in batch}
+            existing = set(
+                Post.objects.filter(contact_phone__in=phones.values()).values_list("contact_phone", flat=True)
+            )
+            rows = []
+            for i in batch:
+                # Draw for every index, existing or not, so index i always gets the same post.
+                employer_id, contact_name, point_id = rng.choice(employers)
+                spec = rng.choice(specs)
+                area = rng.choice(areas)
+                site = rng.choice(D.SITES[spec.category])
+                skill = rng.choice(spec.skills) if spec.skills else spec.name
+                place = area.name
+                perk, perk2 = rng.sample(D.PERKS, 2)
+                requirement = rng.choice(D.REQUIREMENTS)
+                slots = rng.choice((1, 1, 2, 2, 3, 4, 5, 8, 10, 20))
+                pattern = rng.choice(D.TITLE_PATTERNS)
+                low, high = spec.pay_range
+                pay_fen = rng.randint(low, high) * 100
+                quantity = {"hour": rng.choice((4, 6, 8)), "piece": rng.choice((20, 50, 100))}.get(
+                    spec.pay_unit, rng.choice((1, 1, 1, 2, 3)) if spec.pay_unit == "day" else 1
+                )
+                day = today + dt.timedelta(days=rng.randint(1, 45))
+                start = timezone.make_aware(
+                    dt.datetime.combine(
+                        day, dt.time(rng.choice((6, 7, 7, 8, 8, 9, 13, 19)), rng.choice((0, 30)))
+                    )
+                )
+                hours = quantity if spec.pay_unit == "hour" else rng.choice((4, 8, 9, 10))
+                published = now - dt.timedelta(minutes=rng.randrange(30 * 24 * 60))
+                mode = Post.Mode.GRAB if rng.random() < 0.6 else Post.Mode.APPLY
+                jitter = (rng.uniform(-0.008, 0.008), rng.uniform(-0.008, 0.008))
+                address = f"{place}{rng.choice(D.ROADS)}{rng.randint(1, 300)}号"
+                if phones[i] in existing:
+                    continue
+                title = pattern.format(
+                    place=place, site=site, skill=skill, trade=spec.name, n=slots, perk=perk
+                )
+                description = f"{place}{site}{skill}，{spec.name}{slots}名。{perk}，{perk2}。{requirement}。"
+                rows.append(
+                    Post(
+                        employer_id=employer_id,
+                        created_by_id=owners[employer_id],
+                        service_point_id=point_id,
+                        trade=trades[spec.name],
+                        title=title[:60],
+                        description=description,
+                        pay_fen=pay_fen,
+                        pay_unit=spec.pay_unit,
+                        quantity=Decimal(quantity),
+                        slots=slots,
+                        slots_left=slots,
+                        area=area,
+                        district=district,
+                        address=address,
+                        lat=round(float(area.lat) + jitter[0], 6),
+                        lng=round(float(area.lng) + jitter[1], 6),
+                        starts_at=start,
+                        ends_at=start + dt.timedelta(hours=hours),
+                        mode=mode,
+                        insurance_required=trades[spec.name].risk_class >= 4,
+                        contact_name=contact_name or "联系人",
+                        contact_phone=phones[i],
+                        status=Post.Status.OPEN,
+                        search_tokens=index_tokens(title, spec.name, description, area.name),
+                        created_at=published - dt.timedelta(minutes=5),
+                        published_at=published,
+                    )
+                )
+            if rows:
+                Post.objects.bulk_create(rows, batch_size=batch_size)
+                created += len(rows)
+            bar.update(len(batch))
+        bar.close()
+        self._count("批量岗位", created)
+        self._refresh_bulk_posts(batch_size)
+
+    def _refresh_bulk_posts(self, batch_size: int) -> None:
+        """Bulk posts whose start has passed move forward by whole weeks (same weekday and hour)."""
+        now = timezone.now()
+        stale = Post.objects.filter(
+            contact_phone__startswith=D.BULK_POST_PREFIX,
+            status__in=[Post.Status.OPEN, Post.Status.EXPIRED],
+            starts_at__lte=now + dt.timedelta(hours=1),
+        ).only("pk", "starts_at", "ends_at", "status")
+        moved = []
+        for post in stale.iterator(chunk_size=batch_size):
+            weeks = max(1, (now - post.starts_at) // dt.timedelta(weeks=1) + 1)
+            post.starts_at += dt.timedelta(weeks=weeks)
+            post.ends_at += dt.timedelta(weeks=weeks)
+            post.status = Post.Status.OPEN
+            moved.append(post)
+        for first in range(0, len(moved), batch_size):
+            Post.objects.bulk_update(moved[first : first + batch_size], ["starts_at", "ends_at", "status"])
+        if moved:
+            self._refreshed("批量岗位开工时间", len(moved))
 
     # ---------------------------------------------------------------------------------------- output
 

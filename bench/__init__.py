@@ -1,0 +1,1 @@
+"""Benchmarks (see README.md). Nothing here is imported by the site."""

@@ -1,0 +1,768 @@
+"""Job board benchmark: the public board API against a bare Django view, keyword search, and 抢单 under
+contention, on a PostgreSQL database holding 100k posts and 200k workers.
+
+    .venv/bin/python bench/jobs_board.py            # seeds gigmarket_bench on the first run, reuses it after
+
+One run:
+
+1. creates and migrates the database ``gigmarket_bench`` (``--db``) if needed and runs ``seed_demo`` with
+   ``--workers/--employers/--posts`` (idempotent: a seeded database is only topped up, stale posts moved);
+2. starts gunicorn on 127.0.0.1 with ``bench.settings`` (production settings, DEBUG off) and drives, with
+   wrk at 32 connections, (a) ``GET /api/v1/posts/?…`` — a page of 20 under a mix of filters — and (b)
+   ``/bench/bare``, a bare ``JsonResponse`` behind the same middleware, printing req/s, p50/p99 and the
+   ratio; then each filter on its own;
+3. times keyword search through ``jobs.selectors.board`` for 1-, 2- and 3-character words (p50/p95) and
+   prints each one's ``EXPLAIN (ANALYZE, BUFFERS)``, checking that the GIN index is used;
+4. measures claims/s under contention: many threads, each with its own connection, calling
+   ``jobs.services.claim_create`` on a few grab posts, and checks that no post is overbooked.
+
+The report is printed and written to ``bench/results/`` (git-ignored). Traffic goes to 127.0.0.1 only;
+every load run is bounded in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+PYTHON = sys.executable
+GUNICORN = str(Path(PYTHON).with_name("gunicorn"))
+TARGET = {"ratio": 0.5, "p99_ms": 50.0}
+SEARCH_WORDS = {
+    1: ("焊", "漆", "茶", "搬"),
+    2: ("保洁", "瓦工", "搬运", "采摘"),
+    3: ("水电工", "钢结构", "叉车工", "月嫂住"),
+}
+CLAIM_TITLE = "【压测】抢单"
+BOARD_MIX = "招工列表 API（混合筛选，每页20条）"
+BARE = "裸 JsonResponse"
+MICROCACHED = "原型：招工列表 + 5秒整页缓存（未上线）"
+CLAIMER_PREFIX = "1530"  # verified seekers made for the claim measurement: 153 0 + 7 digits
+
+
+# -------------------------------------------------------------------------------------- environment
+
+
+def bench_env(db_url: str, redis_url: str) -> dict[str, str]:
+    """Throwaway secrets, fixed so a reused database decrypts what an earlier run encrypted."""
+    key = base64.urlsafe_b64encode(hashlib.sha256(b"gigmarket-bench-fields").digest()).decode()
+    return {
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "GIGMARKET_DATABASE_URL": db_url,
+        "GIGMARKET_REDIS_URL": redis_url,
+        "GIGMARKET_SECRET_KEY": "bench-only-" + hashlib.sha256(b"gigmarket-bench-secret").hexdigest(),
+        "GIGMARKET_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "GIGMARKET_FIELD_ENCRYPTION_KEYS": key,
+        "GIGMARKET_BLIND_INDEX_KEY": "bench-blind-index",
+        "GIGMARKET_DEBUG": "false",
+        "GIGMARKET_SMS_BACKEND": "outbox",
+        "GIGMARKET_IDENTITY_VERIFIER": "manual",
+    }
+
+
+def ensure_database(db_url: str) -> None:
+    import psycopg2
+
+    parts = urlsplit(db_url)
+    name = parts.path.lstrip("/")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        sys.exit(f"database name {name!r}: use lower-case letters, digits and _")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    conn = psycopg2.connect(admin)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cur.fetchone() is None:
+            print(f"创建数据库 {name}")
+            cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if shutil.which("apt-get") and os.geteuid() == 0:
+        print("wrk 未安装，正在用 apt-get 安装 …")
+        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False, stdout=subprocess.DEVNULL)
+        found = shutil.which("wrk")
+        if not found:
+            subprocess.run(["apt-get", "update", "-q"], check=False, stdout=subprocess.DEVNULL)
+            subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False, stdout=subprocess.DEVNULL)
+            found = shutil.which("wrk")
+    if not found:
+        sys.exit(
+            "The load tool wrk is missing: install it (Debian/Ubuntu: apt-get install -y wrk) and rerun."
+        )
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ------------------------------------------------------------------------------------------- seeding
+
+
+def seed(args) -> dict[str, float]:
+    from django.core.management import call_command
+    from django.db import connection
+
+    started = time.monotonic()
+    call_command("migrate", verbosity=0)
+    call_command(
+        "seed_demo",
+        workers=args.workers,
+        employers=args.employers,
+        posts=args.posts,
+        batch_size=5000,
+        no_progress=not sys.stderr.isatty(),
+        stdout=sys.stdout,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE jobs_post")
+        cursor.execute("VACUUM ANALYZE accounts_user")
+    return {"seconds": time.monotonic() - started}
+
+
+def data_summary() -> dict[str, int]:
+    from django.utils import timezone
+
+    from accounts.models import User
+    from jobs.models import Post
+
+    return {
+        "posts": Post.objects.count(),
+        "open_posts": Post.objects.filter(status=Post.Status.OPEN, starts_at__gt=timezone.now()).count(),
+        "workers": User.objects.filter(role=User.Role.SEEKER).count(),
+    }
+
+
+# ------------------------------------------------------------------------------------------- serving
+
+
+def board_paths() -> dict[str, str]:
+    """Filtered board queries a worker's phone sends, built from the seeded city."""
+    from accounts import demo_data as D
+    from accounts.models import Area
+    from jobs.models import Trade
+
+    trades = dict(Trade.objects.values_list("name", "pk"))
+    town = Area.objects.get(code=D.town_area_code(D.TOWNS[0]))
+    district = Area.objects.get(code=f"{D.COUNTY_CODE}000000")
+    lat, lng = (float(v) for v in D.CENTER)
+    day = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+
+    def url(**params) -> str:
+        return "/api/v1/posts/?" + urlencode(params, doseq=True)
+
+    return {
+        "工种+排序(最新)": url(trade=[trades["保洁"], trades["开荒保洁"]], sort="newest"),
+        "街道+计价单位": url(area=town.pk, pay_unit="day"),
+        "最低报酬+按报酬": url(pay_min=20000, sort="pay"),
+        "附近5公里+最近": url(lat=lat, lng=lng, radius_km=5, sort="nearest"),
+        "关键词“保洁”": url(q="保洁"),
+        "工种+区县+日期": url(trade=trades["瓦工"], area=district.pk, date=day),
+    }
+
+
+def start_gunicorn(args, env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+    cmd = [
+        GUNICORN,
+        "gigmarket.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(args.gunicorn_workers),
+        "--threads",
+        str(args.gunicorn_threads),
+        "--worker-class",
+        "gthread" if args.gunicorn_threads > 1 else "sync",
+        "--keep-alive",
+        "5",
+        "--backlog",
+        "256",
+        "--log-level",
+        "warning",
+        "--error-logfile",
+        str(log),
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"gunicorn exited with {proc.returncode}; see {log}")
+        try:
+            status, _ = get(port, "/healthz")
+            if status == 200:
+                return proc
+        except OSError:
+            pass
+        time.sleep(0.3)
+    stop(proc)
+    sys.exit(f"gunicorn did not answer /healthz within 30 s; see {log}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
+def get(port: int, path: str) -> tuple[int, bytes]:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"X-Forwarded-Proto": "https"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(number) * _UNITS[unit]
+
+
+def wrk(binary: str, port: int, paths: list[str], *, seconds: int, connections: int, threads: int) -> dict:
+    """One bounded wrk run over ``paths`` (round-robin through a Lua script when there are several)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        quoted = ", ".join(json.dumps(p) for p in paths)
+        script.write(
+            f"local paths = {{{quoted}}}\n"
+            "local i = 0\n"
+            'wrk.headers["X-Forwarded-Proto"] = "https"\n'
+            "request = function()\n"
+            "  i = i % #paths + 1\n"
+            '  return wrk.format("GET", paths[i])\n'
+            "end\n"
+        )
+    cmd = [binary, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
+    cmd += ["-s", script.name, f"http://127.0.0.1:{port}"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
+    os.unlink(script.name)
+    return parse_wrk(out)
+
+
+def parse_wrk(out: str) -> dict:
+    latency = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)\s*$", out, re.M))
+    if "99" not in latency:
+        sys.exit(f"wrk printed no latency distribution:\n{out}")
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)$", out, re.M)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "p50_ms": _ms(latency["50"]),
+        "p90_ms": _ms(latency["90"]),
+        "p99_ms": _ms(latency["99"]),
+        "non_2xx": int(errors.group(1)) if errors else 0,
+        "socket_errors": socket_errors.group(1).strip() if socket_errors else "",
+    }
+
+
+# ----------------------------------------------------------------------------------------- breakdown
+
+
+def breakdown(paths: dict[str, str], runs: int = 200) -> list[list[str]]:
+    """Where one request's time goes, in-process and single-threaded: the whole request through Django
+    (middleware, DRF, selector, rendering), the selector alone, and its SQL alone."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from jobs.selectors import BoardQuery, board
+
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_PROTO="https")
+    path = paths["工种+排序(最新)"]
+    params = dict(re.findall(r"(\w+)=(\w+)", path.split("?", 1)[1]))
+    trade_ids = [int(v) for v in re.findall(r"trade=(\d+)", path)]
+    query = BoardQuery(trade_ids=trade_ids, sort=params.get("sort", "newest"))
+    with CaptureQueriesContext(connection) as captured:
+        board(query)
+    sql = captured.captured_queries[-1]["sql"]
+
+    def raw():
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            cursor.fetchall()
+
+    steps = [
+        ("裸视图：整个请求", lambda: client.get("/bench/bare")),
+        ("招工列表：整个请求", lambda: client.get(path)),
+        ("  其中 selectors.board()", lambda: board(query)),
+        ("  其中 SQL（psycopg2 直接执行）", raw),
+    ]
+    rows = []
+    for label, fn in steps:
+        for _ in range(20):
+            fn()
+        timings = []
+        for _ in range(runs):
+            began = time.perf_counter()
+            fn()
+            timings.append((time.perf_counter() - began) * 1000)
+        rows.append([label, f"{statistics.median(timings):.2f}", f"{percentile(timings, 95):.2f}"])
+    connection.close()
+    return rows
+
+
+# -------------------------------------------------------------------------------------------- search
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(pct / 100 * len(ordered)) - 1))]
+
+
+def search(runs: int) -> list[dict]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from jobs.selectors import BoardQuery, board
+
+    rows = []
+    for length, words in SEARCH_WORDS.items():
+        timings: list[float] = []
+        hits = []
+        for word in words:
+            board(BoardQuery(q=word))  # warm the cache and the connection
+            for _ in range(runs):
+                started = time.perf_counter()
+                page = board(BoardQuery(q=word))
+                timings.append((time.perf_counter() - started) * 1000)
+            hits.append(len(page.posts))
+        word = words[0]
+        with CaptureQueriesContext(connection) as queries:
+            board(BoardQuery(q=word))
+        sql = queries.captured_queries[-1]["sql"]
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        rows.append(
+            {
+                "length": length,
+                "words": list(words),
+                "queries": len(timings),
+                "p50_ms": statistics.median(timings),
+                "p95_ms": percentile(timings, 95),
+                "hits_first_page": hits,
+                "gin_used": "jobs_post_search_gin" in plan,
+                "explain_word": word,
+                "plan": plan,
+            }
+        )
+    return rows
+
+
+# -------------------------------------------------------------------------------------------- claims
+
+
+def claimers(count: int):
+    """``count`` verified seekers for the claim measurement (made once, reused by later runs)."""
+    from django.contrib.auth.hashers import make_password
+    from stdnum.cn import ric
+
+    from accounts.models import RealName, User, WorkerProfile
+    from core.crypto import blind_index
+    from core.masking import mask_id_number
+
+    phones = [f"{CLAIMER_PREFIX}{i:07d}" for i in range(count)]
+    existing = set(User.objects.filter(phone__in=phones).values_list("phone", flat=True))
+    missing = [(i, p) for i, p in enumerate(phones) if p not in existing]
+    if missing:
+        password = make_password(None)
+        users = User.objects.bulk_create(
+            [
+                User(phone=p, name=f"压测工{i:04d}", role=User.Role.SEEKER, password=password)
+                for i, p in missing
+            ]
+        )
+        WorkerProfile.objects.bulk_create([WorkerProfile(user=u) for u in users])
+        records = []
+        for (i, _), user in zip(missing, users, strict=True):
+            birth = dt.date(1985, 1, 1) + dt.timedelta(days=i // 1000)
+            body = f"350181{birth:%Y%m%d}{i % 1000:03d}"
+            number = body + ric.calc_check_digit(body + "0")
+            records.append(
+                RealName(
+                    user=user,
+                    name=user.name,
+                    id_number=number,
+                    id_index=blind_index(number, purpose="id_number"),
+                    id_masked=mask_id_number(number),
+                    birth_date=birth,
+                    status=RealName.Status.VERIFIED,
+                    method=RealName.Method.MANUAL,
+                )
+            )
+        RealName.objects.bulk_create(records)
+    return list(User.objects.filter(phone__in=phones).select_related("realname").order_by("phone"))
+
+
+def clean_claim_posts() -> None:
+    from jobs.models import Claim, Order, Post
+
+    posts = Post.objects.filter(title__startswith=CLAIM_TITLE)
+    Order.objects.filter(post__in=posts).delete()  # events and contracts go with them
+    Claim.objects.filter(post__in=posts).delete()
+    posts.delete()
+
+
+def claims(threads: int, n_posts: int, slots: int, attempts: int) -> dict:
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts import demo_data as D
+    from accounts.models import EmployerMember
+    from core.errors import DomainError
+    from jobs import services
+    from jobs.models import Order, Post, Trade
+
+    clean_claim_posts()
+    owner = EmployerMember.objects.select_related("employer", "user").get(
+        user__phone=next(e.owner_phone for e in D.EMPLOYERS if e.key == D.DEMO_EMPLOYER), role="owner"
+    )
+    trade = Trade.objects.get(name="搬运")
+    area = owner.employer.area
+    start = timezone.now() + dt.timedelta(days=60)
+    posts = [
+        services.post_create(
+            employer=owner.employer,
+            actor=owner.user,
+            publish=True,
+            trade=trade,
+            title=f"{CLAIM_TITLE}{n + 1}",
+            description="压测用岗位，测完即删",
+            pay_fen=20000,
+            pay_unit="day",
+            slots=slots,
+            area=area,
+            address="压测地址",
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=8),
+            mode="grab",
+            contact_name=owner.user.name,
+            contact_phone=owner.user.phone,
+        )
+        for n in range(n_posts)
+    ]
+    workers = claimers(attempts)
+    calls = [(posts[i % n_posts], w) for i, w in enumerate(workers)]
+    chunks = [calls[i::threads] for i in range(threads)]
+    barrier = threading.Barrier(threads + 1)
+    outcomes: list[tuple[str, float]] = []
+    lock = threading.Lock()
+
+    def run(chunk):
+        connection.ensure_connection()
+        try:
+            barrier.wait(timeout=60)
+            for post, worker in chunk:
+                began = time.perf_counter()
+                try:
+                    services.claim_create(post=post, worker=worker)
+                    result = "ok"
+                except DomainError as exc:
+                    result = exc.code
+                except Exception as exc:
+                    result = f"error:{exc!r}"
+                with lock:
+                    outcomes.append((result, (time.perf_counter() - began) * 1000))
+        finally:
+            connection.close()
+
+    pool = [threading.Thread(target=run, args=(chunk,)) for chunk in chunks]
+    for thread in pool:
+        thread.start()
+    barrier.wait(timeout=60)
+    started = time.perf_counter()
+    for thread in pool:
+        thread.join(300)
+    elapsed = time.perf_counter() - started
+    counts: dict[str, int] = {}
+    for result, _ in outcomes:
+        counts[result] = counts.get(result, 0) + 1
+    confirmed = Order.objects.filter(post__in=posts).count()
+    left = list(Post.objects.filter(pk__in=[p.pk for p in posts]).values_list("slots_left", "status"))
+    ok_latency = [ms for result, ms in outcomes if result == "ok"]
+    summary = {
+        "threads": threads,
+        "posts": n_posts,
+        "slots_per_post": slots,
+        "attempts": len(outcomes),
+        "outcomes": counts,
+        "confirmed_orders": confirmed,
+        "overbooked": confirmed > n_posts * slots,
+        "all_filled": all(s == 0 and st == Post.Status.FILLED for s, st in left),
+        "seconds": elapsed,
+        "attempts_per_s": len(outcomes) / elapsed,
+        "confirmed_per_s": confirmed / elapsed,
+        "claim_p50_ms": statistics.median(ok_latency) if ok_latency else None,
+        "claim_p95_ms": percentile(ok_latency, 95) if ok_latency else None,
+    }
+    clean_claim_posts()
+    return summary
+
+
+# -------------------------------------------------------------------------------------------- report
+
+
+def _width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(_width(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+
+    def line(cells):
+        return "  ".join(
+            str(c) + " " * (w - _width(str(c))) for c, w in zip(cells, widths, strict=True)
+        ).rstrip()
+
+    return "\n".join([line(headers), "  ".join("-" * w for w in widths), *(line(r) for r in rows)])
+
+
+def report(results: dict) -> str:
+    out = []
+    meta = results["meta"]
+    out.append(f"零工市场 · 招工列表基准测试  {meta['when']}")
+    out.append(
+        f"机器：{meta['cpus']} 核 · Python {meta['python']} · {meta['postgres']} · 数据库 {meta['database']}\n"
+        f"数据：岗位 {meta['data']['posts']:,}（开放 {meta['data']['open_posts']:,}）· 求职者 {meta['data']['workers']:,}"
+        f" · 准备数据 {meta['seed_seconds']:.0f} 秒"
+    )
+    out.append(
+        f"gunicorn：{meta['gunicorn']} · wrk：{meta['wrk']} · 每项 {meta['seconds']} 秒（先预热）"
+        " · 设置 bench.settings（生产设置，DEBUG 关）"
+    )
+    out.append("")
+    http = results["http"]
+    rows = []
+    for name, r in http.items():
+        rows.append(
+            [
+                name,
+                f"{r['rps']:.0f}",
+                f"{r['p50_ms']:.1f}",
+                f"{r['p90_ms']:.1f}",
+                f"{r['p99_ms']:.1f}",
+                str(r["non_2xx"]),
+            ]
+        )
+    out.append("HTTP（32 并发连接）")
+    out.append(table(["接口", "请求/秒", "p50 ms", "p90 ms", "p99 ms", "非2xx"], rows))
+    board, bare = http[BOARD_MIX], http[BARE]
+    ratio = board["rps"] / bare["rps"]
+    ok_ratio, ok_p99 = ratio >= TARGET["ratio"], board["p99_ms"] <= TARGET["p99_ms"]
+    out.append(
+        f"比值 招工列表/裸视图 = {ratio:.2f}（目标 ≥ {TARGET['ratio']}：{'达到' if ok_ratio else '未达到'}）；"
+        f"招工列表 p99 = {board['p99_ms']:.1f} ms（目标 ≤ {TARGET['p99_ms']:.0f} ms：{'达到' if ok_p99 else '未达到'}）"
+    )
+    results["verdict"] = {"ratio": ratio, "ratio_ok": ok_ratio, "p99_ok": ok_p99}
+    if MICROCACHED in http:
+        cached = http[MICROCACHED]
+        out.append(
+            f"原型（仅在 bench 中）：同样的混合筛选加 5 秒整页缓存，比值 {cached['rps'] / bare['rps']:.2f}，"
+            f"p99 {cached['p99_ms']:.1f} ms"
+        )
+    out.append("")
+    out.append(f"单个请求耗时（进程内、单线程，{meta['paths']['工种+排序(最新)']}）")
+    out.append(table(["环节", "p50 ms", "p95 ms"], results["breakdown"]))
+    out.append("")
+    out.append(
+        f"关键词搜索（jobs.selectors.board，每页20条，每个词 {results['search'][0]['queries'] // 4} 次）"
+    )
+    rows = [
+        [
+            f"{s['length']} 字",
+            "、".join(s["words"]),
+            f"{s['p50_ms']:.2f}",
+            f"{s['p95_ms']:.2f}",
+            "是" if s["gin_used"] else "否",
+        ]
+        for s in results["search"]
+    ]
+    out.append(table(["词长", "词", "p50 ms", "p95 ms", "用到 GIN 索引"], rows))
+    for s in results["search"]:
+        out.append("")
+        out.append(f"EXPLAIN (ANALYZE, BUFFERS) · q={s['explain_word']}")
+        out.extend("    " + line for line in s["plan"].splitlines())
+    out.append("")
+    c = results["claims"]
+    out.append(
+        f"抢单并发（jobs.services.claim_create，{c['threads']} 个线程各用一个数据库连接，"
+        f"{c['posts']} 个岗位 × {c['slots_per_post']} 个名额，{c['attempts']} 名不同的已实名工人）"
+    )
+    rows = [
+        [
+            str(c["attempts"]),
+            str(c["confirmed_orders"]),
+            ", ".join(f"{k} {v}" for k, v in sorted(c["outcomes"].items())),
+            f"{c['seconds']:.2f}",
+            f"{c['attempts_per_s']:.0f}",
+            f"{c['confirmed_per_s']:.0f}",
+            f"{c['claim_p50_ms']:.1f}" if c["claim_p50_ms"] else "-",
+            f"{c['claim_p95_ms']:.1f}" if c["claim_p95_ms"] else "-",
+            "否" if not c["overbooked"] else "是！",
+        ]
+    ]
+    out.append(
+        table(["请求", "成交", "结果", "秒", "请求/秒", "成交/秒", "成交p50 ms", "成交p95 ms", "超卖"], rows)
+    )
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", default="postgres://postgres@127.0.0.1:5432/gigmarket_bench")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/14")
+    parser.add_argument("--posts", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=200_000)
+    parser.add_argument("--employers", type=int, default=2_000)
+    parser.add_argument("--seconds", type=int, default=15, help="length of each measured wrk run")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--wrk-threads", type=int, default=1)
+    parser.add_argument("--gunicorn-workers", type=int, default=2)
+    parser.add_argument("--gunicorn-threads", type=int, default=4)
+    parser.add_argument("--search-runs", type=int, default=100, help="queries per search word")
+    parser.add_argument("--claim-threads", type=int, default=32)
+    parser.add_argument("--claim-posts", type=int, default=4)
+    parser.add_argument("--claim-slots", type=int, default=50)
+    parser.add_argument("--claim-attempts", type=int, default=1600)
+    parser.add_argument("--skip-seed", action="store_true", help="use the database as it is")
+    parser.add_argument("--seed-only", action="store_true", help="prepare the database, measure nothing")
+    args = parser.parse_args()
+    if not 1 <= args.claim_threads <= 60:
+        sys.exit("--claim-threads: 1–60 (PostgreSQL here allows 100 connections in all)")
+
+    env = bench_env(args.db, args.redis)
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    wrk_binary = ensure_wrk()
+    ensure_database(args.db)
+
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    seed_seconds = 0.0 if args.skip_seed else seed(args)["seconds"]
+    if args.seed_only:
+        print(f"数据已就绪（{seed_seconds:.0f} 秒）：{data_summary()}")
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        pg_version = cursor.fetchone()[0]
+    data = data_summary()
+    paths = board_paths()
+    connection.close()  # the server gets the database to itself while it is measured
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log = RESULTS / "gunicorn.log"
+    server = start_gunicorn(args, env, port, log)
+    http: dict[str, dict] = {}
+    try:
+        for path in [*paths.values(), "/bench/bare"]:
+            status, body = get(port, path)
+            if status != 200:
+                sys.exit(f"GET {path} answered {status}: {body[:300]!r}")
+        runs = {BARE: ["/bench/bare"], BOARD_MIX: list(paths.values())}
+        runs.update({f"  · {name}": [path] for name, path in paths.items()})
+        runs[MICROCACHED] = [p.replace("/api/v1/posts/", "/bench/board-microcached/") for p in paths.values()]
+        for name, targets in runs.items():
+            seconds = args.seconds if name in (BARE, BOARD_MIX) else max(3, args.seconds // 3)
+            wrk(wrk_binary, port, targets, seconds=2, connections=args.connections, threads=args.wrk_threads)
+            http[name] = wrk(
+                wrk_binary,
+                port,
+                targets,
+                seconds=seconds,
+                connections=args.connections,
+                threads=args.wrk_threads,
+            )
+            r = http[name]
+            print(
+                f"{name}: {r['rps']:.0f} req/s, p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms",
+                flush=True,
+            )
+    finally:
+        stop(server)
+
+    breakdown_rows = breakdown(paths)
+    search_rows = search(args.search_runs)
+    claim_summary = claims(args.claim_threads, args.claim_posts, args.claim_slots, args.claim_attempts)
+    workers_kind = "gthread" if args.gunicorn_threads > 1 else "sync"
+    results = {
+        "meta": {
+            "when": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z"),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "postgres": f"PostgreSQL {pg_version}",
+            "database": urlsplit(args.db).path.lstrip("/"),
+            "data": data,
+            "seed_seconds": seed_seconds,
+            "gunicorn": f"-w {args.gunicorn_workers} --threads {args.gunicorn_threads} ({workers_kind}), keep-alive 5 s",
+            "wrk": f"-t{args.wrk_threads} -c{args.connections}",
+            "seconds": args.seconds,
+            "paths": paths,
+        },
+        "http": http,
+        "breakdown": breakdown_rows,
+        "search": search_rows,
+        "claims": claim_summary,
+    }
+    text = report(results)
+    print()
+    print(text)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    (RESULTS / f"jobs_board-{stamp}.txt").write_text(text + "\n", encoding="utf-8")
+    (RESULTS / f"jobs_board-{stamp}.json").write_text(
+        json.dumps(results, ensure_ascii=False, indent=2, default=str)
+    )
+    (RESULTS / "jobs_board-latest.txt").write_text(text + "\n", encoding="utf-8")
+    print(f"\n结果已写入 {RESULTS / f'jobs_board-{stamp}.txt'}")
+    bad = [n for n, r in http.items() if r["non_2xx"] or r["socket_errors"]]
+    if bad or claim_summary["overbooked"] or any(k.startswith("error") for k in claim_summary["outcomes"]):
+        sys.exit(f"errors during the run: {bad or claim_summary['outcomes']}")
+
+
+if __name__ == "__main__":
+    main()

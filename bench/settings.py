@@ -1,0 +1,30 @@
+"""Benchmark settings: production's settings, plus a bench-only URLconf with a bare ``JsonResponse`` view.
+
+Everything production does per request stays: DEBUG off, the full middleware stack (security, WhiteNoise,
+sessions, CSRF, auth, axes, htmx), the Redis cache, persistent database connections. The runner
+(``bench/jobs_board.py``) supplies throwaway secrets through the same ``GIGMARKET_*`` variables production
+reads, and sends ``X-Forwarded-Proto: https`` as the TLS-terminating proxy in front of gunicorn would.
+"""
+
+from gigmarket.settings.production import *  # noqa: F403
+from gigmarket.settings.production import REST_FRAMEWORK
+
+ROOT_URLCONF = "bench.urls"
+
+# The seeding and the claim measurement run the services in-process with no Celery worker: deliver the
+# (outbox) messages inline rather than leaving them queued in Redis.
+CELERY_TASK_ALWAYS_EAGER = True
+
+# One load generator on one address: throttled endpoints would answer 429. The rates go out of the way
+# but the throttle classes (and their cache round trips) stay, so the cost per request is production's.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {"anon": "100000000/min", "user": "100000000/min"},
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}

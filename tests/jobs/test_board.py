@@ -1,0 +1,149 @@
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from core.errors import DomainError
+from jobs.search import index_tokens, query_tokens
+from jobs.selectors import BoardQuery, board, contact_phone_for
+from tests.factories import AreaFactory, PostFactory, TradeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_tokens():
+    assert query_tokens("焊") == ["焊"]
+    assert query_tokens("保洁") == ["保洁"]
+    assert query_tokens("开荒保洁") == ["开荒", "荒保", "保洁"]
+    tokens = index_tokens("招电焊工3名").split()
+    assert {"焊", "电焊", "焊工", "3"} <= set(tokens)
+
+
+@pytest.fixture
+def city(employer):
+    district = AreaFactory(name="青溪区", code="350186000000", level="district")
+    west = AreaFactory(name="西城街道", code="350186001000", level="street", parent=district)
+    east = AreaFactory(name="东城街道", code="350186002000", level="street", parent=district)
+    cleaning = TradeFactory(name="保洁", category="housekeeping", risk_class=2)
+    welding = TradeFactory(name="电焊工", category="construction", risk_class=5)
+    brick = TradeFactory(name="瓦工", category="construction", risk_class=4)
+    now = timezone.now()
+    posts = {
+        "clean": PostFactory(employer=employer, trade=cleaning, area=west, district=district, title="小区开荒保洁",
+                             pay_fen=18000, lat=28.90, lng=120.03, published_at=now - dt.timedelta(hours=3)),
+        "weld": PostFactory(employer=employer, trade=welding, area=east, district=district, title="钢结构电焊",
+                            pay_fen=40000, lat=28.95, lng=120.10, published_at=now - dt.timedelta(hours=2)),
+        "brick": PostFactory(employer=employer, trade=brick, area=east, district=district, title="砌墙瓦工",
+                             pay_fen=35000, pay_unit="day", lat=28.80, lng=119.90,
+                             published_at=now - dt.timedelta(hours=1)),
+        "hourly": PostFactory(employer=employer, trade=cleaning, area=west, district=district, title="家庭保洁钟点工",
+                              pay_fen=3500, pay_unit="hour", lat=None, lng=None, published_at=now),
+    }  # fmt: skip
+    return {"west": west, "east": east, "district": district, "cleaning": cleaning, "posts": posts}
+
+
+def titles(page):
+    return [p.title for p in page.posts]
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [("保洁", {"小区开荒保洁", "家庭保洁钟点工"}), ("焊", {"钢结构电焊"}), ("瓦工", {"砌墙瓦工"}),
+     ("开荒保洁", {"小区开荒保洁"}), ("钟点", {"家庭保洁钟点工"}), ("木工", set())],
+)  # fmt: skip
+def test_keyword_search_for_short_chinese_words(city, q, expected):
+    assert set(titles(board(BoardQuery(q=q)))) == expected
+
+
+def test_filters(city):
+    assert set(titles(board(BoardQuery(area_id=city["east"].pk)))) == {"钢结构电焊", "砌墙瓦工"}
+    assert len(board(BoardQuery(area_id=city["district"].pk)).posts) == 4
+    assert titles(board(BoardQuery(pay_unit="hour"))) == ["家庭保洁钟点工"]
+    assert set(titles(board(BoardQuery(pay_min_fen=35000)))) == {"钢结构电焊", "砌墙瓦工"}
+    assert set(titles(board(BoardQuery(trade_ids=[city["cleaning"].pk])))) == {
+        "小区开荒保洁",
+        "家庭保洁钟点工",
+    }
+    tomorrow = timezone.localdate() + dt.timedelta(days=2)
+    assert len(board(BoardQuery(date=tomorrow)).posts) == 4
+    assert board(BoardQuery(date=tomorrow + dt.timedelta(days=1))).posts == []
+
+
+def test_sorts_and_distance(city):
+    assert titles(board(BoardQuery(sort="pay")))[:2] == ["钢结构电焊", "砌墙瓦工"]
+    assert titles(board(BoardQuery(sort="newest")))[0] == "家庭保洁钟点工"
+    near = board(BoardQuery(sort="nearest", lat=28.90, lng=120.03))
+    assert titles(near) == ["小区开荒保洁", "钢结构电焊", "砌墙瓦工"]  # posts without a place are left out
+    assert near.posts[0].distance_km == 0.0 and 8 < near.posts[1].distance_km < 10
+    assert titles(board(BoardQuery(lat=28.90, lng=120.03, radius_km=5))) == ["小区开荒保洁"]
+    with pytest.raises(DomainError):
+        board(BoardQuery(sort="nearest"))
+    with pytest.raises(DomainError):
+        board(BoardQuery(sort="random"))
+
+
+@pytest.mark.parametrize("sort", ["newest", "pay", "nearest"])
+def test_keyset_pagination_walks_everything_once(employer, sort):
+    for i in range(23):
+        PostFactory(employer=employer, pay_fen=10000 + (i % 5) * 100, lat=28.9 + (i % 4) * 0.01, lng=120.0)
+    seen, cursor = [], ""
+    while True:
+        page = board(BoardQuery(sort=sort, lat=28.9, lng=120.0, cursor=cursor, limit=5))
+        seen += [p.pk for p in page.posts]
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    assert len(seen) == len(set(seen)) == 23
+
+
+def test_bad_cursor_is_a_clear_error():
+    with pytest.raises(DomainError) as info:
+        board(BoardQuery(cursor="not-a-cursor"))
+    assert info.value.field == "cursor"
+
+
+def test_one_query_per_page(city, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        page = board(BoardQuery(q="保洁", area_id=city["district"].pk, sort="pay", lat=28.9, lng=120.0))
+        for post in page.posts:
+            _ = (post.trade.name, post.employer.name, post.area.name, post.district.name)
+
+
+def test_stale_and_unpublished_posts_hidden(employer):
+    PostFactory(employer=employer, title="草稿岗位", status="draft")
+    PostFactory(employer=employer, title="招满岗位", status="filled")
+    PostFactory(employer=employer, title="过时岗位", starts_at=timezone.now() - dt.timedelta(hours=1),
+                ends_at=timezone.now() + dt.timedelta(hours=1))  # fmt: skip
+    assert board(BoardQuery()).posts == []
+
+
+def test_contact_phone_masked_until_confirmed_order(post, worker, worker2, boss):
+    from jobs import services
+
+    assert contact_phone_for(post=post, user=None) == "137****1111"
+    assert contact_phone_for(post=post, user=worker) == "137****1111"
+    assert contact_phone_for(post=post, user=boss) == "13700001111"
+    services.claim_create(post=post, worker=worker)
+    assert contact_phone_for(post=post, user=worker) == "13700001111"
+    assert contact_phone_for(post=post, user=worker2) == "137****1111"
+
+
+@pytest.mark.postgres
+def test_keyword_search_uses_the_gin_index(city):
+    from jobs.models import Post
+    from jobs.search import keyword_filter
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        sql, params = Post.objects.filter(keyword_filter("保洁")).query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("SET enable_seqscan = on")
+    assert "jobs_post_search_gin" in plan
+
+
+def test_absurd_date_is_a_clear_error():
+    with pytest.raises(DomainError) as info:
+        board(BoardQuery(date=dt.date(9999, 12, 31)))
+    assert info.value.field == "date"
