@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "accounts",
     "notifications",
     "jobs",
+    "wallet",
 ]
 
 MIDDLEWARE = [
