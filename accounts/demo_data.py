@@ -796,6 +796,7 @@ BOARD_POSTS: tuple[PostSpec, ...] = (
        120, "class_hour", 1, "002", 1, "溪东街道滨江社区江景花园", 5, (19, 0), 2, mode="apply", quantity=2),
 )  # fmt: skip
 
+DEMO_EMPLOYER_FUNDS_FEN = 50_000_00  # each approved demo employer tops up 50,000 yuan before posting
 DEMO_SEEKER = "13500000003"  # 廖华光: 电焊工 (with certificate), 瓦工, 水电安装
 DEMO_EMPLOYER = "hongjian"  # owned by the demo employer login 田志远
 

@@ -59,6 +59,7 @@ CLAIM_TITLE = "【压测】抢单"
 BOARD_MIX = "招工列表 API（混合筛选，每页20条）"
 BARE = "裸 JsonResponse"
 MICROCACHED = "原型：招工列表 + 5秒整页缓存（未上线）"
+SOLO_CLAIMS = 30  # claims made one at a time before the race, for the uncontended service time
 CLAIMER_PREFIX = "1530"  # verified seekers made for the claim measurement: 153 0 + 7 digits
 
 
@@ -144,8 +145,7 @@ def seed(args) -> dict[str, float]:
         stdout=sys.stdout,
     )
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE jobs_post")
-        cursor.execute("VACUUM ANALYZE accounts_user")
+        cursor.execute("VACUUM ANALYZE")  # fresh planner statistics and visibility maps for every table
     return {"seconds": time.monotonic() - started}
 
 
@@ -280,6 +280,7 @@ def parse_wrk(out: str) -> dict:
         sys.exit(f"wrk printed no latency distribution:\n{out}")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)$", out, re.M)
+    timeouts = re.search(r"timeout (\d+)", socket_errors.group(1)) if socket_errors else None
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "requests": int(re.search(r"(\d+) requests in", out).group(1)),
@@ -288,6 +289,7 @@ def parse_wrk(out: str) -> dict:
         "p99_ms": _ms(latency["99"]),
         "non_2xx": int(errors.group(1)) if errors else 0,
         "socket_errors": socket_errors.group(1).strip() if socket_errors else "",
+        "timeouts": int(timeouts.group(1)) if timeouts else 0,
     }
 
 
@@ -346,6 +348,16 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(pct / 100 * len(ordered)) - 1))]
 
 
+def access_path(plan: str) -> str:
+    """How the plan reads jobs_post: the GIN keyword index, a b-tree index, or a sequential scan."""
+    if "jobs_post_search_gin" in plan:
+        return "GIN jobs_post_search_gin"
+    found = re.search(r"Index Scan(?: Backward)? using (\w+) on jobs_post", plan)
+    if found:
+        return f"b-tree {found.group(1)}"
+    return "Seq Scan" if "Seq Scan on jobs_post" in plan else "?"
+
+
 def search(runs: int) -> list[dict]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -355,32 +367,37 @@ def search(runs: int) -> list[dict]:
     rows = []
     for length, words in SEARCH_WORDS.items():
         timings: list[float] = []
-        hits = []
+        per_word = []
         for word in words:
-            board(BoardQuery(q=word))  # warm the cache and the connection
+            board(BoardQuery(q=word))  # warm the caches and the connection
+            mine = []
             for _ in range(runs):
                 started = time.perf_counter()
                 page = board(BoardQuery(q=word))
-                timings.append((time.perf_counter() - started) * 1000)
-            hits.append(len(page.posts))
-        word = words[0]
-        with CaptureQueriesContext(connection) as queries:
-            board(BoardQuery(q=word))
-        sql = queries.captured_queries[-1]["sql"]
-        with connection.cursor() as cursor:
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
-            plan = "\n".join(row[0] for row in cursor.fetchall())
+                mine.append((time.perf_counter() - started) * 1000)
+            timings.extend(mine)
+            with CaptureQueriesContext(connection) as queries:
+                board(BoardQuery(q=word))
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + queries.captured_queries[-1]["sql"])
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+            per_word.append(
+                {
+                    "word": word,
+                    "p95_ms": percentile(mine, 95),
+                    "hits_first_page": len(page.posts),
+                    "access": access_path(plan),
+                    "plan": plan,
+                }
+            )
         rows.append(
             {
                 "length": length,
-                "words": list(words),
+                "words": per_word,
                 "queries": len(timings),
                 "p50_ms": statistics.median(timings),
                 "p95_ms": percentile(timings, 95),
-                "hits_first_page": hits,
-                "gin_used": "jobs_post_search_gin" in plan,
-                "explain_word": word,
-                "plan": plan,
+                "gin_used": any(w["access"].startswith("GIN") for w in per_word),
             }
         )
     return rows
@@ -431,66 +448,39 @@ def claimers(count: int):
     return list(User.objects.filter(phone__in=phones).select_related("realname").order_by("phone"))
 
 
-def clean_claim_posts() -> None:
-    from jobs.models import Claim, Order, Post
+def purge_task_queue() -> int:
+    """Drop the tasks the run queued (bench.settings is not eager and no worker consumes the bench queue)."""
+    from gigmarket.celery import app
 
-    posts = Post.objects.filter(title__startswith=CLAIM_TITLE)
-    Order.objects.filter(post__in=posts).delete()  # events and contracts go with them
-    Claim.objects.filter(post__in=posts).delete()
-    posts.delete()
+    return app.control.purge() or 0
 
 
-def claims(threads: int, n_posts: int, slots: int, attempts: int) -> dict:
+def clean_claim_posts(actor) -> None:
+    """Bench posts are cancelled through the service (orders cancelled, money back to the employer);
+    ledger rows are append-only, so nothing is deleted."""
+    from jobs import services
+    from jobs.models import Post
+
+    for post in Post.objects.filter(title__startswith=CLAIM_TITLE, status__in=["open", "filled"]):
+        services.post_cancel(post=post, actor=actor, reason="压测结束")
+
+
+def _claim_process(calls, threads: int, barrier, queue) -> None:
+    """One forked process: ``threads`` threads, each on its own connection, claiming after the barrier."""
     from django.db import connection
-    from django.utils import timezone
 
-    from accounts import demo_data as D
-    from accounts.models import EmployerMember
     from core.errors import DomainError
     from jobs import services
-    from jobs.models import Order, Post, Trade
 
-    clean_claim_posts()
-    owner = EmployerMember.objects.select_related("employer", "user").get(
-        user__phone=next(e.owner_phone for e in D.EMPLOYERS if e.key == D.DEMO_EMPLOYER), role="owner"
-    )
-    trade = Trade.objects.get(name="搬运")
-    area = owner.employer.area
-    start = timezone.now() + dt.timedelta(days=60)
-    posts = [
-        services.post_create(
-            employer=owner.employer,
-            actor=owner.user,
-            publish=True,
-            trade=trade,
-            title=f"{CLAIM_TITLE}{n + 1}",
-            description="压测用岗位，测完即删",
-            pay_fen=20000,
-            pay_unit="day",
-            slots=slots,
-            area=area,
-            address="压测地址",
-            starts_at=start,
-            ends_at=start + dt.timedelta(hours=8),
-            mode="grab",
-            contact_name=owner.user.name,
-            contact_phone=owner.user.phone,
-        )
-        for n in range(n_posts)
-    ]
-    workers = claimers(attempts)
-    calls = [(posts[i % n_posts], w) for i, w in enumerate(workers)]
-    chunks = [calls[i::threads] for i in range(threads)]
-    barrier = threading.Barrier(threads + 1)
-    outcomes: list[tuple[str, float]] = []
+    outcomes: list[tuple[str, float, float]] = []
     lock = threading.Lock()
 
     def run(chunk):
         connection.ensure_connection()
         try:
-            barrier.wait(timeout=60)
+            barrier.wait(timeout=120)
             for post, worker in chunk:
-                began = time.perf_counter()
+                began = time.time()
                 try:
                     services.claim_create(post=post, worker=worker)
                     result = "ok"
@@ -499,26 +489,112 @@ def claims(threads: int, n_posts: int, slots: int, attempts: int) -> dict:
                 except Exception as exc:
                     result = f"error:{exc!r}"
                 with lock:
-                    outcomes.append((result, (time.perf_counter() - began) * 1000))
+                    outcomes.append((result, began, time.time()))
         finally:
             connection.close()
 
-    pool = [threading.Thread(target=run, args=(chunk,)) for chunk in chunks]
+    pool = [threading.Thread(target=run, args=(calls[i::threads],)) for i in range(threads)]
     for thread in pool:
         thread.start()
-    barrier.wait(timeout=60)
-    started = time.perf_counter()
     for thread in pool:
-        thread.join(300)
-    elapsed = time.perf_counter() - started
+        thread.join(600)
+    queue.put(outcomes)
+
+
+def claims(
+    procs: int, threads: int, n_posts: int, slots: int, attempts: int, trade_name: str = "搬运"
+) -> dict:
+    """抢单 under contention: ``procs`` processes × ``threads`` threads (one connection each, released
+    together) fire ``attempts`` claims by distinct verified workers at ``n_posts`` grab posts."""
+    import multiprocessing
+
+    from django.db import connection, connections
+    from django.utils import timezone
+
+    from accounts import demo_data as D
+    from accounts.models import EmployerMember
+    from jobs import services
+    from jobs.models import Order, Post, Trade
+    from wallet import ledger
+    from wallet import services as wallet
+
+    owner = EmployerMember.objects.select_related("employer", "user").get(
+        user__phone=next(e.owner_phone for e in D.EMPLOYERS if e.key == D.DEMO_EMPLOYER), role="owner"
+    )
+    clean_claim_posts(owner.user)
+    trade = Trade.objects.get(name=trade_name)
+    start = timezone.now() + dt.timedelta(days=60)
+    # Publishing sets every slot's pay and premium aside: top the employer up to what the posts need.
+    sample = Post(trade=trade, pay_fen=20000, quantity=1, insurance_required=False)
+    needed = sum(wallet.per_order_cost(sample)) * (slots * n_posts + SOLO_CLAIMS)
+    balance = ledger.employer_account(owner.employer).balance_fen
+    if balance < needed:
+        wallet.employer_credit(
+            employer=owner.employer,
+            amount_fen=needed - balance,
+            key=f"bench-claims:{time.time_ns()}",
+            memo="压测充值",
+        )
+    posts = [
+        services.post_create(
+            employer=owner.employer,
+            actor=owner.user,
+            publish=True,
+            trade=trade,
+            title=f"{CLAIM_TITLE}{n + 1}",
+            description="压测用岗位，测完即取消",
+            pay_fen=20000,
+            pay_unit="day",
+            slots=slots if n < n_posts else SOLO_CLAIMS,
+            area=owner.employer.area,
+            address="压测地址",
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=8),
+            mode="grab",
+            contact_name=owner.user.name,
+            contact_phone=owner.user.phone,
+        )
+        for n in range(n_posts + 1)
+    ]
+    solo_post = posts.pop()
+    workers = claimers(attempts + SOLO_CLAIMS)
+    # Uncontended first: one claim at a time, for the service time of a claim on its own.
+    solo = []
+    for worker in workers[attempts:]:
+        began = time.perf_counter()
+        services.claim_create(post=solo_post, worker=worker)
+        solo.append((time.perf_counter() - began) * 1000)
+    calls = [(posts[i % n_posts], w) for i, w in enumerate(workers[:attempts])]
+    connections.close_all()  # children must not share the parent's socket
+
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(procs * threads + 1)
+    queue = ctx.Queue()
+    children = [
+        ctx.Process(target=_claim_process, args=(calls[i::procs], threads, barrier, queue))
+        for i in range(procs)
+    ]
+    for child in children:
+        child.start()
+    barrier.wait(timeout=120)
+    released = time.time()
+    outcomes = [item for _ in children for item in queue.get(timeout=600)]
+    for child in children:
+        child.join(60)
+
     counts: dict[str, int] = {}
-    for result, _ in outcomes:
+    for result, _, _ in outcomes:
         counts[result] = counts.get(result, 0) + 1
     confirmed = Order.objects.filter(post__in=posts).count()
     left = list(Post.objects.filter(pk__in=[p.pk for p in posts]).values_list("slots_left", "status"))
-    ok_latency = [ms for result, ms in outcomes if result == "ok"]
+    ok = [(began, ended) for result, began, ended in outcomes if result == "ok"]
+    refused = [(began, ended) for result, began, ended in outcomes if result != "ok"]
+    elapsed = max(ended for _, _, ended in outcomes) - released
+    filled = max(ended for _, ended in ok) - released if ok else elapsed
     summary = {
-        "threads": threads,
+        "trade": f"{trade.name}（风险等级{trade.risk_class}，每单保费{wallet.per_order_cost(posts[0])[1] / 100:.2f}元）",
+        "processes": procs,
+        "threads": procs * threads,
         "posts": n_posts,
         "slots_per_post": slots,
         "attempts": len(outcomes),
@@ -527,12 +603,17 @@ def claims(threads: int, n_posts: int, slots: int, attempts: int) -> dict:
         "overbooked": confirmed > n_posts * slots,
         "all_filled": all(s == 0 and st == Post.Status.FILLED for s, st in left),
         "seconds": elapsed,
+        "fill_seconds": filled,
         "attempts_per_s": len(outcomes) / elapsed,
-        "confirmed_per_s": confirmed / elapsed,
-        "claim_p50_ms": statistics.median(ok_latency) if ok_latency else None,
-        "claim_p95_ms": percentile(ok_latency, 95) if ok_latency else None,
+        "confirmed_per_s": confirmed / filled,
+        "ok_p50_ms": statistics.median((e - b) * 1000 for b, e in ok) if ok else None,
+        "ok_p95_ms": percentile([(e - b) * 1000 for b, e in ok], 95) if ok else None,
+        "refused_p50_ms": statistics.median((e - b) * 1000 for b, e in refused) if refused else None,
+        "solo_p50_ms": statistics.median(solo),
     }
-    clean_claim_posts()
+    clean_claim_posts(owner.user)
+    connection.close()
+    summary["queued_tasks_purged"] = purge_task_queue()
     return summary
 
 
@@ -569,6 +650,7 @@ def report(results: dict) -> str:
         f"gunicorn：{meta['gunicorn']} · wrk：{meta['wrk']} · 每项 {meta['seconds']} 秒（先预热）"
         " · 设置 bench.settings（生产设置，DEBUG 关）"
     )
+    out.append(f"开始测量时系统负载（1/5/15 分钟）：{' / '.join(f'{v:.1f}' for v in meta['load_before'])}")
     out.append("")
     http = results["http"]
     rows = []
@@ -581,10 +663,11 @@ def report(results: dict) -> str:
                 f"{r['p90_ms']:.1f}",
                 f"{r['p99_ms']:.1f}",
                 str(r["non_2xx"]),
+                str(r["timeouts"]),
             ]
         )
     out.append("HTTP（32 并发连接）")
-    out.append(table(["接口", "请求/秒", "p50 ms", "p90 ms", "p99 ms", "非2xx"], rows))
+    out.append(table(["接口", "请求/秒", "p50 ms", "p90 ms", "p99 ms", "非2xx", "超时(>5s)"], rows))
     board, bare = http[BOARD_MIX], http[BARE]
     ratio = board["rps"] / bare["rps"]
     ok_ratio, ok_p99 = ratio >= TARGET["ratio"], board["p99_ms"] <= TARGET["p99_ms"]
@@ -603,46 +686,57 @@ def report(results: dict) -> str:
     out.append(f"单个请求耗时（进程内、单线程，{meta['paths']['工种+排序(最新)']}）")
     out.append(table(["环节", "p50 ms", "p95 ms"], results["breakdown"]))
     out.append("")
-    out.append(
-        f"关键词搜索（jobs.selectors.board，每页20条，每个词 {results['search'][0]['queries'] // 4} 次）"
-    )
+    runs = results["search"][0]["queries"] // len(results["search"][0]["words"])
+    out.append(f"关键词搜索（jobs.selectors.board，每页20条，每个词 {runs} 次，同一长度的词合并统计）")
     rows = [
         [
             f"{s['length']} 字",
-            "、".join(s["words"]),
             f"{s['p50_ms']:.2f}",
             f"{s['p95_ms']:.2f}",
-            "是" if s["gin_used"] else "否",
+            "；".join(f"{w['word']} {w['p95_ms']:.1f}ms {w['access']}" for w in s["words"]),
         ]
         for s in results["search"]
     ]
-    out.append(table(["词长", "词", "p50 ms", "p95 ms", "用到 GIN 索引"], rows))
+    out.append(table(["词长", "p50 ms", "p95 ms", "各词：p95 与读取 jobs_post 的方式"], rows))
     for s in results["search"]:
-        out.append("")
-        out.append(f"EXPLAIN (ANALYZE, BUFFERS) · q={s['explain_word']}")
-        out.extend("    " + line for line in s["plan"].splitlines())
+        shown = [s["words"][0], *[w for w in s["words"][1:] if w["access"] != s["words"][0]["access"]][:1]]
+        for w in shown:
+            out.append("")
+            out.append(f"EXPLAIN (ANALYZE, BUFFERS) · q={w['word']}（{w['access']}）")
+            out.extend("    " + line for line in w["plan"].splitlines())
     out.append("")
     c = results["claims"]
     out.append(
-        f"抢单并发（jobs.services.claim_create，{c['threads']} 个线程各用一个数据库连接，"
-        f"{c['posts']} 个岗位 × {c['slots_per_post']} 个名额，{c['attempts']} 名不同的已实名工人）"
+        f"抢单并发（jobs.services.claim_create；{c['processes']} 个进程 × {c['threads'] // c['processes']} 个线程，"
+        f"每线程一个数据库连接，同时放行；{c['posts']} 个岗位 × {c['slots_per_post']} 个名额；"
+        f"{c['attempts']} 名不同的已实名工人各抢一次；工种 {c['trade']}）"
     )
     rows = [
         [
             str(c["attempts"]),
-            str(c["confirmed_orders"]),
             ", ".join(f"{k} {v}" for k, v in sorted(c["outcomes"].items())),
+            f"{c['fill_seconds']:.2f}",
+            f"{c['confirmed_per_s']:.0f}",
             f"{c['seconds']:.2f}",
             f"{c['attempts_per_s']:.0f}",
-            f"{c['confirmed_per_s']:.0f}",
-            f"{c['claim_p50_ms']:.1f}" if c["claim_p50_ms"] else "-",
-            f"{c['claim_p95_ms']:.1f}" if c["claim_p95_ms"] else "-",
-            "否" if not c["overbooked"] else "是！",
+            f"{c['ok_p50_ms']:.0f} / {c['ok_p95_ms']:.0f}" if c["ok_p50_ms"] else "-",
+            f"{c['refused_p50_ms']:.0f}" if c["refused_p50_ms"] else "-",
+            "是！" if c["overbooked"] else ("否，全部招满" if c["all_filled"] else "否"),
         ]
     ]
-    out.append(
-        table(["请求", "成交", "结果", "秒", "请求/秒", "成交/秒", "成交p50 ms", "成交p95 ms", "超卖"], rows)
-    )
+    headers = [
+        "请求",
+        "结果",
+        "招满用时 s",
+        "成交/秒",
+        "总用时 s",
+        "请求/秒",
+        "成交 p50/p95 ms",
+        "拒绝 p50 ms",
+        "超卖",
+    ]
+    out.append(table(headers, rows))
+    out.append(f"对照：无竞争时逐个抢单（单线程，{SOLO_CLAIMS} 次），每次成交 p50 {c['solo_p50_ms']:.1f} ms")
     return "\n".join(out)
 
 
@@ -659,18 +753,22 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15, help="length of each measured wrk run")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--wrk-threads", type=int, default=1)
-    parser.add_argument("--gunicorn-workers", type=int, default=2)
-    parser.add_argument("--gunicorn-threads", type=int, default=4)
+    parser.add_argument("--gunicorn-workers", type=int, default=3)
+    parser.add_argument("--gunicorn-threads", type=int, default=1, help="more than 1: gthread workers")
     parser.add_argument("--search-runs", type=int, default=100, help="queries per search word")
-    parser.add_argument("--claim-threads", type=int, default=32)
+    parser.add_argument("--claim-processes", type=int, default=4)
+    parser.add_argument("--claim-threads", type=int, default=8, help="per process")
     parser.add_argument("--claim-posts", type=int, default=4)
     parser.add_argument("--claim-slots", type=int, default=50)
     parser.add_argument("--claim-attempts", type=int, default=1600)
+    parser.add_argument(
+        "--claim-trade", default="搬运", help="trade of the bench posts (its risk class sets the premium)"
+    )
     parser.add_argument("--skip-seed", action="store_true", help="use the database as it is")
     parser.add_argument("--seed-only", action="store_true", help="prepare the database, measure nothing")
     args = parser.parse_args()
-    if not 1 <= args.claim_threads <= 60:
-        sys.exit("--claim-threads: 1–60 (PostgreSQL here allows 100 connections in all)")
+    if not 1 <= args.claim_processes * args.claim_threads <= 60:
+        sys.exit("--claim-processes × --claim-threads: 1–60 (PostgreSQL here allows 100 connections in all)")
 
     env = bench_env(args.db, args.redis)
     os.environ.update(env)
@@ -699,6 +797,7 @@ def main() -> None:
     log = RESULTS / "gunicorn.log"
     server = start_gunicorn(args, env, port, log)
     http: dict[str, dict] = {}
+    load_before = os.getloadavg()
     try:
         for path in [*paths.values(), "/bench/bare"]:
             status, body = get(port, path)
@@ -728,7 +827,14 @@ def main() -> None:
 
     breakdown_rows = breakdown(paths)
     search_rows = search(args.search_runs)
-    claim_summary = claims(args.claim_threads, args.claim_posts, args.claim_slots, args.claim_attempts)
+    claim_summary = claims(
+        args.claim_processes,
+        args.claim_threads,
+        args.claim_posts,
+        args.claim_slots,
+        args.claim_attempts,
+        args.claim_trade,
+    )
     workers_kind = "gthread" if args.gunicorn_threads > 1 else "sync"
     results = {
         "meta": {
@@ -743,6 +849,7 @@ def main() -> None:
             "wrk": f"-t{args.wrk_threads} -c{args.connections}",
             "seconds": args.seconds,
             "paths": paths,
+            "load_before": load_before,
         },
         "http": http,
         "breakdown": breakdown_rows,
@@ -759,7 +866,8 @@ def main() -> None:
     )
     (RESULTS / "jobs_board-latest.txt").write_text(text + "\n", encoding="utf-8")
     print(f"\n结果已写入 {RESULTS / f'jobs_board-{stamp}.txt'}")
-    bad = [n for n, r in http.items() if r["non_2xx"] or r["socket_errors"]]
+    # Slow is a finding, not a failure; wrong answers and overbooking are failures.
+    bad = [n for n, r in http.items() if r["non_2xx"] or (r["socket_errors"] and not r["timeouts"])]
     if bad or claim_summary["overbooked"] or any(k.startswith("error") for k in claim_summary["outcomes"]):
         sys.exit(f"errors during the run: {bad or claim_summary['outcomes']}")
 

@@ -6,14 +6,18 @@ sessions, CSRF, auth, axes, htmx), the Redis cache, persistent database connecti
 reads, and sends ``X-Forwarded-Proto: https`` as the TLS-terminating proxy in front of gunicorn would.
 """
 
+import warnings
+
 from gigmarket.settings.production import *  # noqa: F403
 from gigmarket.settings.production import REST_FRAMEWORK
 
+# No collectstatic for the bench (the image runs it at build time); JSON responses never touch static files.
+warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
+
 ROOT_URLCONF = "bench.urls"
 
-# The seeding and the claim measurement run the services in-process with no Celery worker: deliver the
-# (outbox) messages inline rather than leaving them queued in Redis.
-CELERY_TASK_ALWAYS_EAGER = True
+# Celery stays as in production (not eager): side effects (SMS, policy requests) are queued in the bench's
+# Redis database and not run, as a separate worker would run them; the runner empties that queue.
 
 # One load generator on one address: throttled endpoints would answer 429. The rates go out of the way
 # but the throttle classes (and their cache round trips) stay, so the cost per request is production's.

@@ -43,6 +43,14 @@ class Env(BaseSettings):
     identity_http_key: SecretStr | None = Field(None, description="API key for the identity service.")
     identity_http_timeout: float = Field(5.0, gt=0, description="Seconds before the identity call gives up.")
 
+    # Accident insurance (按单意外险出单)
+    insurer_backend: Literal["fake", "http"] = Field(
+        "fake", description="fake = policies numbered locally (demos, tests); http = an insurer's policy API."
+    )
+    insurer_url: str | None = Field(None, description="Insurer policy API base URL (http backend).")
+    insurer_key: SecretStr | None = Field(None, description="Key signing requests to and from the insurer.")
+    insurer_timeout: float = Field(8.0, gt=0, description="Seconds before an insurer call gives up.")
+
     # SMS
     sms_backend: Literal["outbox", "console", "aliyun"] = Field(
         "outbox", description="outbox = stored in the database only; console; aliyun-style HTTP gateway."
@@ -51,6 +59,18 @@ class Env(BaseSettings):
     sms_http_url: str | None = Field(None, description="SMS gateway URL (aliyun backend).")
     sms_access_key_id: str | None = Field(None, description="SMS gateway access key id.")
     sms_access_key_secret: SecretStr | None = Field(None, description="SMS gateway access key secret.")
+
+    # Payment gateway (充值 top-ups and 提现 payouts)
+    payment_gateway: Literal["fake", "http"] = Field(
+        "fake", description="fake = top-ups paid and payouts made at once (local); http = a real gateway."
+    )
+    payment_gateway_url: str | None = Field(None, description="Payment gateway base URL (http backend).")
+    payment_gateway_merchant_id: str | None = Field(None, description="Our merchant id at the gateway.")
+    payment_gateway_key: SecretStr | None = Field(None, description="Merchant key signing both directions.")
+    payment_gateway_timeout: float = Field(8.0, gt=0, description="Seconds before a gateway call gives up.")
+    payment_notify_url: str | None = Field(
+        None, description="Public URL of our payment notification endpoint (default: from the request)."
+    )
 
     # Security knobs
     login_failure_limit: int = Field(5, ge=1, description="Failed logins before lock-out.")

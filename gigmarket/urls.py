@@ -15,6 +15,8 @@ admin.site.index_title = "今日待办"
 api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("jobs.api_urls")),
+    path("", include("insurance.api_urls")),
+    path("", include("wallet.api_urls")),
     path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]
@@ -27,5 +29,7 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("", home, name="home"),
     path("jobs/", include("jobs.urls")),
+    path("insurance/", include("insurance.urls")),
+    path("wallet/", include("wallet.urls")),
     path("", include("accounts.urls")),
 ]

@@ -3,8 +3,11 @@
 The font is WenQuanYi Micro Hei (文泉驿微米黑, Apache-2.0), a TrueType face shipped inside the
 ``paperang-p2-fonts-cjk`` wheel; fpdf2 embeds the subset of glyphs the document uses (CID TrueType,
 Identity-H, with a ToUnicode map), so nothing is downloaded at run time, a reader needs no Chinese font of
-its own, and text extractors and screen readers get the text back. The body is printed exactly as stored (the text the SHA-256 was taken over),
-followed by the digest and who confirmed the agreement when.
+its own, and text extractors and screen readers get the text back. (Noto Sans SC, shipped as CFF/OTF,
+embeds too, but through an embedded CMap that pypdf and pdfminer cannot read.)
+
+The body is printed exactly as stored — the text the SHA-256 was taken over — followed by the digest and
+who confirmed the agreement when.
 """
 
 from __future__ import annotations

@@ -23,8 +23,11 @@ from accounts.models import Area, Employer, EmployerMember, PayUnit, PhoneCode, 
 from accounts.selectors import valid_certificate_exists
 from accounts.validators import normalize_phone
 from core.errors import Conflict, DomainError, InvalidTransition, NotAllowed
+from insurance import premiums as insurance_premiums
+from insurance import services as insurance_services
 from notifications.models import Message
 from notifications.services import message_queue
+from wallet import services as wallet
 
 from .contract import TEMPLATE_VERSION, content_hash, render_contract
 from .models import Block, Claim, Contract, Order, OrderEvent, Post, Rating, Trade, WorkerStats
@@ -257,8 +260,14 @@ def post_publish(*, post: Post, actor: User) -> Post:
         raise InvalidTransition("只有草稿可以发布")
     if post.starts_at <= timezone.now():
         raise DomainError("开工时间已过，不能发布", field="starts_at")
+    if insurance_premiums.cover_required(post=post):
+        quote = insurance_premiums.quote(risk_class=post.trade.risk_class)
+        if not quote.insurable:
+            raise DomainError(quote.reason, field="insurance_required", code="not_insurable")
     post.status, post.published_at = Post.Status.OPEN, timezone.now()
     post.save(update_fields=["status", "published_at"])
+    # Money for every slot is set aside now, so no worker's 抢单 can fail for want of it.
+    wallet.post_hold_fund(post=post, actor=actor)
     return post
 
 
@@ -273,6 +282,7 @@ def post_close(*, post: Post, actor: User) -> Post:
     post.save(update_fields=["status"])
     for claim in post.claims.filter(status=Claim.Status.PENDING).select_related("worker"):
         _claim_close(claim, status=Claim.Status.EXPIRED, reason="岗位已停止招工")
+    wallet.post_hold_release(post=post, reason="停止招工")
     return post
 
 
@@ -295,6 +305,7 @@ def post_cancel(*, post: Post, actor: User, reason: str) -> Post:
         _claim_close(claim, status=Claim.Status.EXPIRED, reason="岗位已取消")
     Post.objects.filter(pk=post.pk).update(status=Post.Status.CANCELLED)
     post.status = Post.Status.CANCELLED
+    wallet.post_hold_release(post=post, reason="岗位取消")
     return post
 
 
@@ -304,7 +315,10 @@ def posts_expire(*, now: dt.datetime | None = None) -> int:
     count = 0
     for pk in Post.objects.filter(status=Post.Status.OPEN, starts_at__lte=now).values_list("pk", flat=True):
         with transaction.atomic():
-            count += Post.objects.filter(pk=pk, status=Post.Status.OPEN).update(status=Post.Status.EXPIRED)
+            expired = Post.objects.filter(pk=pk, status=Post.Status.OPEN).update(status=Post.Status.EXPIRED)
+            count += expired
+            if expired:
+                wallet.post_hold_release(post=Post.objects.get(pk=pk), reason="岗位过期")
             for claim in Claim.objects.filter(post_id=pk, status=Claim.Status.PENDING).select_related("post"):
                 _claim_close(claim, status=Claim.Status.EXPIRED, reason="岗位已开工")
     return count
@@ -330,6 +344,10 @@ def _free_slot(post_id: int) -> None:
     Post.objects.filter(pk=post_id, status=Post.Status.FILLED, starts_at__gt=timezone.now()).update(
         status=Post.Status.OPEN
     )
+
+
+def _takes_claims(post_id: int) -> bool:
+    return Post.objects.filter(pk=post_id, status=Post.Status.OPEN, starts_at__gt=timezone.now()).exists()
 
 
 def _check_worker_gates(post: Post, worker: User) -> None:
@@ -372,6 +390,8 @@ def _open_order(claim: Claim, post: Post, *, actor: User | None) -> Order:
         order=order, body=body, content_hash=content_hash(body), template_version=TEMPLATE_VERSION
     )
     _stats(claim.worker)
+    insurance_services.policy_open(order=order)
+    wallet.order_escrow_fund(order=order)
     return order
 
 
@@ -545,6 +565,7 @@ def order_check_in(
         message="只有已确认的订单可以签到", checked_in_at=now,
     )  # fmt: skip
     _event(order, actor=worker, old=old, new=order.status, **data)
+    insurance_services.policy_cover_start(order=order, at=now, actor=worker)
     _notify_employer(
         employer=order.employer, template="order_checked_in",
         params={"worker": worker.name, "post": order.post.title}, event=f"order:{order.pk}:checked_in",
@@ -564,6 +585,7 @@ def order_check_out(*, order: Order, worker: User, quantity: Any = None) -> Orde
         message="签到后才能签退", checked_out_at=now, worker_quantity=qty,
     )  # fmt: skip
     _event(order, actor=worker, old=old, new=order.status, quantity=str(qty))
+    insurance_services.policy_cover_end(order=order, at=now, actor=worker)
     _notify_employer(
         employer=order.employer, template="order_checked_out",
         params={
@@ -586,6 +608,7 @@ def _complete(order: Order, *, actor: User | None, quantity: Decimal, auto: bool
         order, actor=actor, old=old, new=order.status, quantity=str(quantity), amount_fen=amount, auto=auto
     )
     _bump_stats(order.worker, completed=1)
+    wallet.order_release(order=order, actor=actor)
     _notify(
         user=order.worker, template="order_completed",
         params={
@@ -643,6 +666,7 @@ def order_cancel_by_worker(*, order: Order, worker: User, reason: str = "") -> O
     _event(order, actor=worker, old=old, new=order.status, by="worker", late=late, reason=reason)
     if order.starts_at > now:
         _free_slot(order.post_id)
+    wallet.order_refund(order=order, back_to_post=_takes_claims(order.post_id), reason="工人取消")
     if late:
         _bump_stats(worker, late_cancels=1)
     _notify_employer(
@@ -673,6 +697,12 @@ def order_cancel_by_employer(*, order: Order, actor: User, reason: str, _post_lo
     )
     if not _post_locked and order.starts_at > now:
         _free_slot(order.post_id)
+    wallet.order_refund(
+        order=order,
+        compensation_fen=compensation,
+        back_to_post=not _post_locked and _takes_claims(order.post_id),
+        reason="雇主取消" + ("（含补偿）" if compensation else ""),
+    )
     extra = f"您将获得补偿{compensation / 100:.2f}元。" if compensation else ""
     _notify(
         user=order.worker, template="order_cancelled",
@@ -709,6 +739,7 @@ def orders_mark_no_show(*, now: dt.datetime | None = None) -> int:
                 grace_minutes=int(rules().no_show_grace.total_seconds() // 60),
             )
             _bump_stats(order.worker, no_shows=1)
+            wallet.order_refund(order=order, reason="工人未到岗")
             _notify(
                 user=order.worker,
                 template="order_no_show",

@@ -79,6 +79,31 @@ TEMPLATES: dict[str, MessageTemplate] = {
         MessageTemplate(
             "contract_ready", "SMS_GM_CONTRACT", "订单“{post}”的电子协议已生成，请登录查看并确认。"
         ),
+        # insurance (意外险)
+        MessageTemplate(
+            "policy_issued",
+            "SMS_GM_POLICY_OK",
+            "订单“{post}”的意外险已出单，保单号{number}，保额{cover}元，签到起至签退止在保障期内。",
+        ),
+        MessageTemplate(
+            "policy_failed",
+            "SMS_GM_POLICY_FAIL",
+            "订单“{post}”的意外险出单失败：{reason}。保费{premium}元已退回您的账户，请联系服务网点。",
+        ),
+        MessageTemplate(
+            "claim_reported",
+            "SMS_GM_CLAIM_REPORTED",
+            "您在“{post}”的意外险报案已受理，报案号{number}，工作人员将尽快审核。",
+        ),
+        MessageTemplate("claim_under_review", "SMS_GM_CLAIM_REVIEW", "您的理赔{number}已进入审核。"),
+        MessageTemplate(
+            "claim_approved", "SMS_GM_CLAIM_PAID", "您的理赔{number}已核准，赔付{amount}元已到您的钱包。"
+        ),
+        MessageTemplate(
+            "claim_rejected",
+            "SMS_GM_CLAIM_REJECTED",
+            "您的理赔{number}未获赔付，原因：{reason}。如有疑问请到就近零工服务网点咨询。",
+        ),
     ]
 }
 

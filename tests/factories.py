@@ -130,12 +130,22 @@ class EmployerFactory(factory.django.DjangoModelFactory):
                 employer=obj, user=extracted or obj.created_by, defaults={"role": EmployerMember.Role.OWNER}
             )
 
+    @factory.post_generation
+    def funds(obj, create, extracted, **kwargs):
+        """Money on the employer's account (default 1,000,000 yuan; ``funds=0`` for none)."""
+        amount = 1_000_000_00 if extracted is None else extracted
+        if create and amount:
+            from wallet.services import employer_credit
+
+            employer_credit(employer=obj, amount_fen=amount, key=f"test-funds:{obj.pk}")
+
 
 class PostFactory(factory.django.DjangoModelFactory):
     """An open post, written directly (the publish gate is tested through the services)."""
 
     class Meta:
         model = "jobs.Post"
+        skip_postgeneration_save = True
 
     employer = factory.SubFactory(EmployerFactory)
     created_by = factory.LazyAttribute(lambda o: o.employer.created_by)
@@ -160,6 +170,14 @@ class PostFactory(factory.django.DjangoModelFactory):
     status = "open"
     published_at = factory.LazyFunction(lambda: _now())
     search_tokens = factory.LazyAttribute(lambda o: _tokens(o.title, o.trade.name, o.description))
+
+    @factory.post_generation
+    def hold(obj, create, extracted, **kwargs):
+        """An open post has its slots' money set aside, as publishing does."""
+        if create and obj.status in ("open", "filled") and extracted is not False:
+            from wallet.services import post_hold_fund
+
+            post_hold_fund(post=obj)
 
 
 def _now():

@@ -19,6 +19,7 @@ WRK_OUTPUT = """Running 15s test @ http://127.0.0.1:40000
      90%  800.00us
      99%    1.02s{trailing}
   32400 requests in 15.00s, 8.10MB read
+  Socket errors: connect 0, read 0, write 0, timeout 7
   Non-2xx or 3xx responses: 3
 Requests/sec:   2159.87
 Transfer/sec:    552.12KB
@@ -32,7 +33,7 @@ def test_parse_wrk_reads_throughput_latency_and_errors():
     assert result["p50_ms"] == pytest.approx(13.9)
     assert result["p90_ms"] == pytest.approx(0.8)  # microseconds
     assert result["p99_ms"] == pytest.approx(1020.0)  # seconds, with wrk's trailing space
-    assert result["non_2xx"] == 3 and result["socket_errors"] == ""
+    assert result["non_2xx"] == 3 and result["timeouts"] == 7
 
 
 def test_percentile_is_nearest_rank():

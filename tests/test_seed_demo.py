@@ -32,10 +32,12 @@ from accounts.models import (
 from accounts.validators import normalize_id_number
 from core.models import AuditLog
 from jobs import selectors
+from jobs import services as jobs_services
 from jobs.contract import content_hash
 from jobs.models import Claim, Contract, Order, OrderEvent, Post, Rating, Trade
 from jobs.search import index_tokens, query_tokens
 from notifications.models import Message
+from wallet import services as wallet_services
 
 pytestmark = pytest.mark.django_db
 
@@ -229,6 +231,10 @@ def test_the_board_has_varied_open_posts_in_the_coming_days():
         assert 26.0 < post.lat < 27.0 and 117.8 < post.lng < 118.6
     weld = selectors.board(selectors.BoardQuery(q="焊"))
     assert any(p.title.startswith("城关体育馆") for p in weld.posts)
+    # published through the service: every open slot's pay (and premium) is set aside
+    for post in demo:
+        pay, premium = wallet_services.per_order_cost(post)
+        assert wallet_services.post_hold(post).balance_fen == (pay + premium) * post.slots_left > 0
 
 
 def test_demo_seeker_and_employer_have_orders_in_every_stage():
@@ -315,6 +321,10 @@ def test_bulk_posts_are_added_once_deterministically_and_searchable():
         assert post.slots_left == post.slots and post.published_at < now
     assert len({p[2] for p in snapshot}) > 20 and len({p[4] for p in snapshot}) > 20  # trades, areas spread
     assert len({round(p[5], 2) for p in snapshot}) > 10
+    # each bulk post has its money set aside as publishing would
+    for post in bulk.select_related("trade"):
+        pay, premium = wallet_services.per_order_cost(post)
+        assert wallet_services.post_hold(post).balance_fen == (pay + premium) * post.slots
 
     seed("--posts", "300")
     assert bulk.count() == 300
@@ -339,3 +349,24 @@ def test_bulk_posts_are_added_once_deterministically_and_searchable():
     for post in Post.objects.filter(pk__in=[p.pk for p in stale]):
         assert post.starts_at > timezone.now()
         assert (post.starts_at - (now - dt.timedelta(days=3))) % dt.timedelta(weeks=1) == dt.timedelta()
+
+
+def test_expired_demo_posts_stay_as_history_and_fresh_ones_replace_them():
+    seed()
+    titles = [spec.title for spec in demo_data.BOARD_POSTS]
+    with time_machine.travel(timezone.now() + dt.timedelta(days=12), tick=True):
+        assert jobs_services.posts_expire() >= len(titles)
+        jobs_services.orders_mark_no_show()
+        output = seed()
+        assert f"岗位 {len(titles)}" in output
+        now = timezone.now()
+        for title in titles:
+            assert Post.objects.get(title=title, status="expired").starts_at < now  # history kept
+            fresh = Post.objects.get(title=title, status__in=["open", "filled"])
+            assert fresh.starts_at > now
+            pay, premium = wallet_services.per_order_cost(fresh)
+            assert wallet_services.post_hold(fresh).balance_fen == (pay + premium) * fresh.slots_left
+        seeker = User.objects.get(phone=demo_data.DEMO_SEEKER)
+        upcoming = Order.objects.get(worker=seeker, status="confirmed")
+        assert upcoming.post.title == "城关体育馆看台钢结构焊接 急招3名" and upcoming.starts_at > now
+        assert "新建：无" in seed()

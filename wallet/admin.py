@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import Account, LedgerTransaction, Posting
+from .models import Account, LedgerTransaction, PaymentEvent, Posting, TopUp, Withdrawal
 
 
 class PostingInline(admin.TabularInline):
@@ -40,3 +40,34 @@ class LedgerTransactionAdmin(ReadOnly):
     list_filter = ["kind"]
     search_fields = ["idempotency_key", "memo"]
     inlines = [PostingInline]
+
+
+class PaymentEventInline(admin.TabularInline):
+    model = PaymentEvent
+    fields = ["created_at", "from_status", "to_status", "actor", "data"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TopUp)
+class TopUpAdmin(ReadOnly):
+    list_display = ["out_trade_no", "employer", "amount_fen", "status", "gateway", "created_at", "paid_at"]
+    list_filter = ["status", "gateway"]
+    search_fields = ["out_trade_no", "gateway_ref", "employer__name"]
+    exclude = ["idempotency_key", "request_hash"]
+    inlines = [PaymentEventInline]
+
+
+@admin.register(Withdrawal)
+class WithdrawalAdmin(ReadOnly):
+    """The card number is shown masked only; the encrypted column never reaches the admin."""
+
+    list_display = ["out_trade_no", "worker", "amount_fen", "card_masked", "status", "attempts", "created_at"]
+    list_filter = ["status", "gateway"]
+    search_fields = ["out_trade_no", "gateway_ref"]
+    exclude = ["card_number", "idempotency_key", "request_hash"]
+    inlines = [PaymentEventInline]

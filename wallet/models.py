@@ -11,10 +11,13 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.crypto import EncryptedTextField
+
 
 class Account(models.Model):
     class Kind(models.TextChoices):
         EMPLOYER = "employer", "用工方托管账户"
+        POST_HOLD = "post_hold", "岗位托管"
         ORDER_ESCROW = "order_escrow", "订单托管"
         WORKER = "worker", "工人钱包"
         PLATFORM_CLEARING = "platform_clearing", "平台清算"
@@ -28,6 +31,7 @@ class Account(models.Model):
     employer = models.ForeignKey("accounts.Employer", on_delete=models.PROTECT, null=True, blank=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
     order = models.ForeignKey("jobs.Order", on_delete=models.PROTECT, null=True, blank=True)
+    post = models.ForeignKey("jobs.Post", on_delete=models.PROTECT, null=True, blank=True)
     allow_negative = models.BooleanField(default=False, editable=False)
     balance_fen = models.BigIntegerField("余额（分）", default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
@@ -100,3 +104,162 @@ class Posting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account}: {self.amount_fen:+d}"
+
+
+# ------------------------------------------------------------------------ top-ups and withdrawals
+
+
+class TopUp(models.Model):
+    """An employer's 充值 through the payment gateway. Paid → the amount is credited to the employer's
+    account, keyed on the top-up (a repeated notification moves nothing)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待支付"
+        PAID = "paid", "已到账"
+        FAILED = "failed", "支付失败"
+        EXPIRED = "expired", "已过期"
+
+    employer = models.ForeignKey(
+        "accounts.Employer", on_delete=models.PROTECT, related_name="top_ups", verbose_name="用工主体"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="操作人"
+    )
+    amount_fen = models.PositiveBigIntegerField("金额（分）")
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    gateway = models.CharField("支付通道", max_length=10)
+    out_trade_no = models.CharField("商户订单号", max_length=32, unique=True)
+    gateway_ref = models.CharField("支付流水号", max_length=64, blank=True)
+    pay_url = models.CharField("支付链接", max_length=500, blank=True)
+    idempotency_key = models.CharField("幂等键", max_length=160, unique=True)
+    request_hash = models.CharField(max_length=64)
+    credit = models.OneToOneField(
+        LedgerTransaction, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    last_error = models.CharField("最近错误", max_length=200, blank=True)
+    created_at = models.DateTimeField("创建时间", default=timezone.now)
+    expires_at = models.DateTimeField("支付截止")
+    paid_at = models.DateTimeField("到账时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "充值"
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.CheckConstraint(condition=Q(amount_fen__gt=0), name="top_up_amount_positive")]
+        indexes = [
+            models.Index(fields=["status", "expires_at"]),
+            models.Index(fields=["employer", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"充值 {self.out_trade_no}"
+
+
+class Withdrawal(models.Model):
+    """A worker's 提现 to a bank card in their own name. Requested: the money sits in platform clearing;
+    processed: it left for the bank; failed: it went back to the wallet."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "处理中"
+        PROCESSED = "processed", "已到账"
+        FAILED = "failed", "失败已退回"
+
+    worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="withdrawals", verbose_name="工人"
+    )
+    amount_fen = models.PositiveBigIntegerField("金额（分）")
+    card_number = EncryptedTextField("银行卡号（加密）")
+    card_masked = models.CharField("银行卡号", max_length=32)
+    holder_name = models.CharField("持卡人", max_length=40)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    gateway = models.CharField("支付通道", max_length=10)
+    out_trade_no = models.CharField("商户单号", max_length=32, unique=True)
+    gateway_ref = models.CharField("支付流水号", max_length=64, blank=True)
+    failure_reason = models.CharField("失败原因", max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
+    next_attempt_at = models.DateTimeField("下次尝试", null=True, blank=True)
+    idempotency_key = models.CharField("幂等键", max_length=160, unique=True)
+    request_hash = models.CharField(max_length=64)
+    debit = models.OneToOneField(
+        LedgerTransaction, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    settlement = models.OneToOneField(
+        LedgerTransaction, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField("申请时间", default=timezone.now)
+    processed_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "提现"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="withdrawal_amount_positive")
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["worker", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"提现 {self.out_trade_no}"
+
+
+class PaymentEvent(models.Model):
+    """Append-only history of top-ups and withdrawals: every status change, who or what made it."""
+
+    top_up = models.ForeignKey(TopUp, on_delete=models.PROTECT, null=True, blank=True, related_name="events")
+    withdrawal = models.ForeignKey(
+        Withdrawal, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    from_status = models.CharField(max_length=10, blank=True)
+    to_status = models.CharField(max_length=10)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "充值提现记录"
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(top_up__isnull=False, withdrawal__isnull=True)
+                | Q(top_up__isnull=True, withdrawal__isnull=False),
+                name="payment_event_one_subject",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '—'} → {self.to_status}"
+
+
+class GatewayNonce(models.Model):
+    """Nonces of accepted gateway notifications, so a replayed one is refused (kept a day)."""
+
+    nonce = models.CharField(max_length=64, unique=True)
+    seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "支付通知随机串"
+
+    def __str__(self) -> str:
+        return self.nonce
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to an API request carrying an ``Idempotency-Key`` header, replayed when the
+    same caller sends the same key again (with the same request; another request is refused)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)  # null while the first runs
+    body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "幂等请求"
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user")]
+
+    def __str__(self) -> str:
+        return self.key

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "notifications",
     "jobs",
     "wallet",
+    "insurance",
 ]
 
 MIDDLEWARE = [
@@ -175,6 +176,11 @@ SPECTACULAR_SETTINGS = {
         "PostModeEnum": "jobs.models.Post.Mode",
         "ClaimStatusEnum": "jobs.models.Claim.Status",
         "OrderStatusEnum": "jobs.models.Order.Status",
+        "PolicyStatusEnum": "insurance.models.Policy.Status",
+        "AccidentClaimStatusEnum": "insurance.models.AccidentClaim.Status",
+        "TopUpStatusEnum": "wallet.models.TopUp.Status",
+        "WithdrawalStatusEnum": "wallet.models.Withdrawal.Status",
+        "AccountKindEnum": "wallet.models.Account.Kind",
     },
 }
 
@@ -192,6 +198,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "jobs-expire-applications": {"task": "jobs.tasks.expire_applications", "schedule": 600},
     "jobs-auto-approve": {"task": "jobs.tasks.auto_approve_orders", "schedule": 600},
     "jobs-no-shows": {"task": "jobs.tasks.mark_no_shows", "schedule": 300},
+    "insurance-retry-pending": {"task": "insurance.tasks.retry_pending_policies", "schedule": 600},
+    "insurance-end-overdue-cover": {"task": "insurance.tasks.end_overdue_cover", "schedule": 3600},
+    "wallet-expire-top-ups": {"task": "wallet.tasks.expire_top_ups", "schedule": 300},
+    "wallet-retry-withdrawals": {"task": "wallet.tasks.retry_withdrawals", "schedule": 300},
 }
 
 
@@ -234,6 +244,30 @@ JOBS_RULES = {
     "CHECK_IN_RADIUS_METERS": 1000,  # a check-in with a location must be this close to the post
     "AUTO_APPROVE_HOURS": 24,  # the worker's figures stand if the employer has not confirmed by then
     "APPLICATION_TTL_HOURS": 24,  # unanswered applications close after this (or at start, if sooner)
+}
+
+# Insurance: cover is required at or above this risk class; classes above the maximum are refused.
+INSURANCE_REQUIRED_FROM_CLASS = 4
+INSURANCE_MAX_CLASS = 6
+INSURER_BACKEND = E.insurer_backend
+INSURER_URL = E.insurer_url or ""
+INSURER_KEY = E.insurer_key.get_secret_value() if E.insurer_key else ""
+INSURER_TIMEOUT = E.insurer_timeout
+
+# Payment gateway for top-ups and withdrawals (wallet/gateways.py), and the wallet's limits.
+PAYMENT_GATEWAY = E.payment_gateway
+PAYMENT_GATEWAY_URL = E.payment_gateway_url
+PAYMENT_GATEWAY_MERCHANT_ID = E.payment_gateway_merchant_id or ""
+PAYMENT_GATEWAY_KEY = E.payment_gateway_key.get_secret_value() if E.payment_gateway_key else ""
+PAYMENT_GATEWAY_TIMEOUT = E.payment_gateway_timeout
+PAYMENT_NOTIFY_URL = E.payment_notify_url or ""
+WALLET_RULES = {
+    "TOP_UP_MAX_FEN": 5_000_000_00,  # one top-up at most 5,000,000 yuan
+    "TOP_UP_EXPIRE_MINUTES": 30,  # an unpaid top-up is closed after this
+    "WITHDRAWAL_MIN_FEN": 100,  # at least 1 yuan
+    "WITHDRAWAL_MAX_FEN": 50_000_00,  # at most 50,000 yuan a time
+    "WAGE_ARREARS_HOURS": 24,  # a completed order still unpaid this long shows in 欠薪预警
+    "NOTIFY_MAX_AGE_SECONDS": 300,  # a gateway notification older (or newer) than this is refused
 }
 
 LOGGING = {

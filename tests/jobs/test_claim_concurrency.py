@@ -178,7 +178,11 @@ def test_one_worker_racing_for_two_overlapping_posts_gets_one_order(grab_post):
         starts_at=grab_post.starts_at + dt.timedelta(hours=2),
         ends_at=grab_post.ends_at + dt.timedelta(hours=2),
     )
-    Post.objects.filter(pk=grab_post.pk).update(slots=20, slots_left=20)
+    # A 20-slot twin of grab_post (created through the factory so its money is set aside like publishing does)
+    grab_post = PostFactory(
+        employer=grab_post.employer, trade=grab_post.trade, slots=20, mode=Post.Mode.GRAB, title="工地搬砖",
+        starts_at=grab_post.starts_at, ends_at=grab_post.ends_at,
+    )  # fmt: skip
     workers = _verified_workers(10, prefix="1460")
     calls = []
     for w in workers:

@@ -58,6 +58,9 @@ from jobs import services as jobs_services
 from jobs.contract import content_hash, render_contract
 from jobs.models import Claim, Contract, Order, OrderEvent, Post, Rating, Trade
 from jobs.search import index_tokens
+from wallet import ledger
+from wallet import services as wallet_services
+from wallet.models import Account, LedgerTransaction
 
 BULK_EPOCH = dt.datetime(2026, 1, 1, 8, 0, tzinfo=dt.UTC)
 
@@ -486,6 +489,14 @@ class Command(BaseCommand):
             )
             if member is not None and member.employer.status == Employer.Status.APPROVED:
                 self.demo_employers[spec.key] = (member.employer, member.user)
+        for employer, _ in self.demo_employers.values():
+            # Publishing sets every slot's pay aside (岗位托管): the demo employers have topped up first.
+            key = f"demo-funds:{employer.pk}"
+            if not LedgerTransaction.objects.filter(idempotency_key=key).exists():
+                wallet_services.employer_credit(
+                    employer=employer, amount_fen=D.DEMO_EMPLOYER_FUNDS_FEN, key=key, memo="演示充值"
+                )
+                self._count("充值")
         for spec in D.BOARD_POSTS:
             self._demo_post(spec)
         seeker = User.objects.get(phone=D.DEMO_SEEKER)
@@ -532,23 +543,40 @@ class Command(BaseCommand):
         if spec.employer not in self.demo_employers:
             return None
         employer, owner = self.demo_employers[spec.employer]
-        post = Post.objects.filter(employer=employer, title=spec.title).first()
+        post = self._active_post(employer, spec.title)
         start = self._start(spec)
-        if post is None:
+        if (
+            post is not None
+            and post.starts_at < timezone.now() + D.STALE_WITHIN
+            and not self._move_post(post, start)
+        ):
+            # It has history (a check-in, a no-show…): it stops taking claims and a fresh post replaces it.
+            jobs_services.post_close(post=post, actor=owner)
+            self._refreshed("关闭旧岗位")
+            post = None
+        if post is None:  # first run, or the last one expired, was closed or cancelled
             post = jobs_services.post_create(
                 employer=employer, actor=owner, publish=True, **self._post_fields(spec, owner, start)
             )
             self._count("岗位")
-        elif post.status == Post.Status.EXPIRED or post.starts_at < timezone.now() + D.STALE_WITHIN:
-            self._move_post(post, start)
         return post
 
-    def _move_post(self, post: Post, start: dt.datetime) -> None:
-        """A stale demo post goes to its next date, with its confirmed orders. Anything further along
-        (checked in, completed, no-show, cancelled) is history: then the post stays where it is."""
+    @staticmethod
+    def _active_post(employer: Employer, title: str) -> Post | None:
+        return (
+            Post.objects.filter(
+                employer=employer, title=title, status__in=[Post.Status.OPEN, Post.Status.FILLED]
+            )
+            .order_by("-pk")
+            .first()
+        )
+
+    def _move_post(self, post: Post, start: dt.datetime) -> bool:
+        """A stale demo post goes to its next date, with its confirmed orders (its money stays set aside).
+        Anything further along (checked in, completed, no-show, cancelled) is history: then it stays."""
         orders = list(post.orders.select_related("post__trade", "post__area", "employer", "worker__realname"))
         if any(order.status != Order.Status.CONFIRMED for order in orders) or start <= post.starts_at:
-            return
+            return False
         delta = start - post.starts_at
         status = Post.Status.OPEN if post.slots_left > 0 else Post.Status.FILLED
         Post.objects.filter(pk=post.pk).update(
@@ -569,6 +597,7 @@ class Command(BaseCommand):
                 employer_signed_by=None,
             )
         self._refreshed("岗位开工时间")
+        return True
 
     def _past_order(self, spec: D.PostSpec, seeker: User, to_employer, to_worker) -> None:
         """Finished work: played through every service now, then every timestamp moved to ``spec``'s
@@ -636,9 +665,10 @@ class Command(BaseCommand):
         self._count("已完工订单")
 
     def _demo_claim(self, worker: User, title: str) -> None:
-        post = Post.objects.filter(
-            employer__in=[employer for employer, _ in self.demo_employers.values()], title=title
-        ).first()
+        post = next(
+            (p for e, _ in self.demo_employers.values() if (p := self._active_post(e, title)) is not None),
+            None,
+        )
         if post is None or Claim.objects.filter(post=post, worker=worker).exists():
             return
         try:
@@ -876,6 +906,7 @@ class Command(BaseCommand):
             .order_by("code")
         )
         rng = random.Random(D.BULK_SEED + 2)  # noqa: S311 - reproducible demo data, not secrets
+        premiums: dict[tuple[bool, int], int] = {}
         now = timezone.now().replace(second=0, microsecond=0)
         today = timezone.localdate()
         created = 0
@@ -951,12 +982,46 @@ class Command(BaseCommand):
                     )
                 )
             if rows:
-                Post.objects.bulk_create(rows, batch_size=batch_size)
+                with transaction.atomic():
+                    Post.objects.bulk_create(rows, batch_size=batch_size)
+                    self._hold_bulk_posts(
+                        rows, key=f"bulk-posts:{batch.start}-{batch.stop}", premiums=premiums
+                    )
                 created += len(rows)
             bar.update(len(batch))
         bar.close()
         self._count("批量岗位", created)
         self._refresh_bulk_posts(batch_size)
+
+    def _hold_bulk_posts(self, posts: list[Post], *, key: str, premiums: dict[tuple[bool, int], int]) -> None:
+        """Set each new post's money aside as publishing does (pay plus premium for every slot), in one
+        balanced ledger transaction per batch: topped up from the bank straight into the posts' holds."""
+        from insurance.premiums import premium_for_post
+
+        holds = Account.objects.bulk_create(
+            [Account(kind=Account.Kind.POST_HOLD, post=post) for post in posts]
+        )
+        if holds[0].pk is None:  # databases that cannot return ids from a bulk insert
+            ids = dict(
+                Account.objects.filter(kind=Account.Kind.POST_HOLD, post__in=posts).values_list(
+                    "post_id", "pk"
+                )
+            )
+            for hold in holds:
+                hold.pk = ids[hold.post_id]
+        legs = []
+        for post, hold in zip(posts, holds, strict=True):
+            memo_key = (post.insurance_required, post.trade_id)
+            if memo_key not in premiums:
+                premiums[memo_key] = premium_for_post(post=post)
+            legs.append((hold, (post.expected_amount_fen + premiums[memo_key]) * post.slots))
+        total = sum(amount for _, amount in legs)
+        ledger.transfer(
+            key=key,
+            kind=LedgerTransaction.Kind.ESCROW_FUND,
+            legs=[(ledger.bank(), -total), *legs],
+            memo=f"批量演示岗位托管（{len(posts)}条）",
+        )
 
     def _refresh_bulk_posts(self, batch_size: int) -> None:
         """Bulk posts whose start has passed move forward by whole weeks (same weekday and hour)."""

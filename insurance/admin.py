@@ -1,0 +1,261 @@
+"""Staff console for insurance: the premium table (editable, in yuan), policies (read-only, with their
+history; failed and stuck ones are one filter away; 重新出单 for those still waiting), and claims (read-only
+records; review, approve with a payout, or reject with a reason through actions that call the services).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from core.errors import DomainError
+from core.masking import mask_name
+
+from . import services
+from .forms import ClaimApproveForm, ClaimRejectForm, PremiumRateForm
+from .models import AccidentClaim, ClaimEvent, Policy, PolicyEvent, PremiumRate
+
+
+def _yuan(fen: int | None) -> str:
+    return "—" if fen is None else f"{fen / 100:,.2f}元"
+
+
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, DomainError):
+        return exc.message
+    if isinstance(exc, ValidationError):
+        return "；".join(exc.messages)
+    raise exc
+
+
+def _apply_each(modeladmin, request, queryset, call: Callable, done: str) -> int:
+    """Call the service for each selected object (each in its own transaction); one refusal does not undo
+    the others, and each refusal is shown."""
+    succeeded = 0
+    for obj in queryset.order_by("pk"):
+        try:
+            call(obj)
+        except (DomainError, ValidationError) as exc:
+            modeladmin.message_user(request, f"“{obj}”：{_error_text(exc)}", messages.ERROR)
+        else:
+            succeeded += 1
+    if succeeded:
+        modeladmin.message_user(request, done.format(n=succeeded), messages.SUCCESS)
+    return succeeded
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Records are read-only; "change" on the model as a whole is what the actions need.
+        return obj is None and super().has_change_permission(request)
+
+
+# ----------------------------------------------------------------------------------------- premiums
+
+
+@admin.register(PremiumRate)
+class PremiumRateAdmin(admin.ModelAdmin):
+    """每单保费 by risk class. A change applies to posts published from now on; published posts keep the
+    premium their money was set aside with."""
+
+    form = PremiumRateForm
+    list_display = ["risk_class", "premium_display", "cover_display", "insurable"]
+    list_editable = ["insurable"]
+    ordering = ["risk_class"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a missing row silently falls back to the defaults: change it instead
+
+    @admin.display(description="每单保费", ordering="premium_fen")
+    def premium_display(self, obj):
+        return _yuan(obj.premium_fen)
+
+    @admin.display(description="最高保额", ordering="cover_fen")
+    def cover_display(self, obj):
+        return _yuan(obj.cover_fen)
+
+
+# ----------------------------------------------------------------------------------------- policies
+
+
+class PolicyEventInline(admin.TabularInline):
+    model = PolicyEvent
+    fields = ["created_at", "actor", "from_status", "to_status", "data"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Policy)
+class PolicyAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "policy_number", "order_link", "insured", "status", "risk_class", "premium_display",
+                    "cover_display", "created_at", "attempts", "last_error"]  # fmt: skip
+    list_filter = ["status", "risk_class", "insurer"]
+    list_select_related = ["order__worker", "order__post"]
+    search_fields = ["policy_number", "order__id", "order__post__title"]
+    date_hierarchy = "created_at"
+    exclude = ["request_no"]
+    inlines = [PolicyEventInline]
+    actions = ["retry_issue"]
+
+    @admin.display(description="订单")
+    def order_link(self, obj):
+        url = reverse("admin:jobs_order_change", args=[obj.order_id])
+        return format_html('<a href="{}">订单{}</a>', url, obj.order_id)
+
+    @admin.display(description="被保险人")
+    def insured(self, obj):
+        return mask_name(obj.order.worker.name)
+
+    @admin.display(description="保费", ordering="premium_fen")
+    def premium_display(self, obj):
+        return _yuan(obj.premium_fen)
+
+    @admin.display(description="保额", ordering="cover_fen")
+    def cover_display(self, obj):
+        return _yuan(obj.cover_fen)
+
+    @admin.action(description="重新向保险公司出单（仅出单中）", permissions=["change"])
+    def retry_issue(self, request, queryset):
+        _apply_each(
+            self, request, queryset, lambda p: services.policy_issue_retry(policy=p, actor=request.user),
+            "已为 {n} 张保单重新发起出单",
+        )  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------- claims
+
+
+class ClaimEventInline(admin.TabularInline):
+    model = ClaimEvent
+    fields = ["created_at", "actor", "from_status", "to_status", "data"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AccidentClaim)
+class AccidentClaimAdmin(ReadOnlyAdmin):
+    list_display = ["number_display", "policy", "insured", "status", "accident_at", "reported_at",
+                    "payout_display", "reviewed_by"]  # fmt: skip
+    list_filter = ["status"]
+    list_select_related = ["policy__order__worker", "reviewed_by"]
+    search_fields = ["policy__policy_number", "place"]
+    date_hierarchy = "reported_at"
+    fields = ["policy", "status", "accident_at", "place", "description", "reported_by", "reported_at",
+              "document_links", "reviewed_by", "decided_at", "payout_display", "payout_transaction",
+              "decision_note"]  # fmt: skip
+    readonly_fields = fields
+    inlines = [ClaimEventInline]
+    actions = ["start_review", "approve", "reject"]
+
+    def has_review_permission(self, request):
+        return request.user.has_perm("insurance.review_accidentclaim")
+
+    @admin.display(description="报案号", ordering="pk")
+    def number_display(self, obj):
+        return obj.number
+
+    @admin.display(description="被保险人")
+    def insured(self, obj):
+        return mask_name(obj.policy.order.worker.name)
+
+    @admin.display(description="赔付金额", ordering="payout_fen")
+    def payout_display(self, obj):
+        return _yuan(obj.payout_fen)
+
+    @admin.display(description="理赔材料")
+    def document_links(self, obj):
+        documents = list(obj.documents.all())
+        if not documents:
+            return "—"
+        return format_html_join(
+            " ",
+            '<a href="{}" target="_blank" rel="noopener">材料{}（{}）</a>',
+            (
+                (reverse("insurance:claim_document", args=[obj.pk, d.pk]), i, d.content_type.split("/")[-1])
+                for i, d in enumerate(documents, 1)
+            ),
+        )
+
+    @admin.action(description="开始审核", permissions=["review"])
+    def start_review(self, request, queryset):
+        _apply_each(
+            self, request, queryset, lambda c: services.claim_review_start(claim=c, actor=request.user),
+            "{n} 件理赔已进入审核",
+        )  # fmt: skip
+
+    def _form_page(self, request, queryset, *, form, action: str, title: str, intro: str):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "subtitle": None,
+            "opts": self.model._meta,
+            "objects": list(queryset.order_by("pk")),
+            "form": form,
+            "action": action,
+            "intro": intro,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media,
+        }
+        return TemplateResponse(request, "admin/insurance/decision_form.html", context)
+
+    @admin.action(description="核准赔付（填写赔付金额）", permissions=["review"])
+    def approve(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "核准赔付一次只能选一件理赔（每件的金额不同）", messages.ERROR)
+            return None
+        form = ClaimApproveForm(request.POST if request.POST.get("post") == "yes" else None)
+        if form.is_bound and form.is_valid():
+            claim = queryset.get()
+            try:
+                services.claim_approve(
+                    claim=claim, actor=request.user, payout_fen=form.cleaned_data["payout"],
+                    note=form.cleaned_data["note"],
+                )  # fmt: skip
+            except (DomainError, ValidationError) as exc:
+                form.add_error(
+                    "payout" if getattr(exc, "field", None) == "payout" else None, _error_text(exc)
+                )
+            else:
+                self.message_user(request, f"{claim.number} 已核准，赔付款已进入工人钱包", messages.SUCCESS)
+                return None
+        claim = queryset.get()
+        left = services.remaining_cover_fen(claim.policy)
+        return self._form_page(
+            request, queryset, form=form, action="approve", title="核准赔付",
+            intro=f"保单 {claim.policy.policy_number} 保额 {_yuan(claim.policy.cover_fen)}，剩余可赔 {_yuan(left)}。"
+            "赔付款记为保险公司付款，进入工人钱包。",
+        )  # fmt: skip
+
+    @admin.action(description="不予赔付（填写原因）", permissions=["review"])
+    def reject(self, request, queryset):
+        form = ClaimRejectForm(request.POST if request.POST.get("post") == "yes" else None)
+        if form.is_bound and form.is_valid():
+            reason = form.cleaned_data["reason"]
+            _apply_each(
+                self, request, queryset, lambda c: services.claim_reject(claim=c, actor=request.user, reason=reason),
+                "{n} 件理赔已结案（不予赔付）",
+            )  # fmt: skip
+            return None
+        return self._form_page(
+            request, queryset, form=form, action="reject", title="不予赔付", intro="工人会在短信里看到原因。"
+        )

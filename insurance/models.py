@@ -1,0 +1,227 @@
+"""Insurance records: the premium table, the quote a post was published with, per-order policies and their
+history, and accident claims with their documents and history.
+
+Statuses change only through :mod:`insurance.services`, each change with an event row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+DEFAULT_PREMIUMS_FEN = {1: 300, 2: 400, 3: 500, 4: 600, 5: 800, 6: 1000}
+DEFAULT_COVER_FEN = 1_000_000_00
+
+
+class PremiumRate(models.Model):
+    """One row per insurer risk class (1–6), edited by staff in the admin."""
+
+    risk_class = models.PositiveSmallIntegerField(
+        "风险等级", unique=True, validators=[MinValueValidator(1), MaxValueValidator(6)]
+    )
+    premium_fen = models.PositiveIntegerField("每单保费（分）", validators=[MinValueValidator(1)])
+    cover_fen = models.PositiveBigIntegerField("最高保额（分）", default=DEFAULT_COVER_FEN)
+    insurable = models.BooleanField("可投保", default=True, help_text="关闭后该等级工种不予承保")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "保费标准"
+        ordering = ["risk_class"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(risk_class__gte=1, risk_class__lte=6), name="premium_class_1_6"
+            ),
+            models.CheckConstraint(condition=Q(premium_fen__gte=1), name="premium_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.risk_class}级 {self.premium_fen / 100:.2f}元/单"
+
+
+class Policy(models.Model):
+    """The accident policy of one order: paid from the order's funds at confirmation, in force from
+    check-in to check-out."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "出单中"
+        ISSUED = "issued", "已出单"
+        ACTIVE = "active", "保障中"
+        ENDED = "ended", "保障结束"
+        CANCELLED = "cancelled", "已退保"
+        FAILED = "failed", "出单失败"
+
+    order = models.OneToOneField("jobs.Order", on_delete=models.PROTECT, related_name="policy")
+    risk_class = models.PositiveSmallIntegerField("风险等级")
+    premium_fen = models.PositiveIntegerField("保费（分）")
+    cover_fen = models.PositiveBigIntegerField("保额（分）")
+    insurer = models.CharField("承保方", max_length=40, blank=True)
+    policy_number = models.CharField("保单号", max_length=64, blank=True)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    issued_at = models.DateTimeField("出单时间", null=True, blank=True)
+    cover_from = models.DateTimeField("保障开始", null=True, blank=True)
+    cover_to = models.DateTimeField("保障结束", null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True)
+    # Sent to the insurer with every issue attempt: a retried request gets the same policy back.
+    request_no = models.UUIDField("出单请求号", default=uuid.uuid4, unique=True, editable=False)
+    attempts = models.PositiveSmallIntegerField("出单尝试次数", default=0)
+    failed_at = models.DateTimeField("出单失败时间", null=True, blank=True)
+    cancelled_at = models.DateTimeField("退保时间", null=True, blank=True)
+    insurer_cancelled_at = models.DateTimeField("保险公司确认退保", null=True, blank=True)
+
+    IN_FORCE = (Status.ISSUED, Status.ACTIVE, Status.ENDED)  # bought and not undone
+    BOUGHT = (Status.PENDING, *IN_FORCE)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "保单"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy_number"], condition=~Q(policy_number=""), name="policy_number_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.policy_number or f"保单（订单{self.order_id}）"
+
+
+class PostQuote(models.Model):
+    """The cover terms a post was published with. The post's hold was sized with this premium, so every
+    order of the post pays it, whatever staff later change in the premium table."""
+
+    post = models.OneToOneField("jobs.Post", on_delete=models.CASCADE, related_name="insurance_quote")
+    required = models.BooleanField("需投保")
+    insurable = models.BooleanField("可承保")
+    risk_class = models.PositiveSmallIntegerField("风险等级")
+    premium_fen = models.PositiveIntegerField("每单保费（分）")
+    cover_fen = models.PositiveBigIntegerField("保额（分）")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "岗位保费锁定"
+
+    def __str__(self) -> str:
+        return f"岗位{self.post_id} {self.premium_fen / 100:.2f}元/单"
+
+
+class PolicyEvent(models.Model):
+    """Append-only history of a policy: every status change, who made it, and its data."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    from_status = models.CharField(max_length=10, blank=True)
+    to_status = models.CharField(max_length=10)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "保单记录"
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.policy_id}: {self.from_status}→{self.to_status}"
+
+
+class AccidentClaim(models.Model):
+    """理赔: an accident reported on an insured order, reviewed by staff, paid through the ledger."""
+
+    class Status(models.TextChoices):
+        REPORTED = "reported", "已报案"
+        UNDER_REVIEW = "under_review", "审核中"
+        APPROVED = "approved", "已赔付"
+        REJECTED = "rejected", "不予赔付"
+
+    OPEN = (Status.REPORTED, Status.UNDER_REVIEW)
+
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="claims")
+    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.REPORTED)
+    accident_at = models.DateTimeField("出险时间")
+    place = models.CharField("出险地点", max_length=200)
+    description = models.TextField("经过", max_length=2000)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="报案人"
+    )
+    reported_at = models.DateTimeField("报案时间", default=timezone.now)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name="审核人",
+    )  # fmt: skip
+    decided_at = models.DateTimeField("结案时间", null=True, blank=True)
+    payout_fen = models.PositiveBigIntegerField("赔付金额（分）", null=True, blank=True)
+    payout_transaction = models.OneToOneField(
+        "wallet.LedgerTransaction", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decision_note = models.CharField("审核意见/不予赔付原因", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "理赔"
+        ordering = ["-reported_at", "-pk"]
+        permissions = [("review_accidentclaim", "可审核理赔")]
+        indexes = [models.Index(fields=["status", "reported_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(payout_fen__isnull=True) | Q(payout_fen__gt=0), name="claim_payout_positive"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(payout_fen__isnull=False),
+                name="claim_approved_has_payout",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def number(self) -> str:
+        """报案号, shown to the worker and quoted on the phone."""
+        return f"LP{timezone.localtime(self.reported_at):%Y%m%d}{self.pk or 0:06d}"
+
+
+def _document_path(instance: ClaimDocument, filename: str) -> str:
+    # A random name: the original file name (often a person's name) stays in the database only.
+    ext = PurePosixPath(filename).suffix.lower()[:5]
+    return f"insurance-claims/{timezone.localdate():%Y/%m}/{uuid.uuid4().hex}{ext}"
+
+
+class ClaimDocument(models.Model):
+    """A photo or PDF supporting a claim (诊断证明, 发票, 现场照片). Personal data: stored outside the public
+    media and served only through a permission-checked view."""
+
+    claim = models.ForeignKey(AccidentClaim, on_delete=models.PROTECT, related_name="documents")
+    file = models.FileField("文件", upload_to=_document_path, max_length=200)
+    original_name = models.CharField("原文件名", max_length=120)
+    content_type = models.CharField("类型", max_length=40)
+    size = models.PositiveIntegerField("大小（字节）")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "理赔材料"
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class ClaimEvent(models.Model):
+    """Append-only history of a claim."""
+
+    claim = models.ForeignKey(AccidentClaim, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "理赔记录"
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id}: {self.from_status}→{self.to_status}"
