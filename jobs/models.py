@@ -214,7 +214,9 @@ class Order(models.Model):
     approved_quantity = models.DecimalField("确认数量", max_digits=8, decimal_places=2, null=True, blank=True)
     amount_fen = models.PositiveIntegerField("应付报酬（分）", null=True, blank=True)
     paid_fen = models.PositiveIntegerField("已付报酬（分）", default=0)
-    settled_at = models.DateTimeField("结清时间", null=True, blank=True, help_text="报酬全部付到工人钱包的时间")
+    settled_at = models.DateTimeField(
+        "结清时间", null=True, blank=True, help_text="报酬全部付到工人钱包的时间"
+    )
     auto_approved = models.BooleanField("超时自动确认", default=False)
     cancelled_by = models.CharField("取消方", max_length=10, blank=True)
     cancel_reason = models.CharField("取消原因", max_length=200, blank=True)

@@ -10,7 +10,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import ExpressionWrapper, F, FloatField, Q, QuerySet, Value
+from django.conf import settings
+from django.db import connection
+from django.db.models import F, FloatField, Q, QuerySet, Value
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Sqrt
 from django.utils import timezone
 
 from accounts.models import Area, Employer, EmployerMember, User
@@ -97,23 +101,30 @@ def board(query: BoardQuery, *, now: dt.datetime | None = None) -> BoardPage:
         start = timezone.make_aware(dt.datetime.combine(query.date, dt.time.min))
         qs = qs.filter(starts_at__gte=start, starts_at__lt=start + dt.timedelta(days=1))
     if query.lat is not None and query.lng is not None:
-        # Equirectangular distance in km: exact enough at city scale, and plain arithmetic that an
-        # index-backed bounding box can pre-filter on any database.
-        k = math.cos(math.radians(query.lat))
-        dist = ExpressionWrapper(
-            (
+        # Local equirectangular distance in degrees of latitude: exact enough at city scale. On PostgreSQL it
+        # is the ``<->`` of two points, which the GiST index jobs_post_geo_knn answers nearest-first without
+        # sorting the city (migration 0005); elsewhere the same figure as plain arithmetic.
+        k = geo_scale()
+        if connection.vendor == "postgresql":
+            # k is a float computed from settings, never user input; the query point goes in as parameters.
+            dist = RawSQL(  # noqa: S611
+                f"point(jobs_post.lng * {k!r}, jobs_post.lat) <-> point(%s, %s)",
+                (query.lng * k, query.lat),
+                output_field=FloatField(),
+            )
+        else:
+            dist = Sqrt(
                 (F("lat") - Value(query.lat)) * (F("lat") - Value(query.lat))
-                + (F("lng") - Value(query.lng)) * (F("lng") - Value(query.lng)) * Value(k * k)
-            ),
-            output_field=FloatField(),
-        )
-        qs = qs.filter(lat__isnull=False).annotate(dist2=dist)
+                + (F("lng") - Value(query.lng)) * (F("lng") - Value(query.lng)) * Value(k * k),
+                output_field=FloatField(),
+            )
+        qs = qs.filter(lat__isnull=False).annotate(dist=dist)
         if query.radius_km:
             deg = query.radius_km / KM_PER_DEGREE
             qs = qs.filter(
                 lat__range=(query.lat - deg, query.lat + deg),
                 lng__range=(query.lng - deg / max(k, 0.01), query.lng + deg / max(k, 0.01)),
-                dist2__lte=deg * deg,
+                dist__lte=deg,
             )
     limit = max(1, min(int(query.limit or PAGE_SIZE), 50))
     if query.sort == "newest":
@@ -128,17 +139,23 @@ def board(query: BoardQuery, *, now: dt.datetime | None = None) -> BoardPage:
             pay, pk = _decode(query.cursor, number=True)
             qs = qs.filter(Q(pay_fen__lt=pay) | Q(pay_fen=pay, id__lt=pk))
     else:
-        order, key = ("dist2", "id"), lambda p: [p.dist2, p.pk]
+        order, key = ("dist", "id"), lambda p: [p.dist, p.pk]
         if query.cursor:
-            d2, pk = _decode(query.cursor, number=True)
-            qs = qs.filter(Q(dist2__gt=d2) | Q(dist2=d2, id__gt=pk))
+            d, pk = _decode(query.cursor, number=True)
+            qs = qs.filter(Q(dist__gt=d) | Q(dist=d, id__gt=pk))
     posts = list(qs.order_by(*order)[: limit + 1])
     more = len(posts) > limit
     posts = posts[:limit]
     for post in posts:
-        if hasattr(post, "dist2"):
-            post.distance_km = round(math.sqrt(post.dist2) * KM_PER_DEGREE, 1)
+        if hasattr(post, "dist"):
+            post.distance_km = round(post.dist * KM_PER_DEGREE, 1)
     return BoardPage(posts=posts, next_cursor=_encode(key(posts[-1])) if more and posts else None)
+
+
+def geo_scale() -> float:
+    """cos(latitude) of the market's city: one constant, so the same expression can be indexed (migration
+    jobs 0005 builds the index with it; change GEO_CITY_LATITUDE → rebuild that index)."""
+    return round(math.cos(math.radians(settings.GEO_CITY_LATITUDE)), 6)
 
 
 def _parse_moment(value: Any) -> dt.datetime:

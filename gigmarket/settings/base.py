@@ -246,6 +246,12 @@ JOBS_RULES = {
     "APPLICATION_TTL_HOURS": 24,  # unanswered applications close after this (or at start, if sooner)
 }
 
+# Latitude of the market's city: scales longitude for nearest-first search (index in jobs migration 0005).
+GEO_CITY_LATITUDE = 29.0
+
+# Seconds a page of the public board is served from the cache (0 = off).
+BOARD_CACHE_SECONDS = 5
+
 # Insurance: cover is required at or above this risk class; classes above the maximum are refused.
 INSURANCE_REQUIRED_FROM_CLASS = 4
 INSURANCE_MAX_CLASS = 6

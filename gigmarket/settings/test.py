@@ -73,3 +73,6 @@ else:
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Tests see every change at once; the board cache has its own test that turns it on.
+BOARD_CACHE_SECONDS = 0

@@ -305,3 +305,14 @@ def test_board_shape_matches_its_documented_schema(city):
     row = APIClient().get(BOARD).json()["results"][0]
 
     assert set(row) == set(BoardPostSerializer().fields)
+
+
+def test_board_pages_are_cached_briefly_and_shared(settings, city, django_assert_num_queries):
+    settings.BOARD_CACHE_SECONDS = 5
+    client = api_as()
+    first = client.get("/api/v1/posts/", {"q": "保洁"})
+    with django_assert_num_queries(0):
+        again = api_as().get("/api/v1/posts/", {"q": "保洁"})  # another visitor, same page: no query
+    assert again.json() == first.json()
+    with django_assert_num_queries(1):
+        api_as().get("/api/v1/posts/", {"q": "瓦工"})  # another page is its own entry

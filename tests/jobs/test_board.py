@@ -147,3 +147,21 @@ def test_absurd_date_is_a_clear_error():
     with pytest.raises(DomainError) as info:
         board(BoardQuery(date=dt.date(9999, 12, 31)))
     assert info.value.field == "date"
+
+
+@pytest.mark.postgres
+def test_nearest_first_query_matches_the_gist_index(city):
+    """The board's distance expression is exactly the indexed one (so PostgreSQL can walk the GiST index
+    nearest-first; bench/jobs_board.py prints the plan on 100k posts)."""
+    from django.test.utils import CaptureQueriesContext
+
+    from jobs.selectors import geo_scale
+
+    with CaptureQueriesContext(connection) as ctx:
+        board(BoardQuery(sort="nearest", lat=28.9, lng=120.0))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'jobs_post_geo_knn'")
+        (indexdef,) = cursor.fetchone()
+    k = repr(geo_scale())
+    assert "USING gist" in indexdef and f"(lng * ({k})" in indexdef
+    assert f"point(jobs_post.lng * {k}, jobs_post.lat) <->" in ctx.captured_queries[0]["sql"]
