@@ -28,6 +28,8 @@ from accounts import selectors as account_selectors
 from accounts.api import IsStaffWithPerms, PublicAPIView
 from accounts.serializers import CodeSentSerializer, ErrorSerializer
 from core.api import ViewOrderedCursorPagination
+from wallet.idempotency import HEADER as IDEMPOTENCY_HEADER
+from wallet.idempotency import idempotent
 
 from . import selectors, services
 from .models import Block, Claim, Order, Post
@@ -183,6 +185,8 @@ class PostClaimView(APIView):
         responses={201: ClaimSerializer, **_errors(400, 401, 403, 404, 409)},
         tags=["claims"],
     )
+    @extend_schema(parameters=[IDEMPOTENCY_HEADER])
+    @idempotent
     def post(self, request, pk: int):
         post = _found(selectors.post_visible, pk=pk, user=request.user)
         data = _valid(ClaimCreateSerializer, request)
@@ -235,6 +239,8 @@ class MyPostListView(generics.ListAPIView):
         responses={201: MyPostSerializer, **_errors(400, 401, 403)},
         tags=["my-posts"],
     )
+    @extend_schema(parameters=[IDEMPOTENCY_HEADER])
+    @idempotent
     def post(self, request):
         data = _valid(PostCreateSerializer, request)
         employer = data.pop("employer", None) or _only_employer(request.user)
@@ -283,6 +289,8 @@ class MyPostPublishView(APIView):
         responses=_POST_ACTION,
         tags=["my-posts"],
     )
+    @extend_schema(parameters=[IDEMPOTENCY_HEADER])
+    @idempotent
     def post(self, request, pk: int):
         post = services.post_publish(post=_my_post(request, pk), actor=request.user)
         return Response(MyPostSerializer(post).data)
@@ -296,6 +304,8 @@ class MyPostCloseView(APIView):
         responses=_POST_ACTION,
         tags=["my-posts"],
     )
+    @extend_schema(parameters=[IDEMPOTENCY_HEADER])
+    @idempotent
     def post(self, request, pk: int):
         post = services.post_close(post=_my_post(request, pk), actor=request.user)
         return Response(MyPostSerializer(post).data)
@@ -309,6 +319,8 @@ class MyPostCancelView(APIView):
         responses=_POST_ACTION,
         tags=["my-posts"],
     )
+    @extend_schema(parameters=[IDEMPOTENCY_HEADER])
+    @idempotent
     def post(self, request, pk: int):
         post = _my_post(request, pk)
         data = _valid(CancelReasonSerializer, request)
@@ -347,6 +359,8 @@ class ClaimAcceptView(APIView):
         responses={200: OrderSerializer, **_errors(401, 403, 404, 409)},
         tags=["claims"],
     )
+    @extend_schema(parameters=[IDEMPOTENCY_HEADER])
+    @idempotent
     def post(self, request, pk: int):
         order = services.claim_accept(claim=_claim_for_employer(request, pk), actor=request.user)
         return Response(OrderSerializer(order).data)
@@ -375,6 +389,8 @@ class ClaimWithdrawView(APIView):
         responses={200: ClaimSerializer, **_errors(400, 401, 403, 404, 409)},
         tags=["claims"],
     )
+    @extend_schema(parameters=[IDEMPOTENCY_HEADER])
+    @idempotent
     def post(self, request, pk: int):
         claim = _found(selectors.claims_for_worker(user=request.user).get, pk=pk)
         data = _valid(OptionalReasonSerializer, request)
@@ -518,6 +534,8 @@ class OrderConfirmView(APIView):
         responses=_ORDER_ACTION,
         tags=["orders"],
     )
+    @extend_schema(parameters=[IDEMPOTENCY_HEADER])
+    @idempotent
     def post(self, request, pk: int):
         order = _order(request, pk)
         data = _valid(QuantitySerializer, request)
@@ -533,6 +551,8 @@ class OrderCancelView(APIView):
         responses=_ORDER_ACTION,
         tags=["orders"],
     )
+    @extend_schema(parameters=[IDEMPOTENCY_HEADER])
+    @idempotent
     def post(self, request, pk: int):
         order = _order(request, pk)
         reason = _valid(OptionalReasonSerializer, request)["reason"]
@@ -696,6 +716,8 @@ class StaffPostCreateView(APIView):
         responses={201: MyPostSerializer, **_errors(400, 401, 403)},
         tags=["staff"],
     )
+    @extend_schema(parameters=[IDEMPOTENCY_HEADER])
+    @idempotent
     def post(self, request):
         data = _valid(StaffPostCreateSerializer, request)
         employer, publish = data.pop("employer"), data.pop("publish")

@@ -70,6 +70,8 @@ def test_check_deploy_is_clean_with_production_settings():
         ("GIGMARKET_SECRET_KEY", {}),
         ("GIGMARKET_FIELD_ENCRYPTION_KEYS", {}),
         ("", {"GIGMARKET_DEBUG": "true"}),
+        ("", {"GIGMARKET_PAYMENT_GATEWAY": "http"}),
+        ("", {"GIGMARKET_INSURER_BACKEND": "http"}),
     ],
 )
 def test_production_refuses_to_start_without_its_secrets(missing, extra):

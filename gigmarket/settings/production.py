@@ -16,6 +16,17 @@ _missing = [
     }.items()
     if not value
 ]
+# A real backend chosen without its address or key would only fail at the first payment or policy.
+for _backend, _needs in (
+    (E.payment_gateway == "http", {"GIGMARKET_PAYMENT_GATEWAY_URL": E.payment_gateway_url,
+                                   "GIGMARKET_PAYMENT_GATEWAY_MERCHANT_ID": E.payment_gateway_merchant_id,
+                                   "GIGMARKET_PAYMENT_GATEWAY_KEY": E.payment_gateway_key}),
+    (E.insurer_backend == "http", {"GIGMARKET_INSURER_URL": E.insurer_url, "GIGMARKET_INSURER_KEY": E.insurer_key}),
+    (E.identity_verifier == "http", {"GIGMARKET_IDENTITY_HTTP_URL": E.identity_http_url,
+                                     "GIGMARKET_IDENTITY_HTTP_KEY": E.identity_http_key}),
+):  # fmt: skip
+    if _backend:
+        _missing += [name for name, value in _needs.items() if not value]
 if _missing:
     raise ImproperlyConfigured("Production needs: " + ", ".join(_missing))
 if E.debug:

@@ -503,3 +503,17 @@ def test_order_lists_are_a_fixed_number_of_queries(
     with django_assert_max_num_queries(4):
         response = api_as(worker).get(reverse("api:me-claims"))
     assert len(response.json()["results"]) == 6
+
+
+def test_money_moving_endpoints_take_an_idempotency_key(soon, worker, worker2, boss):
+    from wallet.models import LedgerTransaction
+
+    me = api_as(worker)
+    first = me.post(url("post-claims", soon), {}, format="json", HTTP_IDEMPOTENCY_KEY="grab-soon-0001")
+    again = me.post(url("post-claims", soon), {}, format="json", HTTP_IDEMPOTENCY_KEY="grab-soon-0001")
+    assert first.status_code == again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true" and again.json() == first.json()
+    assert Order.objects.filter(worker=worker).count() == 1
+    assert LedgerTransaction.objects.filter(kind="escrow_fund", order__worker=worker).count() == 1
+    other = me.post(url("post-claims", soon), {"note": "换个说法"}, format="json", HTTP_IDEMPOTENCY_KEY="grab-soon-0001")
+    assert other.status_code == 409 and other.json()["code"] == "idempotency_mismatch"
