@@ -515,5 +515,7 @@ def test_money_moving_endpoints_take_an_idempotency_key(soon, worker, worker2, b
     assert again["Idempotent-Replayed"] == "true" and again.json() == first.json()
     assert Order.objects.filter(worker=worker).count() == 1
     assert LedgerTransaction.objects.filter(kind="escrow_fund", order__worker=worker).count() == 1
-    other = me.post(url("post-claims", soon), {"note": "换个说法"}, format="json", HTTP_IDEMPOTENCY_KEY="grab-soon-0001")
+    other = me.post(
+        url("post-claims", soon), {"note": "换个说法"}, format="json", HTTP_IDEMPOTENCY_KEY="grab-soon-0001"
+    )
     assert other.status_code == 409 and other.json()["code"] == "idempotency_mismatch"
