@@ -337,6 +337,16 @@ def test_no_show_refunds_the_employer(publish, employer, worker):
     }  # fmt: skip
 
 
+def test_no_show_before_the_policy_was_written_returns_the_premium_too(publish, employer, worker):
+    post = publish(slots=1, insured=True)
+    order = grab(post, worker)  # the insurer has not answered yet: the policy is still pending
+    with at(order.starts_at + dt.timedelta(minutes=31)):
+        assert services.orders_mark_no_show() == 1
+    order.policy.refresh_from_db()
+    assert order.policy.status == "cancelled"
+    assert money(employer, post, order) == {"employer": FUNDS, "hold": 0, "payable": 0, "escrow0": 0, W1: 0}
+
+
 # ------------------------------------------------------------------------------------ the post ends
 
 
