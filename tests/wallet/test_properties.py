@@ -641,7 +641,7 @@ class WalletRun:
 
 def test_thousands_of_wallet_sequences_keep_the_books(board):
     @settings(max_examples=int(1000 * SCALE), **SETTINGS)
-    @given(steps=st.lists(ops(), min_size=1, max_size=6))
+    @given(steps=st.lists(ops(), min_size=1, max_size=5))
     def run(steps):
         with transaction.atomic():
             books = WalletRun(board)
