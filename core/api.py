@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -62,3 +62,18 @@ class ViewOrderedCursorPagination(CursorPagination):
         if ordering:
             return (ordering,) if isinstance(ordering, str) else tuple(ordering)
         return super().get_ordering(request, queryset, view)
+
+
+def validated(serializer_class, request, *, data=None, partial: bool = False) -> dict:
+    """Validate the request body (or ``data``) with a serializer; a 400 in the common shape otherwise."""
+    serializer = serializer_class(data=request.data if data is None else data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def found(getter, **kwargs):
+    """Run a selector that raises DoesNotExist for objects the caller may not see, and make that a 404."""
+    try:
+        return getter(**kwargs)
+    except ObjectDoesNotExist as exc:
+        raise exceptions.NotFound("未找到") from exc

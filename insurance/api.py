@@ -7,10 +7,8 @@ service, serialize. Errors come out in the one shape ``{"code", "detail", "field
 
 from __future__ import annotations
 
-from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -18,6 +16,8 @@ from accounts.api import IsStaffWithPerms
 from accounts.models import ServicePoint
 from accounts.serializers import ErrorSerializer
 from core.api import ViewOrderedCursorPagination
+from core.api import found as _found
+from core.api import validated as _valid
 
 from . import selectors, services
 from .models import AccidentClaim
@@ -41,19 +41,6 @@ def _errors(*statuses: int) -> dict[int, OpenApiResponse]:
         409: "当前状态不允许（如订单已取消、理赔已结案）",
     }
     return {code: OpenApiResponse(ErrorSerializer, description=described[code]) for code in statuses}
-
-
-def _valid(serializer_class, request, *, data=None) -> dict:
-    serializer = serializer_class(data=request.data if data is None else data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
-def _found(getter, **kwargs):
-    try:
-        return getter(**kwargs)
-    except ObjectDoesNotExist as exc:
-        raise NotFound("未找到") from exc
 
 
 def _claim_out(request, claim: AccidentClaim) -> dict:

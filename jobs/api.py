@@ -14,7 +14,6 @@ import json
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -28,6 +27,8 @@ from accounts import selectors as account_selectors
 from accounts.api import IsStaffWithPerms, PublicAPIView
 from accounts.serializers import CodeSentSerializer, ErrorSerializer
 from core.api import ViewOrderedCursorPagination
+from core.api import found as _found
+from core.api import validated as _valid
 from wallet.idempotency import HEADER as IDEMPOTENCY_HEADER
 from wallet.idempotency import idempotent
 
@@ -71,20 +72,6 @@ def _errors(*statuses: int) -> dict[int, OpenApiResponse]:
         429: "太频繁，请稍后再试",
     }
     return {code: OpenApiResponse(ErrorSerializer, description=described[code]) for code in statuses}
-
-
-def _valid(serializer_class, request, *, data=None, partial: bool = False) -> dict:
-    serializer = serializer_class(data=request.data if data is None else data, partial=partial)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
-def _found(getter, **kwargs):
-    """Run a selector that raises DoesNotExist for objects the caller may not see, and make that a 404."""
-    try:
-        return getter(**kwargs)
-    except ObjectDoesNotExist as exc:
-        raise NotFound("未找到") from exc
 
 
 def _user_or_none(request):
