@@ -7,17 +7,28 @@ import datetime as dt
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from .models import Certificate, Employer, EmployerMember, RealName, User
+from .models import Certificate, Employer, EmployerMember, ServicePoint, User
 
 
-def review_queue_counts() -> dict[str, int]:
-    """Counts for the staff home: what waits for a decision."""
-    return {
-        "realnames": RealName.objects.filter(status=RealName.Status.PENDING).count(),
-        "employers": Employer.objects.filter(status=Employer.Status.PENDING).count(),
-        "certificates": Certificate.objects.filter(status=Certificate.Status.PENDING).count(),
-        "assisted_unconfirmed": User.objects.filter(is_active=False, registered_by__isnull=False).count(),
-    }
+def service_points_visible_to(*, user: User) -> QuerySet[ServicePoint]:
+    """The service points whose data a staff member works with: district staff (and superusers) see every
+    point; a street/town market's staff see their point and its village stations; a station's staff see
+    their station. Anyone else sees none."""
+    if user.is_superuser:
+        return ServicePoint.objects.all()
+    point = user.service_point
+    if not user.is_staff or point is None:
+        return ServicePoint.objects.none()
+    if point.kind == ServicePoint.Kind.DISTRICT_MARKET:
+        return ServicePoint.objects.all()
+    return ServicePoint.objects.filter(Q(pk=point.pk) | Q(parent_id=point.pk))
+
+
+def sees_every_point(*, user: User) -> bool:
+    point = user.service_point
+    return user.is_superuser or (
+        user.is_staff and point is not None and point.kind == ServicePoint.Kind.DISTRICT_MARKET
+    )
 
 
 def employers_for_user(*, user: User) -> QuerySet[Employer]:

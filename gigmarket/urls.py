@@ -17,6 +17,11 @@ api_v1 = [
     path("", include("jobs.api_urls")),
     path("", include("insurance.api_urls")),
     path("", include("wallet.api_urls")),
+    path("", include("notifications.api_urls")),
+    path("", include("matching.api_urls")),
+    path("", include("disputes.api_urls")),
+    path("", include("hall.api_urls")),
+    path("", include("outreach.api_urls")),
     path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]
@@ -31,5 +36,10 @@ urlpatterns = [
     path("jobs/", include("jobs.urls")),
     path("insurance/", include("insurance.urls")),
     path("wallet/", include("wallet.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("matching/", include("matching.urls")),
+    path("disputes/", include("disputes.urls")),
+    path("hall/", include("hall.urls")),
+    path("outreach/", include("outreach.urls")),
     path("", include("accounts.urls")),
 ]

@@ -33,6 +33,7 @@ from .contract import TEMPLATE_VERSION, content_hash, render_contract
 from .models import Block, Claim, Contract, Order, OrderEvent, Post, Rating, Trade, WorkerStats
 from .rules import distance_m, reliability, rules
 from .search import index_tokens
+from .signals import post_opened
 
 MAX_PAY_FEN = 10_000_00  # 10,000 yuan per unit: anything above is a typo
 MAX_DURATION = dt.timedelta(days=90)
@@ -268,6 +269,8 @@ def post_publish(*, post: Post, actor: User) -> Post:
     post.save(update_fields=["status", "published_at"])
     # Money for every slot is set aside now, so no worker's 抢单 can fail for want of it.
     wallet.post_hold_fund(post=post, actor=actor)
+    post_id = post.pk
+    transaction.on_commit(lambda: post_opened.send(sender=Post, post_id=post_id))
     return post
 
 

@@ -104,6 +104,10 @@ TEMPLATES: dict[str, MessageTemplate] = {
             "SMS_GM_CLAIM_REJECTED",
             "您的理赔{number}未获赔付，原因：{reason}。如有疑问请到就近零工服务网点咨询。",
         ),
+        # notifications (reminders, settlement, digests)
+        # matching (活找人)
+        # disputes (纠纷调解)
+        # hall and outreach (大厅、回访、培训)
     ]
 }
 

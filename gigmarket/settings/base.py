@@ -40,6 +40,10 @@ INSTALLED_APPS = [
     "jobs",
     "wallet",
     "insurance",
+    "matching",
+    "disputes",
+    "hall",
+    "outreach",
 ]
 
 MIDDLEWARE = [
