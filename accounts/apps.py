@@ -6,30 +6,50 @@ class AccountsConfig(AppConfig):
     verbose_name = "账户与实名"
 
     def ready(self) -> None:
-        from core.console import StaffQueue, register_queue
+        from core.console import StaffQueue, register_queue, scoped
 
         from .models import Certificate, Employer, RealName, User
 
-        def pending(model):
-            return lambda *, user: model.objects.filter(status=model.Status.PENDING).count()
+        # Counts are cut to the staff member's service points (core.console.scoped) through the point the
+        # row belongs to: the applicant's registration point, or the employer's.
+        def pending(model, field):
+            return lambda *, user: scoped(
+                model.objects.filter(status=model.Status.PENDING), user=user, field=field
+            ).count()
+
+        def assisted_unconfirmed(*, user):
+            rows = User.objects.filter(is_active=False, registered_by__isnull=False)
+            return scoped(rows, user=user, field="service_point").count()
 
         for order, (key, label, model, query, count) in enumerate(
             [
-                ("realnames", "待审核实名认证", "realname", "status__exact=pending", pending(RealName)),
-                ("employers", "待审核用工主体", "employer", "status__exact=pending", pending(Employer)),
+                (
+                    "realnames",
+                    "待审核实名认证",
+                    "realname",
+                    "status__exact=pending",
+                    pending(RealName, "user__service_point"),
+                ),
+                (
+                    "employers",
+                    "待审核用工主体",
+                    "employer",
+                    "status__exact=pending",
+                    pending(Employer, "service_point"),
+                ),
                 (
                     "certificates",
                     "待审核职业证书",
                     "certificate",
                     "status__exact=pending",
-                    pending(Certificate),
+                    pending(Certificate, "user__service_point"),
                 ),
                 (
                     "assisted_unconfirmed",
                     "代注册待本人确认",
                     "user",
                     "assisted=unconfirmed",
-                    lambda *, user: User.objects.filter(is_active=False, registered_by__isnull=False).count(),
+                    assisted_unconfirmed,
                 ),
             ]
         ):

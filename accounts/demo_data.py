@@ -296,6 +296,7 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
 
 STAFF_GROUP = "大厅工作人员"
 MEDIATOR_GROUP = "调解员"
+DISTRICT_STAFF_GROUP = "区级零工市场管理"
 STAFF_PERMISSIONS = (
     "accounts.view_realname",
     "accounts.change_realname",
@@ -312,8 +313,34 @@ STAFF_PERMISSIONS = (
     "accounts.view_certificatetype",
     "accounts.view_reviewevent",
     "jobs.view_trade",
+    "jobs.post_on_behalf",
+    "wallet.view_account",
+    # the hall (大屏、求职机、数据看板), follow-ups and trainings, disputes
+    "hall.view_dashboard",
+    "hall.export_dashboard",
+    "outreach.view_followup",
+    "outreach.change_followup",
+    "outreach.view_course",
+    "outreach.add_course",
+    "outreach.change_course",
+    "outreach.view_enrollment",
+    "outreach.change_enrollment",
+    "outreach.view_article",
+    "outreach.add_article",
+    "outreach.change_article",
+    "disputes.view_case",
+    "disputes.add_case",
+    "disputes.accept_case",
+    "notifications.view_message",
 )
-MEDIATOR_PERMISSIONS = ("accounts.view_user", "accounts.view_employer")
+# District staff also manage the open-data tokens for the provincial data centre.
+DISTRICT_STAFF_PERMISSIONS = (
+    "hall.add_exporttoken",
+    "hall.change_exporttoken",
+    "hall.view_exporttoken",
+    "hall.view_exportpull",
+)
+MEDIATOR_PERMISSIONS = ("accounts.view_user", "accounts.view_employer", "disputes.view_party_contact")
 
 # --------------------------------------------------------------------------------- the small, named set
 
@@ -867,3 +894,51 @@ REQUIREMENTS = (
     "会讲本地话优先",
 )
 ROADS = ("人民路", "解放路", "中山路", "滨江路", "工业路", "建设路", "新华街", "府前路", "环城路", "站前路")
+
+# --------------------------------------------------------------- the hall: trainings, articles, a case
+
+# (title, trade name, days from today to the start, days long, schedule, seats, free?)
+COURSES = (
+    ("家政服务员（初级）", "保洁", 5, 5, "每天 9:00–16:00", 20, True),
+    ("低压电工上岗培训", "电工", 9, 10, "每天 8:30–17:00", 12, True),
+    ("中式烹调师（农家宴）", "厨师帮工", 14, 7, "每天 9:00–15:30", 16, True),
+)
+# (title, category, summary, body, published?)
+ARTICLES = (
+    (
+        "灵活就业人员社保补贴怎么申领",
+        "subsidy",
+        "就业困难人员灵活就业后缴纳社会保险的，可按规定申请社会保险补贴。",
+        "一、谁可以申请：登记失业的就业困难人员，以灵活就业方式就业并缴纳基本养老、医疗保险费的。\n\n"
+        "二、怎么申请：带身份证到户籍所在地的零工服务网点或街道（乡镇）零工市场提出申请，工作人员帮您填表。\n\n"
+        "三、补贴标准：按当地规定，一般不超过实际缴费额的三分之二，最长三年。",
+        True,
+    ),
+    (
+        "工钱被拖欠怎么办",
+        "rights",
+        "在平台接的活，工钱由平台托管；遇到欠薪，一键投诉，调解员免费帮您追讨。",
+        "一、平台接单的活，雇主的报酬在开工前已托管到平台，完工确认后直接进您的钱包。\n\n"
+        "二、雇主不确认或少算：在订单页点“投诉/申请调解”，写清楚干了多少、该拿多少，上传照片或聊天记录。\n\n"
+        "三、调解员会在15天内组织双方调解，达成协议后钱从托管款直接付给您；调不成的，帮您转到劳动人事争议仲裁委员会。",
+        True,
+    ),
+    (
+        "干活受伤了怎么办",
+        "rights",
+        "每单意外险签到起生效，受伤后先就医，再在订单页报案。",
+        "一、先就医，保存好病历、发票。\n\n二、在订单页点“意外险”报案，上传材料；不会操作的到服务网点，工作人员帮您办。"
+        "\n\n三、保险公司赔付后，赔款直接进您的钱包。",
+        True,
+    ),
+    (
+        "零工安全常识十条",
+        "safety",
+        "高处作业系好安全带，电焊、电工持证上岗。",
+        "1. 高处作业必须系安全带。\n\n2. 电工、焊工等特种作业必须持证。\n\n3. 进工地戴好安全帽。\n\n"
+        "4. 天热注意防暑，按时喝水休息。",
+        True,
+    ),
+    ("2027年零工市场春风行动安排（草稿）", "policy", "", "待定稿后发布。", False),
+)
+DEMO_CASE_DESCRIPTION = "工钱说好一天280元，结算只给了250元，差的30元老板说下次再给。"

@@ -40,6 +40,21 @@ def registered_queues() -> list[StaffQueue]:
     return sorted(_QUEUES.values(), key=lambda q: (q.order, q.key))
 
 
+def scoped(queryset, *, user, field: str = "service_point"):
+    """``queryset`` cut to the staff member's service points through ``field`` (a path to a ServicePoint,
+    e.g. ``"user__service_point"``): district staff and superusers count everything; other staff the rows of
+    their point and the points under it, plus the shared pool of rows that belong to no point (online
+    self-registrations), which any hall may pick up — never another point's rows."""
+    from django.db.models import Q
+
+    from accounts.selectors import sees_every_point, service_points_visible_to
+
+    if sees_every_point(user=user):
+        return queryset
+    visible = service_points_visible_to(user=user)
+    return queryset.filter(Q(**{f"{field}__in": visible}) | Q(**{f"{field}__isnull": True}))
+
+
 def queues_for(user) -> list[dict]:
     """The queues this staff member may open, each with its count for them."""
     if user is None or not user.is_authenticated or not user.is_staff:

@@ -59,6 +59,12 @@ class Env(BaseSettings):
     sms_http_url: str | None = Field(None, description="SMS gateway URL (aliyun backend).")
     sms_access_key_id: str | None = Field(None, description="SMS gateway access key id.")
     sms_access_key_secret: SecretStr | None = Field(None, description="SMS gateway access key secret.")
+    sms_rate_per_second: float = Field(
+        100.0, gt=0, description="Provider cap: SMS per second, shared by every worker process (Redis)."
+    )
+    sms_inbound_token: SecretStr | None = Field(
+        None, description="Secret path part of the URL the provider pushes SMS replies to (unset = off)."
+    )
 
     # Payment gateway (充值 top-ups and 提现 payouts)
     payment_gateway: Literal["fake", "http"] = Field(

@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+"""Hall API routes under /api/v1/: the token-protected open-data export."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("open-data/<str:dataset>/", api.open_data, name="open-data"),
+]

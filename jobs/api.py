@@ -9,11 +9,9 @@ both into the one error shape ``{"code", "detail", "fields"}``.
 
 from __future__ import annotations
 
-import hashlib
-import json
+import functools
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -32,7 +30,7 @@ from core.api import validated as _valid
 from wallet.idempotency import HEADER as IDEMPOTENCY_HEADER
 from wallet.idempotency import idempotent
 
-from . import selectors, services
+from . import board_cache, selectors, services
 from .models import Block, Claim, Order, Post
 from .rules import rules
 from .serializers import (
@@ -100,18 +98,8 @@ class BoardView(PublicAPIView):
         tags=["posts"],
     )
     def get(self, request):
+        # Hot pages never get here: board_endpoint answers them from the page cache (jobs/board_cache.py).
         params = _valid(BoardParamsSerializer, request, data=request.query_params)
-        # The board is the same for everyone: hot pages are served from the shared cache for a few seconds
-        # (design: "Redis cache for hot lists"). A post filled meanwhile is refused at claim time anyway.
-        key = (
-            "board:v1:"
-            + hashlib.sha256(
-                json.dumps(params, sort_keys=True, default=str, ensure_ascii=False).encode()
-            ).hexdigest()
-        )
-        cached = cache.get(key) if settings.BOARD_CACHE_SECONDS else None
-        if cached is not None:
-            return Response(cached)
         page = selectors.board(
             selectors.BoardQuery(
                 q=params["q"],
@@ -128,10 +116,29 @@ class BoardView(PublicAPIView):
                 limit=params["limit"],
             )
         )
-        data = {"results": [board_item(p) for p in page.posts], "next_cursor": page.next_cursor}
-        if settings.BOARD_CACHE_SECONDS:
-            cache.set(key, data, settings.BOARD_CACHE_SECONDS)
-        return Response(data)
+        body = JSONRenderer().render(
+            {"results": [board_item(p) for p in page.posts], "next_cursor": page.next_cursor}
+        )
+        board_cache.store(board_cache.key_for(request.query_params, BOARD_PARAMS), body)
+        return HttpResponse(body, content_type="application/json")
+
+
+BOARD_PARAMS = tuple(BoardParamsSerializer().fields)
+
+
+def board_endpoint(view):
+    """The board's URL: a cached page is answered before DRF is involved at all (no request wrapping,
+    negotiation or validation: only validated queries are ever stored)."""
+
+    @functools.wraps(view)
+    def endpoint(request, *args, **kwargs):
+        if request.method == "GET":
+            body = board_cache.lookup(board_cache.key_for(request.GET, BOARD_PARAMS))
+            if body is not None:
+                return HttpResponse(body, content_type="application/json")
+        return view(request, *args, **kwargs)
+
+    return endpoint
 
 
 class PostDetailView(APIView):

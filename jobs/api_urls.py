@@ -6,7 +6,7 @@ from . import api
 
 urlpatterns = [
     # The public board and what a worker does with a post.
-    path("posts/", api.BoardView.as_view(), name="post-list"),
+    path("posts/", api.board_endpoint(api.BoardView.as_view()), name="post-list"),
     path("posts/<int:pk>/", api.PostDetailView.as_view(), name="post-detail"),
     path("posts/<int:pk>/claims/", api.PostClaimView.as_view(), name="post-claims"),
     path("me/claims/", api.MyClaimListView.as_view(), name="me-claims"),

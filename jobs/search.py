@@ -2,7 +2,8 @@
 
 PostgreSQL here has no Chinese text-search configuration, so a post's text is cut into tokens ourselves:
 every single CJK character and every pair of neighbours (bigrams), plus lower-cased Latin/digit words.
-The tokens go into ``Post.search_tokens`` under a GIN index on ``to_tsvector('simple', search_tokens)``.
+The tokens go into ``Post.search_tokens``; PostgreSQL keeps ``to_tsvector('simple', search_tokens)`` in a
+stored column ``search_vector`` under a GIN index (migration jobs 0006).
 A query of one character matches the unigram (焊 → 电焊工), two characters the bigram (保洁), longer
 queries need all their bigrams (开荒保洁 → 开荒 & 荒保 & 保洁). On SQLite the search falls back to
 ``icontains`` on title and description.
@@ -50,6 +51,9 @@ def query_tokens(query: str) -> list[str]:
     return tokens[:16]
 
 
+STORED_FROM, STORED_VECTOR = "search_tokens", "search_vector"
+
+
 @TextField.register_lookup
 class TsMatch(Lookup):
     """``search_tokens__tsmatch="'保洁' & '洁工'"``: a tsquery over the token column (PostgreSQL only)."""
@@ -59,7 +63,13 @@ class TsMatch(Lookup):
     def as_sql(self, compiler, conn):
         lhs, lhs_params = self.process_lhs(compiler, conn)
         rhs, rhs_params = self.process_rhs(compiler, conn)
-        return f"to_tsvector('simple', {lhs}) @@ to_tsquery('simple', {rhs})", [*lhs_params, *rhs_params]
+        # jobs_post keeps the parsed tokens in a stored, GIN-indexed column (migration jobs 0006): matching a
+        # row reads it instead of parsing the text again.
+        if lhs.endswith(f'"{STORED_FROM}"') and not lhs_params:
+            vector = lhs[: -len(STORED_FROM) - 2] + f'"{STORED_VECTOR}"'
+        else:
+            vector = f"to_tsvector('simple', {lhs})"
+        return f"{vector} @@ to_tsquery('simple', {rhs})", [*lhs_params, *rhs_params]
 
 
 def to_tsquery(tokens: list[str]) -> str:

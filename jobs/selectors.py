@@ -73,15 +73,15 @@ def _decode(cursor: str, *, number: bool = False) -> list[Any]:
 
 
 def board(query: BoardQuery, *, now: dt.datetime | None = None) -> BoardPage:
-    """Open posts for the public board: one query per page, whatever the filters."""
+    """Open posts for the public board: two queries per page, whatever the filters. The first finds the
+    page's ids on jobs_post alone (index work, no joins); the second loads those rows with their trade,
+    employer and places. Joining first would join every match before the sort picks twenty."""
     now = now or timezone.now()
     if query.sort not in SORTS:
         raise DomainError("排序方式不正确", field="sort")
     if query.sort == "nearest" and (query.lat is None or query.lng is None):
         raise DomainError("按距离排序需要您的位置", field="lat")
-    qs = Post.objects.filter(status=Post.Status.OPEN, starts_at__gt=now).select_related(
-        "trade", "employer", "area", "district"
-    )
+    qs = Post.objects.filter(status=Post.Status.OPEN, starts_at__gt=now)
     keyword = keyword_filter(query.q) if query.q else None
     if keyword is not None:
         qs = qs.filter(keyword)
@@ -119,7 +119,10 @@ def board(query: BoardQuery, *, now: dt.datetime | None = None) -> BoardPage:
                 output_field=FloatField(),
             )
         qs = qs.filter(lat__isnull=False).annotate(dist=dist)
-        if query.radius_km:
+        # Nearest-first pages walk the KNN index and stop after a page: the radius is applied to what the
+        # walk returns (below), since a radius in the query would make the planner fetch and sort every
+        # post inside it instead.
+        if query.radius_km and query.sort != "nearest":
             deg = query.radius_km / KM_PER_DEGREE
             qs = qs.filter(
                 lat__range=(query.lat - deg, query.lat + deg),
@@ -143,13 +146,41 @@ def board(query: BoardQuery, *, now: dt.datetime | None = None) -> BoardPage:
         if query.cursor:
             d, pk = _decode(query.cursor, number=True)
             qs = qs.filter(Q(dist__gt=d) | Q(dist=d, id__gt=pk))
-    posts = list(qs.order_by(*order)[: limit + 1])
-    more = len(posts) > limit
-    posts = posts[:limit]
-    for post in posts:
-        if hasattr(post, "dist"):
-            post.distance_km = round(post.dist * KM_PER_DEGREE, 1)
+    near = query.sort == "nearest"
+    if near:
+        rows = _nearest_rows(qs, limit + 1)
+    else:
+        rows = list(qs.order_by(*order).values_list("pk", "pk")[: limit + 1])
+    more = len(rows) > limit
+    if near and query.radius_km:
+        inside = [row for row in rows if row[1] * KM_PER_DEGREE <= query.radius_km]
+        more = more and len(inside) == len(rows)
+        rows = inside
+    rows = rows[:limit]
+    related = Post.objects.select_related("trade", "employer", "area", "district").order_by()
+    loaded = related.in_bulk([r[0] for r in rows])
+    posts = []
+    for pk, dist in rows:
+        post = loaded[pk]
+        if near:
+            post.dist, post.distance_km = dist, round(dist * KM_PER_DEGREE, 1)
+        posts.append(post)
     return BoardPage(posts=posts, next_cursor=_encode(key(posts[-1])) if more and posts else None)
+
+
+NEAREST_SLACK = 20
+
+
+def _nearest_rows(qs: QuerySet[Post], count: int) -> list[tuple[int, float]]:
+    """The first ``count`` (id, distance) rows in (distance, id) order. The KNN index walks in distance
+    order only (PostgreSQL will not use it for ORDER BY distance, id), so a few more rows than needed come
+    from the walk and are put in (distance, id) order here; that is exact unless posts tied at the page's
+    last distance run past what was fetched (many posts at one address), and then the plain sort decides."""
+    fetch = count + NEAREST_SLACK
+    rows = sorted(qs.order_by("dist").values_list("pk", "dist")[:fetch], key=lambda r: (r[1], r[0]))
+    if len(rows) == fetch and rows[count - 1][1] == rows[-1][1]:
+        rows = list(qs.order_by("dist", "id").values_list("pk", "dist")[:count])
+    return rows[:count]
 
 
 def geo_scale() -> float:

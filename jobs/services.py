@@ -382,7 +382,7 @@ def _check_no_overlap(post: Post, worker: User) -> None:
         )
 
 
-def _open_order(claim: Claim, post: Post, *, actor: User | None) -> Order:
+def _open_order(claim: Claim, post: Post, *, actor: User | None, fund: bool = True) -> Order:
     order = Order.objects.create(
         claim=claim, post=post, worker=claim.worker, employer=post.employer, starts_at=post.starts_at,
         ends_at=post.ends_at,
@@ -394,7 +394,8 @@ def _open_order(claim: Claim, post: Post, *, actor: User | None) -> Order:
     )
     _stats(claim.worker)
     insurance_services.policy_open(order=order)
-    wallet.order_escrow_fund(order=order)
+    if fund:
+        wallet.order_escrow_fund(order=order)
     return order
 
 
@@ -412,7 +413,7 @@ def claim_create(*, post: Post, worker: User, note: str = "") -> Claim:
     if Claim.objects.filter(post=post, worker=worker).exists():
         raise Conflict("您已经接过/报过这个岗位", code="duplicate")
     _check_no_overlap(post, worker)
-    if post.mode == Post.Mode.GRAB and not _take_slot(post.pk):
+    if post.mode == Post.Mode.GRAB and post.slots_left <= 0:  # a quick no; the guarded UPDATE below decides
         raise Conflict("手慢了，名额已被抢完", code="full")
     status = Claim.Status.CONFIRMED if post.mode == Post.Mode.GRAB else Claim.Status.PENDING
     try:
@@ -425,7 +426,13 @@ def claim_create(*, post: Post, worker: User, note: str = "") -> Claim:
         raise Conflict("您已经接过/报过这个岗位", code="duplicate") from exc
     params = {"post": post.title, "start": _local(post.starts_at), "place": f"{post.area.name}{post.address}"}
     if status == Claim.Status.CONFIRMED:
-        order = _open_order(claim, post, actor=worker)
+        order = _open_order(claim, post, actor=worker, fund=False)
+        # The rows every grab of this post competes for (the post's slot count, then its money hold) are
+        # locked last, as pretix takes its quota locks late: they stay locked for the commit only, not for
+        # the whole claim. No slot left → everything above rolls back with the transaction.
+        if not _take_slot(post.pk):
+            raise Conflict("手慢了，名额已被抢完", code="full")
+        wallet.order_escrow_fund(order=order)
         _notify(user=worker, template="claim_confirmed", params=params, event=f"order:{order.pk}:confirmed")
         _notify_employer(
             employer=post.employer, template="contract_ready", params={"post": post.title},
@@ -866,3 +873,88 @@ def block_create(*, employer: Employer, actor: User, worker: User, reason: str =
 def block_remove(*, block: Block, actor: User) -> None:
     _require_member(block.employer_id, actor)
     block.delete()
+
+
+# ============================================================================ disputes hooks
+# Added for the disputes area (disputes/services.py): the way back out of DISPUTED, and hiding a reported
+# post while staff check it. New functions only; nothing above changed.
+
+
+def _disputed_from(order: Order) -> str:
+    """The status the order had when its dispute began (the newest move into DISPUTED)."""
+    event = (
+        OrderEvent.objects.filter(order=order, to_status=Order.Status.DISPUTED)
+        .exclude(from_status=Order.Status.DISPUTED)
+        .order_by("-pk")
+        .first()
+    )
+    return event.from_status if event and event.from_status else Order.Status.CHECKED_OUT
+
+
+@transaction.atomic
+def order_dispute_end(
+    *, order: Order, actor: User | None, case_id: int, outcome: str, amount_fen: int | None = None
+) -> Order:
+    """The case on this order ended. ``outcome="agreed"`` with ``amount_fen`` (what the agreement makes the
+    employer pay now, on top of anything paid before): the order is completed with that pay. Any other
+    outcome: the order goes back to the status it came from, and the usual rules (auto-approval, no-show,
+    refunds) take over again. The caller moves the escrow (wallet.order_settle_by_agreement)."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if outcome == "agreed":
+        if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen < 0:
+            raise DomainError("协议金额不正确", field="worker_amount_fen")
+        fields: dict[str, Any] = {"amount_fen": order.paid_fen + amount_fen}
+        if order.completed_at is None:
+            fields["completed_at"] = timezone.now()
+        new = Order.Status.COMPLETED
+    else:
+        fields, new = {}, _disputed_from(order)
+    old = _move(
+        order, expected=(Order.Status.DISPUTED,), new=new, actor=actor, message="订单不在争议中", **fields
+    )
+    _event(order, actor=actor, old=old, new=new, case=case_id, outcome=outcome, amount_fen=amount_fen)
+    return order
+
+
+@transaction.atomic
+def post_hide_for_review(*, post: Post, actor: User | None) -> str:
+    """A reported post stops showing (closed) while staff check it. Its held money stays held so it can
+    come back as it was. Returns the status it had."""
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    if post.status not in (Post.Status.OPEN, Post.Status.FILLED):
+        raise InvalidTransition("该岗位已不在招工中")
+    old = post.status
+    Post.objects.filter(pk=post.pk).update(status=Post.Status.CLOSED)
+    return old
+
+
+@transaction.atomic
+def post_restore(*, post: Post, actor: User | None, status: str) -> Post:
+    """The report was unfounded: the post shows again (or expires, if its start passed meanwhile)."""
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    if post.status != Post.Status.CLOSED or status not in (Post.Status.OPEN, Post.Status.FILLED):
+        raise InvalidTransition("该岗位不能恢复")
+    if post.starts_at <= timezone.now():
+        Post.objects.filter(pk=post.pk).update(status=Post.Status.EXPIRED)
+        wallet.post_hold_release(post=post, reason="岗位过期")
+        for claim in post.claims.filter(status=Claim.Status.PENDING).select_related("post", "worker"):
+            _claim_close(claim, status=Claim.Status.EXPIRED, reason="岗位已开工")
+    else:
+        Post.objects.filter(pk=post.pk).update(status=status)
+        if status == Post.Status.OPEN:
+            transaction.on_commit(lambda: post_opened.send(sender=Post, post_id=post.pk))
+    post.refresh_from_db()
+    return post
+
+
+@transaction.atomic
+def post_remove_after_review(*, post: Post, actor: User | None) -> Post:
+    """The report was upheld: the post stays closed for good, its held money goes back to the employer and
+    pending applications are closed. Confirmed orders are left to their own course."""
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    if post.status != Post.Status.CLOSED:
+        raise InvalidTransition("该岗位不在待核实状态")
+    for claim in post.claims.filter(status=Claim.Status.PENDING).select_related("post", "worker"):
+        _claim_close(claim, status=Claim.Status.EXPIRED, reason="岗位经核实已下架")
+    wallet.post_hold_release(post=post, reason="举报核实下架")
+    return post

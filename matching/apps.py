@@ -4,3 +4,27 @@ from django.apps import AppConfig
 class MatchingConfig(AppConfig):
     name = "matching"
     verbose_name = "活找人推荐"
+
+    def ready(self) -> None:
+        from django.db.models.signals import m2m_changed, post_delete, post_save
+
+        from accounts.models import WorkerProfile
+        from jobs.models import Claim
+        from jobs.signals import post_opened
+
+        from . import receivers
+
+        post_opened.connect(receivers.queue_push, dispatch_uid="matching.queue_push")
+        post_save.connect(receivers.claim_saved, sender=Claim, dispatch_uid="matching.claim_saved")
+        # The retrieval index follows the profile and its wanted trades.
+        post_save.connect(
+            receivers.profile_saved, sender=WorkerProfile, dispatch_uid="matching.profile_saved"
+        )
+        post_delete.connect(
+            receivers.profile_saved, sender=WorkerProfile, dispatch_uid="matching.profile_deleted"
+        )
+        m2m_changed.connect(
+            receivers.wanted_trades_changed,
+            sender=WorkerProfile.wanted_trades.through,
+            dispatch_uid="matching.wanted_trades_changed",
+        )

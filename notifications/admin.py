@@ -2,18 +2,27 @@ from django.contrib import admin
 
 from core.masking import mask_phone
 
-from .models import Message
+from .models import Message, Preference, PreferenceEvent
 
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
     """The database outbox: in the default set-up this is where SMS (including codes) can be read."""
 
-    list_display = ["created_at", "channel", "masked_phone", "template", "body", "status", "backend"]
-    list_filter = ["status", "channel", "template", "backend"]
+    list_display = [
+        "created_at",
+        "channel",
+        "masked_phone",
+        "template",
+        "body",
+        "status",
+        "backend",
+        "attempts",
+    ]
+    list_filter = ["status", "channel", "marketing", "template", "backend"]
     list_select_related = ["recipient"]
-    search_fields = ["=phone", "event_key"]
-    search_help_text = "可按完整手机号或事件查找"
+    search_fields = ["=phone", "event_key", "=out_id"]
+    search_help_text = "可按完整手机号、事件或外部流水号查找"
     fields = [
         "created_at",
         "event_key",
@@ -23,10 +32,14 @@ class MessageAdmin(admin.ModelAdmin):
         "template",
         "params",
         "body",
+        "marketing",
         "status",
+        "send_after",
         "attempts",
         "backend",
+        "out_id",
         "provider_id",
+        "lease_until",
         "last_error",
         "sent_at",
         "read_at",
@@ -37,6 +50,51 @@ class MessageAdmin(admin.ModelAdmin):
     @admin.display(description="手机号")
     def masked_phone(self, obj):
         return mask_phone(obj.phone)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Preference)
+class PreferenceAdmin(admin.ModelAdmin):
+    """Read-only: consent is given and withdrawn by the user (page, API or an SMS reply), never by staff."""
+
+    list_display = ["user", "marketing_consent", "marketing_consent_at", *Preference.SWITCHES, "updated_at"]
+    list_filter = ["marketing_consent"]
+    list_select_related = ["user"]
+    readonly_fields = [
+        "user",
+        "marketing_consent",
+        "marketing_consent_at",
+        *Preference.SWITCHES,
+        "updated_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PreferenceEvent)
+class PreferenceEventAdmin(admin.ModelAdmin):
+    """The history of consent: who changed what, when, from where."""
+
+    list_display = ["at", "user", "changes", "source", "actor"]
+    list_filter = ["source"]
+    list_select_related = ["user", "actor"]
+    readonly_fields = ["at", "user", "changes", "source", "actor"]
+    date_hierarchy = "at"
 
     def has_add_permission(self, request):
         return False

@@ -1,33 +1,235 @@
-"""SMS delivery backends. ``outbox`` (default) keeps the message in the database only, where the admin
-shows it; ``console`` also writes it to the log."""
+"""SMS delivery backends.
+
+- ``outbox`` (default): the message stays in the database, where the admin shows it;
+- ``console``: also written to the log;
+- ``aliyun``: an HTTP gateway speaking Aliyun Dysmsapi (2017-05-25, RPC style): ``SendSms`` for one
+  number, ``SendBatchSms`` for up to 100 numbers with one template, ``QuerySendDetails`` to learn whether a
+  send whose answer was lost reached the provider. Requests are signed with HMAC-SHA1 over the sorted,
+  percent-encoded parameters (signature version 1.0); ``OutId`` carries our outbox reference.
+
+``send(messages, out_id)`` makes ONE provider call for the given messages (same template, distinct
+numbers) and returns one ``Outcome`` per message: sent, retry later, give up, or unknown (the request
+may or may not have reached the provider: only a query can tell).
+"""
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
 import logging
+import threading
 import uuid
+from dataclasses import dataclass
+from urllib.parse import quote
 
+import requests
 from django.conf import settings
 
+from .templates_registry import TEMPLATES
+
 logger = logging.getLogger("gigmarket.sms")
+
+SENT, RETRY, GIVE_UP, UNKNOWN = "sent", "retry", "give_up", "unknown"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: str
+    provider_id: str = ""
+    error: str = ""
 
 
 class OutboxBackend:
     name = "outbox"
+    max_batch = 100
+    remote = False  # local: nothing to wait for, so no parallel sends
 
-    def send(self, message) -> str:
-        return f"outbox-{message.pk}"
+    def send(self, messages, out_id: str) -> list[Outcome]:
+        return [Outcome(SENT, f"outbox-{m.pk}") for m in messages]
+
+    def query(self, message) -> bool:
+        # Nothing left the building: sending again is harmless.
+        return False
 
 
-class ConsoleBackend:
+class ConsoleBackend(OutboxBackend):
     name = "console"
 
-    def send(self, message) -> str:
-        # The log filter masks the number; the body is shown so a developer can read codes.
-        logger.info("SMS to %s: 【%s】%s", message.phone, settings.SMS_SIGN_NAME, message.body)
-        return f"console-{uuid.uuid4().hex[:12]}"
+    def send(self, messages, out_id: str) -> list[Outcome]:
+        for m in messages:
+            # The log filter masks the number; the body is shown so a developer can read codes.
+            logger.info("SMS to %s: 【%s】%s", m.phone, settings.SMS_SIGN_NAME, m.body)
+        return [Outcome(SENT, f"console-{uuid.uuid4().hex[:12]}") for _ in messages]
 
 
-BACKENDS = {"outbox": OutboxBackend, "console": ConsoleBackend}
+# Provider answers: worth trying again later, or never going to work for this message.
+RETRY_CODES = {
+    "isv.BUSINESS_LIMIT_CONTROL",  # per-number minute/hour limit at the provider
+    "Throttling",
+    "Throttling.User",
+    "Throttling.Api",
+    "isp.SYSTEM_ERROR",
+    "isp.RAM_PERMISSION_DENY",
+    "ServiceUnavailable",
+    "InternalError",
+    "SignatureNonceUsed",
+    "isv.OUT_OF_SERVICE",  # account overdue: ops tops up, messages go out later
+    "isv.AMOUNT_NOT_ENOUGH",
+    # Credentials are configuration: fixed by ops, after which the messages should still go out.
+    "SignatureDoesNotMatch",
+    "InvalidAccessKeyId.NotFound",
+}
+GIVE_UP_CODES = {
+    "isv.MOBILE_NUMBER_ILLEGAL",
+    "isv.TEMPLATE_MISSING_PARAMETERS",
+    "isv.SMS_TEMPLATE_ILLEGAL",
+    "isv.SMS_SIGNATURE_ILLEGAL",
+    "isv.INVALID_PARAMETERS",
+    "isv.INVALID_JSON_PARAM",
+    "isv.PARAM_LENGTH_LIMIT",
+    "isv.BLACK_KEY_CONTROL_LIMIT",
+    "isv.DAY_LIMIT_CONTROL",  # the number's daily limit: sending it tomorrow would be stale
+    "isv.MOBILE_COUNT_OVER_LIMIT",
+    "isv.DENY_IP_RANGE",
+}
+
+
+def percent_encode(value: str) -> str:
+    return quote(str(value), safe="~")
+
+
+def aliyun_signature(params: dict[str, str], secret: str, method: str = "POST") -> str:
+    """Dysmsapi signature 1.0: HMAC-SHA1(secret + '&', METHOD&%2F&encoded(sorted query))."""
+    canonical = "&".join(
+        f"{percent_encode(k)}={percent_encode(v)}" for k, v in sorted(params.items()) if k != "Signature"
+    )
+    to_sign = f"{method}&{percent_encode('/')}&{percent_encode(canonical)}"
+    digest = hmac.new(f"{secret}&".encode(), to_sign.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+class AliyunBackend:
+    name = "aliyun"
+    max_batch = 100  # SendBatchSms takes at most 100 numbers
+    remote = True
+    _local = threading.local()
+
+    def __init__(self):
+        if not settings.SMS_HTTP_URL:
+            raise RuntimeError("SMS_BACKEND=aliyun needs GIGMARKET_SMS_HTTP_URL")
+        self.url = settings.SMS_HTTP_URL
+        self.key_id = settings.SMS_ACCESS_KEY_ID
+        self.secret = settings.SMS_ACCESS_KEY_SECRET
+        self.timeout = settings.SMS_HTTP_TIMEOUT
+
+    @property
+    def session(self) -> requests.Session:
+        # One keep-alive connection pool per thread: a batch of calls does not reconnect every time.
+        if getattr(self._local, "session", None) is None:
+            self._local.session = requests.Session()
+        return self._local.session
+
+    def _call(self, action: str, params: dict[str, str]) -> dict:
+        """One signed call; raises requests.RequestException when the answer did not come back."""
+        params = {
+            "AccessKeyId": self.key_id,
+            "Action": action,
+            "Format": "JSON",
+            "RegionId": "cn-hangzhou",
+            "SignatureMethod": "HMAC-SHA1",
+            "SignatureNonce": uuid.uuid4().hex,
+            "SignatureVersion": "1.0",
+            "Timestamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "Version": "2017-05-25",
+            **params,
+        }
+        params["Signature"] = aliyun_signature(params, self.secret)
+        response = self.session.post(self.url, data=params, timeout=self.timeout)
+        if response.status_code >= 500:
+            raise requests.HTTPError(f"gateway answered HTTP {response.status_code}")
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise requests.HTTPError(f"gateway answered HTTP {response.status_code} without JSON") from exc
+
+    def send(self, messages, out_id: str) -> list[Outcome]:
+        template = TEMPLATES[messages[0].template]
+        if len(messages) == 1:
+            m = messages[0]
+            action, params = (
+                "SendSms",
+                {
+                    "PhoneNumbers": m.phone,
+                    "SignName": settings.SMS_SIGN_NAME,
+                    "TemplateCode": template.provider_code,
+                    "TemplateParam": json.dumps(_stringify(m.params), ensure_ascii=False),
+                    "OutId": out_id,
+                },
+            )
+        else:
+            action, params = (
+                "SendBatchSms",
+                {
+                    "PhoneNumberJson": json.dumps([m.phone for m in messages]),
+                    "SignNameJson": json.dumps([settings.SMS_SIGN_NAME] * len(messages), ensure_ascii=False),
+                    "TemplateCode": template.provider_code,
+                    "TemplateParamJson": json.dumps(
+                        [_stringify(m.params) for m in messages], ensure_ascii=False
+                    ),
+                    "OutId": out_id,
+                },
+            )
+        try:
+            answer = self._call(action, params)
+        except requests.RequestException as exc:
+            return [Outcome(UNKNOWN, error=f"{action}: {type(exc).__name__}")] * len(messages)
+        code = str(answer.get("Code", ""))
+        if code == "OK":
+            return [Outcome(SENT, str(answer.get("BizId", "")))] * len(messages)
+        error = f"{code}: {str(answer.get('Message', ''))[:200]}"
+        result = GIVE_UP if code in GIVE_UP_CODES else RETRY
+        return [Outcome(result, error=error)] * len(messages)
+
+    def query(self, message) -> bool:
+        """Did the provider receive ``message`` under its ``out_id``? Looks on the day the send began and
+        the next (a lease may straddle midnight). Raises requests.RequestException when it cannot tell."""
+        started = message.lease_until - dt.timedelta(seconds=settings.NOTIFY_LEASE_SECONDS)
+        days = {started.astimezone(_CHINA).date(), message.lease_until.astimezone(_CHINA).date()}
+        for day in sorted(days):
+            page = 1
+            while True:
+                answer = self._call(
+                    "QuerySendDetails",
+                    {
+                        "PhoneNumber": message.phone,
+                        "SendDate": day.strftime("%Y%m%d"),
+                        "PageSize": "50",
+                        "CurrentPage": str(page),
+                    },
+                )
+                if answer.get("Code") != "OK":
+                    raise requests.HTTPError(f"QuerySendDetails: {answer.get('Code')}")
+                details = (answer.get("SmsSendDetailDTOs") or {}).get("SmsSendDetailDTO") or []
+                if any(d.get("OutId") == message.out_id for d in details):
+                    return True
+                if page * 50 >= int(answer.get("TotalCount") or 0) or not details:
+                    break
+                page += 1
+        return False
+
+
+_CHINA = dt.timezone(dt.timedelta(hours=8))  # the provider's dates are Beijing time
+
+
+def _stringify(params: dict) -> dict:
+    # Template variables are strings at the provider.
+    return {k: str(v) for k, v in params.items()}
+
+
+BACKENDS = {"outbox": OutboxBackend, "console": ConsoleBackend, "aliyun": AliyunBackend}
 
 
 def get_backend():

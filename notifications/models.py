@@ -1,7 +1,14 @@
-"""The outbox: every message is a row written in the same transaction as the event that causes it."""
+"""The outbox and the people's choices about it.
+
+Every message is a ``Message`` row written in the same transaction as the event that causes it; Celery
+delivers it afterwards (see ``delivery.py``). ``Preference`` holds one user's consent to marketing-type
+messages (recommendations) and per-type switches; ``PreferenceEvent`` keeps the history of consent, since
+consent to commercial messages must be provable (广告法 art. 43).
+"""
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 
@@ -12,6 +19,7 @@ class Message(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", "待发送"
+        SENDING = "sending", "发送中"
         SENT = "sent", "已发送"
         FAILED = "failed", "发送失败"
 
@@ -24,8 +32,18 @@ class Message(models.Model):
     template = models.CharField("模板", max_length=40)
     params = models.JSONField("参数", default=dict)
     body = models.TextField("内容")
+    marketing = models.BooleanField("营销类", default=False)
     status = models.CharField("状态", max_length=8, choices=Status.choices, default=Status.PENDING)
+    send_after = models.DateTimeField(
+        "最早发送时间", null=True, blank=True, help_text="免打扰时段或重试等待：此前不发送"
+    )
     attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
+    # A delivery attempt claims the row in its own committed transaction (status SENDING, a fresh token, a
+    # lease), calls the provider with ``out_id``, then marks it SENT only if its token still holds. A row
+    # left in SENDING past its lease is reconciled by asking the provider about ``out_id`` first.
+    claim_token = models.CharField("发送批次", max_length=32, blank=True)
+    lease_until = models.DateTimeField("发送租约到期", null=True, blank=True)
+    out_id = models.CharField("外部流水号", max_length=64, blank=True)
     backend = models.CharField("发送通道", max_length=20, blank=True)
     provider_id = models.CharField("回执编号", max_length=64, blank=True)
     last_error = models.CharField("错误", max_length=300, blank=True)
@@ -42,7 +60,73 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["phone", "-created_at"]),
+            models.Index(
+                fields=["channel", "send_after"],
+                condition=Q(status__in=["pending", "sending"]),
+                name="message_due",
+            ),
+            models.Index(
+                fields=["recipient", "-created_at"], condition=Q(channel="inapp"), name="message_inbox"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {self.template}"
+
+    @property
+    def visible(self) -> bool:
+        """An in-app message shows in the inbox once delivered (not before quiet hours end)."""
+        return self.status == self.Status.SENT
+
+
+class Preference(models.Model):
+    """One user's message choices (created on first use). Transactional messages (codes, orders) ignore it."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    marketing_consent = models.BooleanField("同意接收推荐消息", default=False)
+    marketing_consent_at = models.DateTimeField("同意时间", null=True, blank=True)
+    sms_recommendations = models.BooleanField("岗位推荐短信", default=True)
+    inapp_recommendations = models.BooleanField("岗位推荐站内消息", default=True)
+    sms_activities = models.BooleanField("培训、招聘会活动短信", default=True)
+    inapp_activities = models.BooleanField("培训、招聘会活动站内消息", default=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    SWITCHES = ("sms_recommendations", "inapp_recommendations", "sms_activities", "inapp_activities")
+    # (channel, marketing category) -> the switch that governs it; anything else is refused.
+    SWITCH_FOR = {
+        ("sms", "recommendation"): "sms_recommendations",
+        ("inapp", "recommendation"): "inapp_recommendations",
+        ("sms", "activity"): "sms_activities",
+        ("inapp", "activity"): "inapp_activities",
+    }
+
+    class Meta:
+        verbose_name = verbose_name_plural = "消息偏好"
+
+    def __str__(self) -> str:
+        return f"消息偏好 {self.user_id}"
+
+    def allows(self, *, channel: str, category: str) -> bool:
+        switch = self.SWITCH_FOR.get((channel, category))
+        return self.marketing_consent and switch is not None and bool(getattr(self, switch))
+
+
+class PreferenceEvent(models.Model):
+    """Append-only history of preference changes (who, when, what): the proof of consent."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changes = models.JSONField("变更", default=dict)
+    source = models.CharField("来源", max_length=20, blank=True)
+    at = models.DateTimeField("时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "消息偏好变更记录"
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"消息偏好变更 {self.user_id} {self.at:%Y-%m-%d %H:%M}"

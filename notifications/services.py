@@ -1,14 +1,67 @@
-"""Queueing and delivering messages. Queueing writes the outbox row inside the caller's transaction and
-schedules delivery after commit, so a rolled-back event sends nothing."""
+"""Writes: queueing messages (the outbox), reading them, preferences.
+
+Queueing writes the outbox row inside the caller's transaction and schedules delivery after commit, so a
+rolled-back event sends nothing. Marketing-type messages (recommendations) are written only with the
+user's consent and switch on, under a per-number daily cap, and wait for the end of quiet hours.
+Transactional messages (codes, order events) are never suppressed.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .backends import get_backend
-from .models import Message
+from core.errors import DomainError
+
+from .models import Message, Preference, PreferenceEvent
 from .templates_registry import TEMPLATES, render
+
+logger = logging.getLogger("gigmarket.sms")
+
+
+def _parse_hhmm(value: str) -> dt.time:
+    hour, minute = value.split(":")
+    return dt.time(int(hour), int(minute))
+
+
+def quiet_hours_end(*, at: dt.datetime) -> dt.datetime | None:
+    """The end of the quiet period ``at`` falls in (an aware datetime), or None outside quiet hours."""
+    start, end = (_parse_hhmm(v) for v in settings.NOTIFY_QUIET_HOURS)
+    if start == end:
+        return None
+    local = timezone.localtime(at)
+    now = local.time()
+    quiet = (start <= now < end) if start < end else (now >= start or now < end)
+    if not quiet:
+        return None
+    until = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    if until <= local:
+        until += dt.timedelta(days=1)
+    return until
+
+
+def _marketing_refused(*, template, recipient, phone: str, channel: str, now: dt.datetime) -> str:
+    """Why a marketing message must not be written ('' when it may)."""
+    if recipient is None:
+        return "no user, so no consent"
+    # Locked: two pushes at once for the same person must not both slip under the daily cap.
+    pref = Preference.objects.select_for_update().filter(user=recipient).first()
+    if pref is None or not pref.marketing_consent:
+        return "no marketing consent"
+    if not pref.allows(channel=channel, category=template.category or "recommendation"):
+        return f"user switched off {template.kind} by {channel}"
+    if channel == Message.Channel.SMS:
+        day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+        sent_today = Message.objects.filter(
+            phone=phone, channel=Message.Channel.SMS, marketing=True, created_at__gte=day_start
+        ).count()
+        if sent_today >= settings.NOTIFY_MARKETING_DAILY_CAP:
+            return "daily marketing cap for this number reached"
+    return ""
 
 
 def message_queue(
@@ -19,25 +72,49 @@ def message_queue(
     phone: str = "",
     recipient=None,
     channel: str = Message.Channel.SMS,
-) -> Message:
-    """Write one message for (event, channel, phone); a repeat of the same event returns the first row."""
+) -> Message | None:
+    """Write one message for (event, channel, phone); a repeat of the same event returns the first row.
+
+    Returns None, writing nothing, when a marketing message is not allowed (see the module docstring)."""
     if template not in TEMPLATES:
         raise KeyError(f"unknown message template {template!r}")
+    spec = TEMPLATES[template]
     phone = phone or (recipient.phone if recipient is not None else "")
-    try:
-        with transaction.atomic():
-            message = Message.objects.create(
-                event_key=event_key,
-                channel=channel,
-                recipient=recipient,
-                phone=phone,
-                template=template,
-                params=params,
-                body=render(template, params),
+    now = timezone.now()
+    send_after = None
+    with transaction.atomic():
+        existing = Message.objects.filter(event_key=event_key, channel=channel, phone=phone).first()
+        if existing is not None:
+            return existing
+        if spec.marketing:
+            refused = _marketing_refused(
+                template=spec, recipient=recipient, phone=phone, channel=channel, now=now
             )
-    except IntegrityError:
-        return Message.objects.get(event_key=event_key, channel=channel, phone=phone)
-    if channel == Message.Channel.SMS:
+            if refused:
+                logger.info("message %s for event %s not written: %s", template, event_key, refused)
+                return None
+            send_after = quiet_hours_end(at=now)
+        # In-app messages are delivered by being written, unless they wait for the end of quiet hours.
+        delivered = channel == Message.Channel.INAPP and send_after is None
+        try:
+            with transaction.atomic():
+                message = Message.objects.create(
+                    event_key=event_key,
+                    channel=channel,
+                    recipient=recipient,
+                    phone=phone,
+                    template=template,
+                    params=params,
+                    body=render(template, params, channel=channel),
+                    marketing=spec.marketing,
+                    send_after=send_after,
+                    status=Message.Status.SENT if delivered else Message.Status.PENDING,
+                    sent_at=now if delivered else None,
+                    backend="inapp" if channel == Message.Channel.INAPP else "",
+                )
+        except IntegrityError:
+            return Message.objects.get(event_key=event_key, channel=channel, phone=phone)
+    if channel == Message.Channel.SMS and send_after is None:
         from .tasks import deliver_message
 
         transaction.on_commit(lambda: deliver_message.delay(message.pk))
@@ -45,16 +122,121 @@ def message_queue(
 
 
 def message_deliver(*, message_id: int) -> Message | None:
-    """Send one pending message through the configured backend; already-sent messages are left alone."""
-    with transaction.atomic():
-        message = Message.objects.select_for_update().filter(pk=message_id).first()
-        if message is None or message.status != Message.Status.PENDING:
-            return message
-        backend = get_backend()
-        message.attempts += 1
-        message.provider_id = backend.send(message)
-        message.backend = backend.name
-        message.status = Message.Status.SENT
-        message.sent_at = timezone.now()
-        message.save(update_fields=["attempts", "provider_id", "backend", "status", "sent_at"])
+    """Deliver this pending SMS now (with other due ones in the same batch); sent ones are left alone."""
+    from .delivery import deliver
+
+    deliver(first_id=message_id)
+    return Message.objects.filter(pk=message_id).first()
+
+
+# ------------------------------------------------------------------------------------------- inbox
+
+
+def message_mark_read(*, user, message_id: int) -> Message:
+    """Mark one of the user's own in-app messages read; another user's message is 'not found'."""
+    from .selectors import inbox
+
+    message = inbox(user=user).filter(pk=message_id).first()
+    if message is None:
+        raise Message.DoesNotExist
+    if message.read_at is None:
+        Message.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=timezone.now())
+        message.refresh_from_db(fields=["read_at"])
     return message
+
+
+def messages_mark_all_read(*, user) -> int:
+    from .selectors import inbox
+
+    return inbox(user=user).filter(read_at__isnull=True).update(read_at=timezone.now())
+
+
+# ------------------------------------------------------------------------------------- preferences
+
+PREFERENCE_FIELDS = ("marketing_consent", *Preference.SWITCHES)
+
+
+@transaction.atomic
+def preferences_update(*, user, actor=None, source: str = "", **changes) -> Preference:
+    """Change a user's message preferences (consent to recommendations, per-type switches).
+
+    Every change is recorded (the proof of consent). Withdrawing consent or switching a type off also
+    cancels marketing messages of that kind still waiting (e.g. for quiet hours to end)."""
+    for name, value in changes.items():
+        if name not in PREFERENCE_FIELDS:
+            raise DomainError(f"没有这个设置项：{name}", field=name)
+        if not isinstance(value, bool):
+            raise DomainError("请选择“是”或“否”", field=name)
+    Preference.objects.get_or_create(user=user)
+    pref = Preference.objects.select_for_update().get(user=user)
+    diff = {name: value for name, value in changes.items() if getattr(pref, name) != value}
+    if not diff:
+        return pref
+    for name, value in diff.items():
+        setattr(pref, name, value)
+    fields = [*diff, "updated_at"]
+    if "marketing_consent" in diff:
+        pref.marketing_consent_at = timezone.now() if pref.marketing_consent else None
+        fields.append("marketing_consent_at")
+    pref.save(update_fields=fields)
+    PreferenceEvent.objects.create(user=user, actor=actor or user, changes=diff, source=source)
+    _cancel_unwanted(pref=pref)
+    return pref
+
+
+def _cancel_unwanted(*, pref: Preference) -> None:
+    waiting = Message.objects.filter(recipient=pref.user, marketing=True, status=Message.Status.PENDING).only(
+        "pk", "channel", "template"
+    )
+    refused = [
+        m.pk
+        for m in waiting
+        if not pref.allows(
+            channel=m.channel,
+            category=(TEMPLATES[m.template].category if m.template in TEMPLATES else "") or "recommendation",
+        )
+    ]
+    if refused:
+        Message.objects.filter(pk__in=refused, status=Message.Status.PENDING).update(
+            status=Message.Status.FAILED, last_error="用户已退订，未发送"
+        )
+
+
+# ---------------------------------------------------------------------------------- order events
+
+
+def order_settled_notify(*, order) -> None:
+    """The worker's pay for ``order`` is all in their wallet: tell them (SMS and in-app), once per order."""
+    params = {"post": order.post.title, "amount": f"{order.paid_fen // 100}.{order.paid_fen % 100:02d}"}
+    for channel in (Message.Channel.INAPP, Message.Channel.SMS):
+        message_queue(
+            event_key=f"order:{order.pk}:settled",
+            template="order_settled",
+            params=params,
+            recipient=order.worker,
+            channel=channel,
+        )
+
+
+# ----------------------------------------------------------------------------------- SMS replies
+
+# Replies that withdraw consent to marketing messages ("退订回T" is appended to every marketing SMS).
+OPT_OUT_REPLIES = {"T", "TD", "退订", "取消", "N"}
+
+
+def sms_reply_received(*, phone: str, content: str) -> bool:
+    """A reply from a number: an opt-out word withdraws that user's consent to recommendations.
+
+    Returns whether it was an opt-out. Anything else is ignored (the hall phones people who need help)."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    if content.strip().upper() not in OPT_OUT_REPLIES:
+        return False
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(phone=digits).first()
+    if user is not None:
+        preferences_update(user=user, marketing_consent=False, source="sms_reply")
+    logger.info("SMS opt-out reply received (%s)", "user found" if user else "no user with that number")
+    return True

@@ -1,10 +1,26 @@
-"""Celery tasks: thin wrappers that take ids."""
+"""Celery tasks: thin wrappers that take ids. Delivery is idempotent (see delivery.py), so a task run twice
+(acks_late after a worker died) sends nothing twice."""
 
 from celery import shared_task
 
-from .services import message_deliver
+from . import delivery, reminders
 
 
-@shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
-def deliver_message(message_id: int) -> None:
-    message_deliver(message_id=message_id)
+@shared_task(acks_late=True)
+def deliver_message(message_id: int) -> dict:
+    return delivery.deliver(first_id=message_id)
+
+
+@shared_task(acks_late=True)
+def deliver_due() -> dict:
+    return delivery.deliver()
+
+
+@shared_task(acks_late=True)
+def sweep() -> dict:
+    return delivery.sweep()
+
+
+@shared_task(acks_late=True)
+def queue_order_reminders() -> int:
+    return reminders.order_reminders_queue()

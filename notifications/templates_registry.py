@@ -12,6 +12,12 @@ class MessageTemplate:
     provider_code: str
     text: str
     marketing: bool = False
+    # Marketing templates only: which preference switch governs them ("recommendation" or "activity").
+    category: str = ""
+
+    @property
+    def kind(self) -> str:
+        return (self.category or "recommendation") if self.marketing else "transactional"
 
 
 TEMPLATES: dict[str, MessageTemplate] = {
@@ -105,12 +111,127 @@ TEMPLATES: dict[str, MessageTemplate] = {
             "您的理赔{number}未获赔付，原因：{reason}。如有疑问请到就近零工服务网点咨询。",
         ),
         # notifications (reminders, settlement, digests)
+        MessageTemplate(
+            "order_reminder",
+            "SMS_GM_REMINDER",
+            "提醒：您接的“{post}”将于{start}开工，地点{place}。请按时到岗签到，去不了请尽快在平台取消。",
+        ),
+        MessageTemplate(
+            "order_settled", "SMS_GM_SETTLED", "订单“{post}”的报酬{amount}元已付到您的钱包，请登录查看。"
+        ),
         # matching (活找人)
+        MessageTemplate(
+            "post_recommended",
+            "SMS_GM_MATCH_PUSH",
+            "为您推荐：{post}，{pay}，{place}，{start}开工（{reason}）。详情：{link}",
+            marketing=True,
+            category="recommendation",
+        ),
+        MessageTemplate(
+            "post_recommended_inapp",
+            "SMS_GM_MATCH_INAPP",
+            "为您推荐：{post}，{pay}，{place}，{start}开工（{reason}）。详情：{link}",
+        ),
+        MessageTemplate(
+            "post_invitation",
+            "SMS_GM_MATCH_INVITE",
+            "{employer}邀请您来干：{post}，{pay}，{place}，{start}开工。一键接单：{link}",
+        ),
+        MessageTemplate(
+            "matching_digest",
+            "SMS_GM_MATCH_DIGEST",
+            "今天为您找到{count}个合适的活，比如“{post}”（{reason}）。去看看：{link}",
+            marketing=True,
+            category="recommendation",
+        ),
         # disputes (纠纷调解)
+        MessageTemplate(
+            "case_filed",
+            "SMS_GM_CASE_FILED",
+            "您的调解申请已收到，编号{number}。工作人员将尽快决定是否受理。",
+        ),
+        MessageTemplate(
+            "case_filed_against",
+            "SMS_GM_CASE_AGAINST",
+            "{complainant}就“{subject}”申请调解（{category}），编号{number}。工作人员将与您联系。",
+        ),
+        MessageTemplate(
+            "case_accepted",
+            "SMS_GM_CASE_ACCEPTED",
+            "纠纷{number}已受理，调解员{mediator}，调解期限至{deadline}。",
+        ),
+        MessageTemplate("case_declined", "SMS_GM_CASE_DECLINED", "纠纷{number}不予受理，原因：{reason}。"),
+        MessageTemplate(
+            "case_assigned",
+            "SMS_GM_CASE_ASSIGNED",
+            "您有新分派的纠纷{number}，调解期限至{deadline}，请及时处理。",
+        ),
+        MessageTemplate(
+            "case_session", "SMS_GM_CASE_SESSION", "纠纷{number}定于{time}在{room}调解，请准时参加。"
+        ),
+        MessageTemplate("case_message", "SMS_GM_CASE_MSG", "纠纷{number}调解员留言：{text}"),
+        MessageTemplate(
+            "agreement_proposed",
+            "SMS_GM_AGREEMENT",
+            "纠纷{number}的调解协议书已拟好，请登录查看，同意的用短信验证码确认。",
+        ),
+        MessageTemplate(
+            "agreement_rejected", "SMS_GM_AGREEMENT_NO", "纠纷{number}的调解协议书被{party}拒绝：{reason}"
+        ),
+        MessageTemplate(
+            "agreement_parties_signed",
+            "SMS_GM_AGREEMENT_BOTH",
+            "纠纷{number}的调解协议书双方已确认，请签名生效。",
+        ),
+        MessageTemplate(
+            "case_agreed", "SMS_GM_CASE_AGREED", "纠纷{number}调解成功，按协议支付劳动者{amount}元。{extra}"
+        ),
+        MessageTemplate(
+            "case_failed", "SMS_GM_CASE_FAILED", "纠纷{number}调解不成：{reason}。可依法申请劳动争议仲裁。"
+        ),
+        MessageTemplate("case_transferred", "SMS_GM_CASE_TRANSFER", "纠纷{number}已移交{to}：{note}"),
+        MessageTemplate("case_closed", "SMS_GM_CASE_CLOSED", "纠纷{number}已结案。"),
+        MessageTemplate(
+            "case_deadline_near", "SMS_GM_CASE_NEAR", "纠纷{number}的调解期限{deadline}即将届满，请抓紧处理。"
+        ),
+        MessageTemplate(
+            "case_deadline_over",
+            "SMS_GM_CASE_OVER",
+            "纠纷{number}已超过调解期限（{deadline}），请尽快结案或移交仲裁。",
+        ),
+        MessageTemplate(
+            "post_hidden_for_review",
+            "SMS_GM_POST_HIDDEN",
+            "您的岗位“{post}”被举报，已暂停展示，待核实（编号{number}）。",
+        ),
+        MessageTemplate("post_review_result", "SMS_GM_POST_REVIEW", "您的岗位“{post}”核实结果：{result}。"),
         # hall and outreach (大厅、回访、培训)
+        MessageTemplate(
+            "outreach_training_signup",
+            "SMS_GM_TRAIN_SIGNUP",
+            "您已报名培训“{course}”，{start}开课，地点{place}。如不能参加请提前在“我的培训”取消。",
+        ),
+        MessageTemplate(
+            "outreach_training_certificate",
+            "SMS_GM_TRAIN_CERT",
+            "恭喜您完成培训“{course}”，结业证书核验码{code}，可在“我的培训”下载证书。",
+        ),
+        MessageTemplate(
+            "outreach_import_invite",
+            "SMS_GM_IMPORT_INVITE",
+            "{point}已为您登记零工市场账户，请带身份证到{point}，凭短信验证码确认开通，之后就能接活、报名培训。",
+        ),
     ]
 }
 
 
-def render(key: str, params: dict) -> str:
-    return TEMPLATES[key].text.format(**params)
+# Appended to every marketing SMS (the provider's registered template carries the same words).
+OPT_OUT_TEXT = "退订回T"
+
+
+def render(key: str, params: dict, *, channel: str = "sms") -> str:
+    template = TEMPLATES[key]
+    text = template.text.format(**params)
+    if template.marketing and channel == "sms":
+        text = f"{text}{OPT_OUT_TEXT}"
+    return text

@@ -255,6 +255,8 @@ GEO_CITY_LATITUDE = 29.0
 
 # Seconds a page of the public board is served from the cache (0 = off).
 BOARD_CACHE_SECONDS = 5
+# Each server process also keeps hot board pages this long (jobs/board_cache.py); at most the above.
+BOARD_LOCAL_CACHE_SECONDS = 1
 
 # Insurance: cover is required at or above this risk class; classes above the maximum are refused.
 INSURANCE_REQUIRED_FROM_CLASS = 4
@@ -290,4 +292,127 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+}
+
+# --- outreach ---
+# Follow-ups (回访): a task per completed order, due this many days after completion; still open this many
+# days after its due date = overdue; an unreached worker is tried again after OUTREACH_FOLLOWUP_RETRY_DAYS,
+# at most OUTREACH_FOLLOWUP_MAX_ATTEMPTS calls. Orders completed before the look-back window get no task
+# (so switching the feature on does not flood the stations with old orders).
+OUTREACH_FOLLOWUP_DELAY_DAYS = 3
+OUTREACH_FOLLOWUP_OVERDUE_DAYS = 7
+OUTREACH_FOLLOWUP_RETRY_DAYS = 1
+OUTREACH_FOLLOWUP_MAX_ATTEMPTS = 3
+OUTREACH_FOLLOWUP_LOOKBACK_DAYS = 30
+CELERY_BEAT_SCHEDULE["outreach-followups"] = {"task": "outreach.tasks.create_followups", "schedule": 3600}
+# Bulk import (批量导入): rows per file, and the file size.
+OUTREACH_IMPORT_MAX_ROWS = 500
+OUTREACH_IMPORT_MAX_BYTES = 2 * 1024 * 1024
+# A previewed file (it holds ID numbers) is emptied if not confirmed within this many hours.
+OUTREACH_IMPORT_KEEP_HOURS = 24
+CELERY_BEAT_SCHEDULE["outreach-purge-import-files"] = {
+    "task": "outreach.tasks.purge_import_files",
+    "schedule": 3600,
+}
+
+# --- hall ---
+# Big screen (大屏): its data endpoint is cached per service point for this many seconds (and sent with
+# the same max-age), the page polls it this often and shows this many posts, a page of them at a time.
+HALL_SCREEN_CACHE_SECONDS = 5
+# …and each server process keeps its own copy this long in front of the shared cache (0 = off).
+HALL_SCREEN_LOCAL_SECONDS = 1
+# The ticker's market-wide counts are shared by every screen and rebuilt at most this often.
+HALL_SCREEN_FIGURES_SECONDS = 30
+HALL_SCREEN_POLL_SECONDS = 10
+HALL_SCREEN_POSTS = 48  # one page of the board's nearest-first query (its page limit is 50)
+HALL_SCREEN_PAGE_SIZE = 8
+HALL_SCREEN_PAGE_SECONDS = 8
+# Kiosk (求职机): back to the start screen (and the kiosk session ends) after this many idle seconds.
+HALL_KIOSK_TIMEOUT_SECONDS = 90
+HALL_KIOSK_POSTS = 6
+# Dashboard (数据看板) figures are kept this long per scope and period (the market-wide view is heavy).
+HALL_DASHBOARD_CACHE_SECONDS = 60
+# Open-data export: rows per page of the posts/deals API, and the longest window one pull may ask for.
+HALL_EXPORT_PAGE_MAX = 1000
+HALL_EXPORT_MAX_DAYS = 366
+# The day's supply/demand snapshot is rewritten every hour (idempotent), so the last run of a day stands
+# for that day even if a run is missed.
+CELERY_BEAT_SCHEDULE["hall-daily-snapshot"] = {"task": "hall.tasks.snapshot_supply_demand", "schedule": 3600}
+
+# --- notifications ---
+# Marketing-type messages (recommendations) are never delivered in quiet hours (local time); one queued then
+# waits for the end. Each number gets at most this many marketing SMS a day; extra ones are not written.
+NOTIFY_QUIET_HOURS = ("21:00", "08:00")
+NOTIFY_MARKETING_DAILY_CAP = 3
+# Delivery: rows claimed per task (one SendBatchSms holds at most 100 numbers), the lease of a claimed row
+# (longer than any provider call: a row still SENDING after it is reconciled with the provider), retries.
+NOTIFY_BATCH_SIZE = 100
+# Provider calls one task makes at once when its rows cannot be batched (one number twice, many templates).
+NOTIFY_SEND_THREADS = 8
+NOTIFY_LEASE_SECONDS = 60
+NOTIFY_MAX_ATTEMPTS = 8
+NOTIFY_RETRY_BASE_SECONDS = 30
+# Rows pending this long without being picked up (a lost task, a broker restart) are queued again.
+NOTIFY_STALE_SECONDS = 30
+# "Your job starts soon" goes this long before the start of a confirmed order.
+NOTIFY_REMINDER_LEAD = timedelta(hours=2)
+SMS_RATE_PER_SECOND = E.sms_rate_per_second
+SMS_RATE_REDIS_URL = E.redis_url
+SMS_HTTP_TIMEOUT = 5.0
+# Replies ("T" = 退订) pushed by the provider to /notifications/sms/inbound/<token>/; unset = endpoint off.
+SMS_INBOUND_TOKEN = E.sms_inbound_token.get_secret_value() if E.sms_inbound_token else ""
+CELERY_BEAT_SCHEDULE["notifications-sweep"] = {"task": "notifications.tasks.sweep", "schedule": 30}
+CELERY_BEAT_SCHEDULE["notifications-order-reminders"] = {
+    "task": "notifications.tasks.queue_order_reminders",
+    "schedule": 600,
+}
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("notifications.context_processors.unread")
+
+# --- disputes ---
+DISPUTES_DEADLINE_DAYS = 15  # 劳动争议调解仲裁法 art. 14: mediation ends within 15 days of acceptance
+DISPUTES_DEADLINE_WARNING_DAYS = 3  # a case this close to its deadline is flagged and its mediator reminded
+DISPUTES_EVIDENCE_MAX_BYTES = 10 * 1024 * 1024  # one evidence file (JPEG, PNG or PDF)
+DISPUTES_EVIDENCE_MAX_FILES = 20  # per case
+CELERY_BEAT_SCHEDULE["disputes-deadlines"] = {"task": "disputes.tasks.check_deadlines", "schedule": 3600}
+
+# --- matching ---
+from celery.schedules import crontab  # noqa: E402
+
+# How a (worker, post) pair is scored: weight × a 0..1 value per factor, summed (0–100); see matching/scoring.py.
+MATCHING_WEIGHTS = {
+    "trade": 27.0,  # wants this trade (想干)
+    "skills": 6.0,  # a listed skill (会干) appears in the post
+    "certificate": 4.0,  # holds the certificate a restricted trade needs
+    "distance": 20.0,  # near, relative to the worker's max travel distance
+    "pay": 15.0,  # pay against the worker's expectation
+    "availability": 10.0,  # the post's day/time is when the worker is free
+    "reliability": 7.0,  # 靠谱分
+    "rating": 3.0,  # employers' stars
+    "fair_share": 5.0,  # few applicants per slot get a boost
+    "help": 3.0,  # 困难零工 tier (never shown in a reason)
+}
+MATCHING_PUSH_SIZE = 30  # seekers per push wave of a post
+MATCHING_SECOND_PUSH_LEAD = timedelta(hours=12)  # still short of workers this close to the start → next group
+MATCHING_INVITES_PER_POST = 30
+MATCHING_CANDIDATES_PER_STAGE = (
+    300  # retrieval cap per widening step (posts for a seeker; ×10 seekers for a post)
+)
+MATCHING_WIDEN_KM = 30  # a post widens its search to seekers within this radius
+MATCHING_BATCH_TOP = 10  # posts kept per seeker by the nightly batch
+# The batch opens at most this many (trade, area) cells per seeker beyond the retrieval's candidates; a search
+# that ends within it is exact (see matching/bounded.py). More cells: closer to brute force, slower.
+MATCHING_BATCH_MAX_CELLS = 4
+MATCHING_BATCH_PROCESSES = 2  # forked ranking processes (PostgreSQL)
+# Absolute links in SMS; set to the public address of the site.
+MATCHING_SITE_URL = "http://127.0.0.1:8000"
+CELERY_BEAT_SCHEDULE["matching-second-push"] = {"task": "matching.tasks.push_due", "schedule": 900}
+CELERY_BEAT_SCHEDULE["matching-recompute"] = {
+    "task": "matching.tasks.recompute_city",
+    "schedule": crontab(hour=3, minute=0),
+}
+# The nightly batch recomputes every seeker's top posts; the digest goes out in the evening, before the
+# notifications quiet hours (21:00–08:00) would hold it to the next morning.
+CELERY_BEAT_SCHEDULE["matching-digest"] = {
+    "task": "matching.tasks.send_digest",
+    "schedule": crontab(hour=20, minute=0),
 }

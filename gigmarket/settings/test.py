@@ -76,3 +76,4 @@ WHITENOISE_AUTOREFRESH = True
 
 # Tests see every change at once; the board cache has its own test that turns it on.
 BOARD_CACHE_SECONDS = 0
+BOARD_LOCAL_CACHE_SECONDS = 0

@@ -5,6 +5,7 @@ from django.db import connection
 from django.utils import timezone
 
 from core.errors import DomainError
+from jobs.models import Post
 from jobs.search import index_tokens, query_tokens
 from jobs.selectors import BoardQuery, board, contact_phone_for
 from tests.factories import AreaFactory, PostFactory, TradeFactory
@@ -103,8 +104,8 @@ def test_bad_cursor_is_a_clear_error():
     assert info.value.field == "cursor"
 
 
-def test_one_query_per_page(city, django_assert_num_queries):
-    with django_assert_num_queries(1):
+def test_two_queries_per_page(city, django_assert_num_queries):
+    with django_assert_num_queries(2):
         page = board(BoardQuery(q="保洁", area_id=city["district"].pk, sort="pay", lat=28.9, lng=120.0))
         for post in page.posts:
             _ = (post.trade.name, post.employer.name, post.area.name, post.district.name)
@@ -140,7 +141,7 @@ def test_keyword_search_uses_the_gin_index(city):
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute("SET enable_seqscan = on")
-    assert "jobs_post_search_gin" in plan
+    assert "jobs_post_search_vector_gin" in plan
 
 
 def test_absurd_date_is_a_clear_error():
@@ -165,3 +166,42 @@ def test_nearest_first_query_matches_the_gist_index(city):
     k = repr(geo_scale())
     assert "USING gist" in indexdef and f"(lng * ({k})" in indexdef
     assert f"point(jobs_post.lng * {k}, jobs_post.lat) <->" in ctx.captured_queries[0]["sql"]
+
+
+def test_nearest_pages_stop_at_the_radius(employer, trade):
+    # One post every ~1.1 km going north: a radius of 5 km holds the first five (0–4.4 km).
+    for i in range(9):
+        PostFactory(employer=employer, trade=trade, title=f"第{i}个", lat=28.90 + i * 0.01, lng=120.0)
+
+    first = board(BoardQuery(sort="nearest", lat=28.90, lng=120.0, radius_km=5, limit=3))
+    assert titles(first) == ["第0个", "第1个", "第2个"] and first.next_cursor
+    second = board(
+        BoardQuery(sort="nearest", lat=28.90, lng=120.0, radius_km=5, limit=3, cursor=first.next_cursor)
+    )
+    assert titles(second) == ["第3个", "第4个"]
+    assert second.next_cursor is None  # the sixth post is 5.6 km away: the end, not another page
+    exact = board(BoardQuery(sort="nearest", lat=28.90, lng=120.0, radius_km=5, limit=5))
+    assert len(exact.posts) == 5 and exact.next_cursor is None
+
+
+@pytest.mark.parametrize("slack", [0, 20])
+def test_nearest_pages_keep_posts_at_one_address_in_order(employer, trade, monkeypatch, slack):
+    """Seven posts at one address and two nearer: every page continues where the last stopped, whether
+    the tie is settled from the KNN walk's extra rows or by the plain sort."""
+    from jobs import selectors
+
+    monkeypatch.setattr(selectors, "NEAREST_SLACK", slack)
+    PostFactory(employer=employer, trade=trade, title="近1", lat=28.900, lng=120.0)
+    PostFactory(employer=employer, trade=trade, title="近2", lat=28.901, lng=120.0)
+    same = [
+        PostFactory(employer=employer, trade=trade, title=f"同址{i}", lat=28.95, lng=120.0) for i in range(7)
+    ]
+    seen, cursor = [], ""
+    for _ in range(10):
+        page = board(BoardQuery(sort="nearest", lat=28.90, lng=120.0, limit=2, cursor=cursor))
+        seen += [p.pk for p in page.posts]
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    assert seen[:2] == [p.pk for p in Post.objects.filter(title__startswith="近").order_by("lat")]
+    assert seen[2:] == sorted(p.pk for p in same)

@@ -147,6 +147,7 @@ class Command(BaseCommand):
                 ("用工主体", self.seed_employers),
                 ("代注册", self.seed_assisted),
                 ("岗位与订单", self.seed_jobs),
+                ("培训、政策、回访、调解与大屏", self.seed_hall),
             ]
             for _label, step in self._progress(steps, desc="演示数据", unit="步"):
                 step()
@@ -162,6 +163,59 @@ class Command(BaseCommand):
         if any(self.refreshed.values()):
             self.stdout.write("更新：" + "，".join(f"{k} {v}" for k, v in self.refreshed.items() if v))
         self.print_logins(options["base_url"].rstrip("/"))
+
+    # -------------------------------------------------------------------------------------- the hall
+
+    def seed_hall(self) -> None:
+        """Trainings and articles to show workers, the follow-ups of the finished demo orders, one wage case
+        accepted and assigned to the demo mediator, and today's supply-and-demand snapshot for the dashboard."""
+        from disputes import services as dispute_services
+        from disputes.models import Case
+        from hall import services as hall_services
+        from outreach import services as outreach_services
+        from outreach.models import Article, Course
+
+        staff = self.staff
+        today = timezone.localdate()
+        for title, trade, start_in, days, schedule, seats, free in D.COURSES:
+            if Course.objects.filter(title=title).exists():
+                continue
+            outreach_services.course_save(
+                course=Course(
+                    title=title, trade=Trade.objects.get(name=trade), starts_on=today + dt.timedelta(days=start_in),
+                    ends_on=today + dt.timedelta(days=start_in + days - 1), schedule=schedule,
+                    place=f"{self.district_market.name}培训室", service_point=self.district_market, seats=seats,
+                    is_free=free, description=f"{title}：理论加实操，结业发证，推荐上岗。",
+                ),
+                actor=staff,
+            )  # fmt: skip
+            self._count("培训课程")
+        for order, (title, category, summary, body, published) in enumerate(D.ARTICLES):
+            _, made = Article.objects.get_or_create(
+                title=title,
+                defaults={
+                    "category": category, "summary": summary, "body": body, "is_published": published,
+                    "published_at": timezone.now() if published else None, "sort_order": (order + 1) * 10,
+                },
+            )  # fmt: skip
+            if made:
+                self._count("政策文章")
+        self._count("回访任务", outreach_services.followups_create_due(now=timezone.now()))
+
+        seeker = User.objects.get(phone=D.DEMO_SEEKER)
+        order = (
+            Order.objects.filter(worker=seeker, status=Order.Status.COMPLETED)
+            .order_by("completed_at")
+            .first()
+        )
+        if order is not None and not Case.objects.filter(worker=seeker).exists():
+            case = dispute_services.case_file(
+                actor=seeker, order=order, category=Case.Category.WAGE_ARREARS,
+                description=D.DEMO_CASE_DESCRIPTION, amount_claimed_fen=3000,
+            )  # fmt: skip
+            dispute_services.case_accept(case=case, actor=staff, mediator=self.logins["mediator"])
+            self._count("纠纷案件")
+        hall_services.snapshot_take()
 
     def _progress(self, iterable, **kwargs):
         return tqdm(iterable, file=sys.stderr, disable=self.no_progress, leave=False, **kwargs)
@@ -310,6 +364,8 @@ class Command(BaseCommand):
         staff_group.permissions.set(self._permissions(D.STAFF_PERMISSIONS))
         mediator_group, _ = Group.objects.get_or_create(name=D.MEDIATOR_GROUP)
         mediator_group.permissions.set(self._permissions(D.MEDIATOR_PERMISSIONS))
+        district_group, _ = Group.objects.get_or_create(name=D.DISTRICT_STAFF_GROUP)
+        district_group.permissions.set(self._permissions(D.DISTRICT_STAFF_PERMISSIONS))
         station = self.stations["202"][2]  # 洋口乡山门村零工驿站
         setup = {
             "superuser": (
@@ -333,8 +389,16 @@ class Command(BaseCommand):
                 user.save(update_fields=["password"])
             if group is not None:
                 user.groups.add(group)
+            if login.key == "staff":
+                user.groups.add(district_group)
             self.logins[login.key] = User.objects.get(pk=user.pk)  # fresh permission cache
         self.staff = self.logins["staff"]
+        # The demo seeker said yes to recommendation SMS (活找人), so publishing a matching post reaches them.
+        from notifications import services as notification_services
+
+        notification_services.preferences_update(
+            user=self.logins["seeker"], marketing_consent=True, source="演示数据"
+        )
 
     # --------------------------------------------------------------------------------------- seekers
 

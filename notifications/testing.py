@@ -1,0 +1,211 @@
+"""A fake Aliyun Dysmsapi gateway on 127.0.0.1, for tests and the SMS benchmark.
+
+It checks the HMAC signature and the template's variables, keeps every message it accepted (so a test can
+count deliveries per number), answers ``QuerySendDetails`` from what it accepted, and can be told to:
+cap throughput (messages per second, token bucket: over the cap → ``Throttling.User``), answer given
+error codes for the next calls or for given numbers, add latency, or hold a call after accepting it
+(so a test can kill the worker while the provider has the message and the worker has no answer yet).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import socket
+import threading
+import time
+import uuid
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl
+
+from .backends import aliyun_signature
+from .templates_registry import TEMPLATES
+
+_CHINA = dt.timezone(dt.timedelta(hours=8))
+
+
+def template_variables() -> dict[str, set[str]]:
+    return {t.provider_code: set(re.findall(r"{(\w+)}", t.text)) for t in TEMPLATES.values()}
+
+
+class FakeSmsGateway:
+    def __init__(
+        self,
+        *,
+        key_id: str = "test-key-id",
+        secret: str = "test-key-secret",  # noqa: S107 (a fake gateway's own key)
+        rate_cap: float = 0,
+    ):
+        self.key_id, self.secret = key_id, secret
+        self.rate_cap = rate_cap
+        self.templates = template_variables()
+        self.received: list[dict] = []  # one entry per accepted message
+        self.calls: Counter = Counter()  # per action
+        self.throttled = 0
+        self.fail_next: list[str] = []  # error codes for the next Send* calls, in order
+        self.fail_numbers: dict[str, str] = {}  # phone -> error code (the whole call is refused)
+        self.latency = 0.0
+        self.hold_at: int | None = None  # hold the call that brings `received` to at least this many
+        self.held = threading.Event()
+        self.release = threading.Event()
+        self._lock = threading.Lock()
+        self._tokens = float(rate_cap)
+        self._ts = time.monotonic()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_port}/"
+
+    def start(self) -> FakeSmsGateway:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.release.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def per_phone(self) -> Counter:
+        return Counter(m["phone"] for m in self.received)
+
+    # -------------------------------------------------------------------------------- protocol
+    def _take(self, n: int) -> bool:
+        if not self.rate_cap:
+            return True
+        now = time.monotonic()
+        self._tokens = min(self.rate_cap, self._tokens + (now - self._ts) * self.rate_cap)
+        self._ts = now
+        if self._tokens < n:
+            return False
+        self._tokens -= n
+        return True
+
+    def handle(self, params: dict[str, str]) -> tuple[int, dict]:
+        request_id = uuid.uuid4().hex
+        signature = params.get("Signature", "")
+        if params.get("AccessKeyId") != self.key_id:
+            return 404, {"Code": "InvalidAccessKeyId.NotFound", "Message": "bad key", "RequestId": request_id}
+        if signature != aliyun_signature(params, self.secret):
+            return 400, {"Code": "SignatureDoesNotMatch", "Message": "bad signature", "RequestId": request_id}
+        action = params.get("Action")
+        self.calls[action] += 1
+        if action == "QuerySendDetails":
+            return 200, self._query(params, request_id)
+        if action == "SendSms":
+            phones = [p for p in params.get("PhoneNumbers", "").split(",") if p]
+            values = [json.loads(params.get("TemplateParam") or "{}")] * len(phones)
+            signs = [params.get("SignName", "")] * len(phones)
+        elif action == "SendBatchSms":
+            phones = json.loads(params.get("PhoneNumberJson") or "[]")
+            values = json.loads(params.get("TemplateParamJson") or "[]")
+            signs = json.loads(params.get("SignNameJson") or "[]")
+            if not (len(phones) == len(values) == len(signs)) or len(phones) > 100:
+                return 200, self._error("isv.INVALID_PARAMETERS", request_id)
+        else:
+            return 400, {"Code": "InvalidAction.NotFound", "Message": action, "RequestId": request_id}
+        code = params.get("TemplateCode", "")
+        if code not in self.templates:
+            return 200, self._error("isv.SMS_TEMPLATE_ILLEGAL", request_id)
+        if any(not re.fullmatch(r"1[3-9]\d{9}", p) for p in phones):
+            return 200, self._error("isv.MOBILE_NUMBER_ILLEGAL", request_id)
+        if any(not s for s in signs):
+            return 200, self._error("isv.SMS_SIGNATURE_ILLEGAL", request_id)
+        if any(not self.templates[code] <= set(v) for v in values):
+            return 200, self._error("isv.TEMPLATE_MISSING_PARAMETERS", request_id)
+        hold = False
+        with self._lock:
+            for phone in phones:
+                if phone in self.fail_numbers:
+                    return 200, self._error(self.fail_numbers[phone], request_id)
+            if self.fail_next:
+                return 200, self._error(self.fail_next.pop(0), request_id)
+            if not self._take(len(phones)):
+                self.throttled += len(phones)
+                return 200, self._error("Throttling.User", request_id)
+            biz_id = f"{int(time.time() * 1000)}^{uuid.uuid4().hex[:10]}"
+            now = dt.datetime.now(_CHINA)
+            for phone, value, sign in zip(phones, values, signs, strict=True):
+                self.received.append(
+                    {
+                        "phone": phone,
+                        "template": code,
+                        "params": value,
+                        "sign": sign,
+                        "out_id": params.get("OutId", ""),
+                        "biz_id": biz_id,
+                        "date": now.strftime("%Y%m%d"),
+                        "at": time.monotonic(),
+                    }
+                )
+            if self.hold_at is not None and len(self.received) >= self.hold_at and not self.held.is_set():
+                hold = True
+                self.held.set()
+        if self.latency:
+            time.sleep(self.latency)  # accepted; the answer is slow
+        if hold:
+            # Accepted, but the caller gets no answer until the test says so (it kills the worker first).
+            self.release.wait(60)
+        return 200, {"Code": "OK", "Message": "OK", "BizId": biz_id, "RequestId": request_id}
+
+    def _error(self, code: str, request_id: str) -> dict:
+        return {"Code": code, "Message": f"fake gateway: {code}", "RequestId": request_id}
+
+    def _query(self, params: dict[str, str], request_id: str) -> dict:
+        phone, day = params.get("PhoneNumber", ""), params.get("SendDate", "")
+        size, page = int(params.get("PageSize", "10")), int(params.get("CurrentPage", "1"))
+        with self._lock:
+            rows = [m for m in self.received if m["phone"] == phone and m["date"] == day]
+        chunk = rows[(page - 1) * size : page * size]
+        details = [
+            {
+                "PhoneNum": m["phone"],
+                "SendStatus": 3,
+                "ErrCode": "DELIVERED",
+                "TemplateCode": m["template"],
+                "OutId": m["out_id"],
+                "SendDate": m["date"],
+            }
+            for m in chunk
+        ]
+        return {
+            "Code": "OK",
+            "Message": "OK",
+            "RequestId": request_id,
+            "TotalCount": len(rows),
+            "SmsSendDetailDTOs": {"SmsSendDetailDTO": details},
+        }
+
+    def _handler(self):
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                super().setup()
+                # Headers and body leave in two writes: without this, Nagle + delayed ACK add ~40 ms a call.
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                params = dict(parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True))
+                status, body = gateway.handle(params)
+                data = json.dumps(body).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:
+                    pass  # the caller is gone (killed while the call was held)
+
+            def log_message(self, *args):
+                pass
+
+        return Handler
