@@ -77,6 +77,11 @@ class Env(BaseSettings):
     payment_notify_url: str | None = Field(
         None, description="Public URL of our payment notification endpoint (default: from the request)."
     )
+    site_url: str = Field(
+        "http://127.0.0.1:8000",
+        pattern=r"^https?://[^\s/]+(:\d+)?/?$",
+        description="Public address of the site, for links sent by SMS (recommendations, invitations).",
+    )
 
     # Security knobs
     login_failure_limit: int = Field(5, ge=1, description="Failed logins before lock-out.")

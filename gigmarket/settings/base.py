@@ -404,7 +404,7 @@ MATCHING_BATCH_TOP = 10  # posts kept per seeker by the nightly batch
 MATCHING_BATCH_MAX_CELLS = 4
 MATCHING_BATCH_PROCESSES = 2  # forked ranking processes (PostgreSQL)
 # Absolute links in SMS; set to the public address of the site.
-MATCHING_SITE_URL = "http://127.0.0.1:8000"
+MATCHING_SITE_URL = E.site_url
 CELERY_BEAT_SCHEDULE["matching-second-push"] = {"task": "matching.tasks.push_due", "schedule": 900}
 CELERY_BEAT_SCHEDULE["matching-recompute"] = {
     "task": "matching.tasks.recompute_city",

@@ -158,6 +158,12 @@ class Command(BaseCommand):
         if options["posts"]:
             self.seed_bulk_posts(options["posts"], options["batch_size"])
 
+        if options["workers"] or options["posts"]:
+            self.stdout.write("推荐（活找人）：大批数据请另行运行 manage.py matching_recompute")
+        else:
+            from matching.batch import recompute_city
+
+            recompute_city(progress=False, processes=1)  # 为你推荐 and the digest start from this
         summary = "，".join(f"{k} {v}" for k, v in self.created.items() if v) or "无（数据已齐全）"
         self.stdout.write(f"新建：{summary}")
         if any(self.refreshed.values()):
