@@ -395,6 +395,10 @@ def recompute_city(
             pool.close()
             pool.join()
         _INDEX = None
+    if postgres:
+        with connection.cursor() as cursor:
+            # The table was replaced whole: fresh statistics, or the digest's reads are planned on the old one.
+            cursor.execute(f"ANALYZE {Suggestion._meta.db_table}")
     finished = time.monotonic()
     return {
         "posts": len(index.posts),
