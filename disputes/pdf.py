@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from fpdf.enums import XPos, YPos
 
-from jobs.pdf import ACCENT, BOX, FONT, INK, MUTED, RULE, _ContractPDF, _moment
+from jobs.pdf import ACCENT, BOX, FONT, INK, MUTED, RULE, DocumentPDF, moment_text
 
 from .models import Agreement
 from .services import content_hash
@@ -24,7 +24,7 @@ def render_agreement_pdf(agreement: Agreement) -> bytes:
     case = agreement.case
     lines = agreement.body.splitlines()
     title = lines[0].strip() if lines else "人民调解协议书"
-    pdf = _ContractPDF(footer_text=f"{PLATFORM} · {case.number} · SHA-256 {agreement.content_hash[:16]}…")
+    pdf = DocumentPDF(footer_text=f"{PLATFORM} · {case.number} · SHA-256 {agreement.content_hash[:16]}…")
     pdf.set_title(f"{title} {case.number}")
     pdf.set_author(PLATFORM)
     pdf.set_creator(PLATFORM)
@@ -101,6 +101,6 @@ def render_agreement_pdf(agreement: Agreement) -> bytes:
         pdf.cell(third - 6, 4.5, how if when else "未确认")
         pdf.set_xy(x + 2, top + 15)
         pdf.set_font(FONT, size=7.5)
-        pdf.cell(third - 6, 4.5, _moment(when) if when else "")
+        pdf.cell(third - 6, 4.5, moment_text(when) if when else "")
     pdf.set_y(top + 26)
     return bytes(pdf.output())

@@ -39,11 +39,11 @@ BOX = (246, 247, 249)
 NO_LINE_START = frozenset("，。、；：？！）》」』”’…—,.;:?!)")
 
 
-def _moment(value: dt.datetime | None) -> str:
+def moment_text(value: dt.datetime | None) -> str:
     return f"{timezone.localtime(value):%Y年%m月%d日 %H:%M:%S}" if value else NOT_CONFIRMED
 
 
-class _ContractPDF(FPDF):
+class DocumentPDF(FPDF):
     """A4 portrait with a running footer (order number, page x / n)."""
 
     def __init__(self, *, footer_text: str) -> None:
@@ -121,9 +121,7 @@ def render_contract_pdf(contract) -> bytes:
     title = lines[0].strip() if lines else "零工服务协议"
     body = lines[1:]
 
-    pdf = _ContractPDF(
-        footer_text=f"{PLATFORM} · 电子协议 {order_no} · SHA-256 {contract.content_hash[:16]}…"
-    )
+    pdf = DocumentPDF(footer_text=f"{PLATFORM} · 电子协议 {order_no} · SHA-256 {contract.content_hash[:16]}…")
     pdf.set_title(f"{title} {order_no}")
     pdf.set_subject(f"订单 {order_no} 的电子协议")
     pdf.set_author(PLATFORM)
@@ -144,7 +142,7 @@ def render_contract_pdf(contract) -> bytes:
     meta = [
         (("协议编号：", order_no, INK), ("订单号：", str(order.pk), INK)),
         (
-            ("生成时间：", _moment(contract.created_at), INK),
+            ("生成时间：", moment_text(contract.created_at), INK),
             ("协议状态：", status, INK if contract.is_signed else ACCENT),
         ),
     ]
@@ -232,7 +230,7 @@ def render_contract_pdf(contract) -> bytes:
         pdf.set_xy(x + 3, top + 20)
         pdf.set_font(FONT, size=9)
         pdf.set_text_color(*(INK if when else ACCENT))
-        pdf.cell(width - 6, 4.5, f"{how} · {_moment(when)}" if when else f"状态：{NOT_CONFIRMED}")
+        pdf.cell(width - 6, 4.5, f"{how} · {moment_text(when)}" if when else f"状态：{NOT_CONFIRMED}")
     pdf.set_y(top + 30)
     pdf.paragraph(
         "本协议由双方在平台上以短信验证码确认，确认时间由平台记录；"

@@ -150,7 +150,7 @@ def board(query: BoardQuery, *, now: dt.datetime | None = None) -> BoardPage:
     if near:
         rows = _nearest_rows(qs, limit + 1)
     else:
-        rows = list(qs.order_by(*order).values_list("pk", "pk")[: limit + 1])
+        rows = [(pk, None) for pk in qs.order_by(*order).values_list("pk", flat=True)[: limit + 1]]
     more = len(rows) > limit
     if near and query.radius_km:
         inside = [row for row in rows if row[1] * KM_PER_DEGREE <= query.radius_km]
