@@ -56,6 +56,8 @@ REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}  # noqa: F40
 
 if POSTGRES_AVAILABLE:
     DATABASES = {"default": dj_database_url.parse(E.test_database_url)}
+    # One test database per run (pytest's process id), so two suites can share one PostgreSQL server.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 
