@@ -117,7 +117,14 @@ def phone_code_send(
     else:
         template = "phone_code"
         params = {"code": code, "minutes": minutes, "purpose": PhoneCode.Purpose(purpose).label}
-    message_queue(event_key=f"phone_code:{record.pk}", template=template, params=params, phone=phone)
+    # The code reaches the gateway only: the outbox row keeps it redacted, encrypted until it expires.
+    message_queue(
+        event_key=f"phone_code:{record.pk}",
+        template=template,
+        params=params,
+        phone=phone,
+        expires_at=record.expires_at,
+    )
     return record
 
 

@@ -9,6 +9,9 @@
    A transport error leaves the row SENDING until its lease ends: we cannot know whether it arrived.
 4. Reconcile (``sweep``): a row SENDING past its lease (the worker was killed, or the answer was lost) is
    looked up at the provider by ``out_id``: received → SENT, never resent; not received → PENDING again.
+5. Secrets (one-time codes, see ``models.Message.secret``) live only as long as they can be of use: wiped
+   when the row is SENT or FAILED; a row whose ``secret_until`` passed is never sent, and the sweep gives it
+   up and wipes its secret.
 """
 
 from __future__ import annotations
@@ -39,8 +42,10 @@ LEASE_MARGIN = 2.0
 
 
 def _due(now: dt.datetime, channel: str = Message.Channel.SMS):
-    due = Message.objects.filter(channel=channel, status=Message.Status.PENDING).filter(
-        Q(send_after__isnull=True) | Q(send_after__lte=now)
+    due = (
+        Message.objects.filter(channel=channel, status=Message.Status.PENDING)
+        .filter(Q(send_after__isnull=True) | Q(send_after__lte=now))
+        .exclude(secret_until__lte=now)  # a code past its life: the sweep gives it up
     )
     if quiet_hours_end(at=now) is not None:
         # Whatever made a marketing row due (a retry's back-off, a late sweep), never in quiet hours.
@@ -119,6 +124,7 @@ def _record(*, token: str, rows: list[Message], outcomes) -> dict[str, int]:
             provider_id=provider_id[:64],
             lease_until=None,
             last_error="",
+            secret="",
         )
         counts[SENT] += changed
         if changed != len(pks):
@@ -143,7 +149,9 @@ def _record(*, token: str, rows: list[Message], outcomes) -> dict[str, int]:
                 last_error=error,
             )
         else:
-            mine.filter(pk=row.pk).update(status=Message.Status.FAILED, lease_until=None, last_error=error)
+            mine.filter(pk=row.pk).update(
+                status=Message.Status.FAILED, lease_until=None, last_error=error, secret=""
+            )
     return counts
 
 
@@ -230,7 +238,11 @@ def reconcile(*, now: dt.datetime | None = None, limit: int = 500) -> dict[str, 
         mine = Message.objects.filter(pk=row.pk, claim_token=row.claim_token, status=Message.Status.SENDING)
         if received:
             counts["confirmed"] += mine.update(
-                status=Message.Status.SENT, sent_at=now, lease_until=None, last_error="已向服务商核实：已收到"
+                status=Message.Status.SENT,
+                sent_at=now,
+                lease_until=None,
+                last_error="已向服务商核实：已收到",
+                secret="",
             )
         else:
             # Due at once: the sweep below queues its delivery in the same run.
@@ -238,13 +250,24 @@ def reconcile(*, now: dt.datetime | None = None, limit: int = 500) -> dict[str, 
     return dict(counts)
 
 
+def secrets_expire(*, now: dt.datetime | None = None) -> int:
+    """Codes past their life: an unsent one is given up (it could no longer be used), and every expired
+    secret is wiped, whatever the row's state. Returns how many secrets were wiped."""
+    now = now or timezone.now()
+    Message.objects.filter(status=Message.Status.PENDING, secret_until__lte=now).update(
+        status=Message.Status.FAILED, last_error="验证码已过期，未发送", secret=""
+    )
+    return Message.objects.filter(secret_until__lte=now).exclude(secret="").update(secret="")
+
+
 def sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
-    """The periodic safety net: reconcile stale sends, release in-app messages whose quiet hours ended,
-    and queue delivery for SMS rows that are due but were never picked up (lost task, broker restart)."""
+    """The periodic safety net: reconcile stale sends, wipe codes past their life, release in-app messages
+    whose quiet hours ended, and queue delivery for SMS rows that are due but were never picked up (lost task, broker restart)."""
     from .tasks import deliver_due
 
     now = now or timezone.now()
     counts = reconcile(now=now)
+    counts["secrets_wiped"] = secrets_expire(now=now)
     counts["inapp_released"] = (
         _due(now, Message.Channel.INAPP)
         .filter(send_after__isnull=False)

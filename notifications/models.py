@@ -4,12 +4,22 @@ Every message is a ``Message`` row written in the same transaction as the event 
 delivers it afterwards (see ``delivery.py``). ``Preference`` holds one user's consent to marketing-type
 messages (recommendations) and per-type switches; ``PreferenceEvent`` keeps the history of consent, since
 consent to commercial messages must be provable (广告法 art. 43).
+
+A one-time code is never readable in a row: ``params`` and ``body`` hold it redacted (「验证码 ******」) and the
+code itself sits Fernet-encrypted in ``secret``, read only by the delivery path (:meth:`Message.delivery_params`)
+and wiped once the message is sent, given up, or past ``secret_until`` (see ``delivery.sweep``).
 """
+
+import json
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from core.crypto import EncryptedTextField
+
+from .templates_registry import render
 
 
 class Message(models.Model):
@@ -32,6 +42,9 @@ class Message(models.Model):
     template = models.CharField("模板", max_length=40)
     params = models.JSONField("参数", default=dict)
     body = models.TextField("内容")
+    # The template's secret variables (JSON), encrypted; for the gateway only. Never shown, never exported.
+    secret = EncryptedTextField("保密参数", blank=True, default="", editable=False)
+    secret_until = models.DateTimeField("保密参数有效期至", null=True, blank=True, editable=False)
     marketing = models.BooleanField("营销类", default=False)
     status = models.CharField("状态", max_length=8, choices=Status.choices, default=Status.PENDING)
     send_after = models.DateTimeField(
@@ -68,10 +81,19 @@ class Message(models.Model):
             models.Index(
                 fields=["recipient", "-created_at"], condition=Q(channel="inapp"), name="message_inbox"
             ),
+            models.Index(fields=["secret_until"], condition=~Q(secret=""), name="message_secret_live"),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {self.template}"
+
+    def delivery_params(self) -> dict:
+        """The template variables the gateway gets: the stored ones plus the secret ones. Delivery only."""
+        return {**self.params, **(json.loads(self.secret) if self.secret else {})}
+
+    def delivery_text(self) -> str:
+        """The text the phone shows (secret variables in clear). Delivery only."""
+        return render(self.template, self.delivery_params(), channel=self.channel)
 
     @property
     def visible(self) -> bool:

@@ -3,12 +3,14 @@
 Queueing writes the outbox row inside the caller's transaction and schedules delivery after commit, so a
 rolled-back event sends nothing. Marketing-type messages (recommendations) are written only with the
 user's consent and switch on, under a per-number daily cap, and wait for the end of quiet hours.
-Transactional messages (codes, order events) are never suppressed.
+Transactional messages (codes, order events) are never suppressed. A template's secret variables (one-time
+codes) are kept out of the row's ``params`` and ``body`` and stored encrypted for the gateway alone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 
 from django.conf import settings
@@ -18,7 +20,7 @@ from django.utils import timezone
 from core.errors import DomainError
 
 from .models import Message, Preference, PreferenceEvent
-from .templates_registry import TEMPLATES, render
+from .templates_registry import TEMPLATES, render_redacted, split_secret
 
 logger = logging.getLogger("gigmarket.sms")
 
@@ -72,8 +74,13 @@ def message_queue(
     phone: str = "",
     recipient=None,
     channel: str = Message.Channel.SMS,
+    expires_at: dt.datetime | None = None,
 ) -> Message | None:
     """Write one message for (event, channel, phone); a repeat of the same event returns the first row.
+
+    A template's secret variables (the code of ``phone_code``) are stored encrypted, redacted in ``params``
+    and ``body``; ``expires_at`` (default ``NOTIFY_SECRET_TTL`` from now) is when they stop being worth
+    sending: after it the secret is wiped and an unsent message is given up.
 
     Returns None, writing nothing, when a marketing message is not allowed (see the module docstring)."""
     if template not in TEMPLATES:
@@ -81,6 +88,7 @@ def message_queue(
     spec = TEMPLATES[template]
     phone = phone or (recipient.phone if recipient is not None else "")
     now = timezone.now()
+    public, secret = split_secret(template, params)
     send_after = None
     with transaction.atomic():
         existing = Message.objects.filter(event_key=event_key, channel=channel, phone=phone).first()
@@ -104,8 +112,10 @@ def message_queue(
                     recipient=recipient,
                     phone=phone,
                     template=template,
-                    params=params,
-                    body=render(template, params, channel=channel),
+                    params=public,
+                    body=render_redacted(template, public, channel=channel),
+                    secret=json.dumps(secret) if secret else "",
+                    secret_until=(expires_at or now + settings.NOTIFY_SECRET_TTL) if secret else None,
                     marketing=spec.marketing,
                     send_after=send_after,
                     status=Message.Status.SENT if delivered else Message.Status.PENDING,

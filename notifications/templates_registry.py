@@ -1,5 +1,6 @@
 """Message templates per event. ``provider_code`` is the template code registered with the SMS provider;
-``text`` renders the same message locally (outbox, console, in-app)."""
+``text`` renders the same message locally (outbox, console, in-app). ``secret`` names the variables only the
+phone may read (one-time codes): the outbox row keeps them redacted, the delivery path alone sees them."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ class MessageTemplate:
     marketing: bool = False
     # Marketing templates only: which preference switch governs them ("recommendation" or "activity").
     category: str = ""
+    # Variables stored encrypted beside the row for the gateway only, shown as REDACTED everywhere else.
+    secret: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -27,6 +30,7 @@ TEMPLATES: dict[str, MessageTemplate] = {
             "phone_code",
             "SMS_GM_CODE",
             "您的验证码为{code}，{minutes}分钟内有效，用于{purpose}。请勿告诉他人。",
+            secret=("code",),
         ),
         MessageTemplate(
             "realname_decided",
@@ -43,6 +47,7 @@ TEMPLATES: dict[str, MessageTemplate] = {
             "assisted_registration",
             "SMS_GM_ASSISTED",
             "{point}工作人员正在为您代办零工市场注册，验证码{code}，{minutes}分钟内有效。不是本人办理请勿告知他人。",
+            secret=("code",),
         ),
         MessageTemplate(
             "claim_confirmed",
@@ -225,6 +230,9 @@ TEMPLATES: dict[str, MessageTemplate] = {
 }
 
 
+# What a stored row shows in place of a secret variable.
+REDACTED = "******"
+
 # Appended to every marketing SMS (the provider's registered template carries the same words).
 OPT_OUT_TEXT = "退订回T"
 
@@ -235,3 +243,16 @@ def render(key: str, params: dict, *, channel: str = "sms") -> str:
     if template.marketing and channel == "sms":
         text = f"{text}{OPT_OUT_TEXT}"
     return text
+
+
+def split_secret(key: str, params: dict) -> tuple[dict, dict]:
+    """(what the outbox row may keep, what only the phone may read) for a template's variables."""
+    secret_names = TEMPLATES[key].secret
+    public = {k: v for k, v in params.items() if k not in secret_names}
+    secret = {k: str(v) for k, v in params.items() if k in secret_names}
+    return public, secret
+
+
+def render_redacted(key: str, public: dict, *, channel: str = "sms") -> str:
+    """The text as the outbox row keeps it: every secret variable shown as REDACTED."""
+    return render(key, {**public, **dict.fromkeys(TEMPLATES[key].secret, REDACTED)}, channel=channel)

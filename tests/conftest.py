@@ -11,7 +11,8 @@ from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from tests import factories
+from notifications import phone_simulator
+from tests import factories, phones
 
 
 def pytest_collection_modifyitems(config, items):
@@ -37,6 +38,15 @@ def _clear_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _phones():
+    """Every SMS the ``outbox`` backend delivers lands on the tests' phones (tests/phones.py)."""
+    phones.clear()
+    with phone_simulator.listening(phones.record):
+        yield
+    phones.clear()
 
 
 def make_image(
@@ -98,7 +108,8 @@ def staff(db, service_point):
 
 @pytest.fixture
 def outbox(db):
-    """The newest SMS body sent to a number: ``outbox.last('138...')``; ``outbox.code(phone)`` the code."""
+    """The outbox rows to a number (``outbox.last('138...')``, codes redacted there) and the code as the
+    phone received it (``outbox.code(phone)``, see tests/phones.py)."""
     from notifications.models import Message
 
     class Outbox:
@@ -109,6 +120,6 @@ def outbox(db):
             return Message.objects.filter(phone=phone).order_by("-created_at", "-pk").first()
 
         def code(self, phone):
-            return self.last(phone).params["code"]
+            return phones.code(phone)
 
     return Outbox()

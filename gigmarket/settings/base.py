@@ -360,6 +360,11 @@ SMS_RATE_PER_SECOND = E.sms_rate_per_second
 SMS_RATE_REDIS_URL = E.redis_url
 SMS_HTTP_TIMEOUT = 5.0
 # Replies ("T" = 退订) pushed by the provider to /notifications/sms/inbound/<token>/; unset = endpoint off.
+# A message's secret variables (one-time codes) are wiped after this if the caller gives no expiry.
+NOTIFY_SECRET_TTL = timedelta(minutes=10)
+# The ``outbox`` backend's simulated phone (notifications/phone_simulator.py): full SMS, codes included, on the
+# server's terminal. Local development only: production.py forces it off.
+SMS_PHONE_SIMULATOR = False
 SMS_INBOUND_TOKEN = E.sms_inbound_token.get_secret_value() if E.sms_inbound_token else ""
 CELERY_BEAT_SCHEDULE["notifications-sweep"] = {"task": "notifications.tasks.sweep", "schedule": 30}
 CELERY_BEAT_SCHEDULE["notifications-order-reminders"] = {

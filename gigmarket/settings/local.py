@@ -14,3 +14,5 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# SMS (codes included) appear on this terminal as on a phone; the admin outbox shows codes redacted.
+SMS_PHONE_SIMULATOR = True

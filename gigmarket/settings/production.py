@@ -36,6 +36,8 @@ if E.database_url.startswith("sqlite"):
 
 DEBUG = False
 CELERY_TASK_ALWAYS_EAGER = False
+# Never a simulated phone printing one-time codes on a server's output.
+SMS_PHONE_SIMULATOR = False
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = True

@@ -50,6 +50,8 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = "memory://"
 IDENTITY_VERIFIER = "manual"
 SMS_BACKEND = "outbox"
+# Tests read codes from the simulated phone, as the gateway would get them (tests/phones.py).
+SMS_PHONE_SIMULATOR = True
 MEDIA_ROOT = BASE_DIR / ".test-media" / str(os.getpid())
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}  # noqa: F405

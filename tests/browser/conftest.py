@@ -1,4 +1,8 @@
-"""Real headless Chromium (system package, never `playwright install`) driven by Playwright's sync API."""
+"""Real headless Chromium (system package, never `playwright install`) driven by Playwright's sync API.
+
+One-time codes: the outbox rows keep them redacted, so a browser test reads a code from the phone it was
+sent to, ``tests.phones.code(phone)`` (the live server delivers through the ``outbox`` backend to the
+simulated phone, which the suite's autouse fixture records; see tests/phones.py)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from disputes.models import Case
 from jobs import services as job_services
-from notifications.models import Message
+from tests import phones
 from tests.factories import (
     AreaFactory,
     EmployerFactory,
@@ -46,7 +46,7 @@ def login(page, base: str, phone: str) -> None:
 
 
 def sms_code(phone: str) -> str:
-    return Message.objects.filter(phone=phone, template="phone_code").order_by("-pk").first().params["code"]
+    return phones.code(phone)
 
 
 def confirm_agreement(page, phone: str) -> None:

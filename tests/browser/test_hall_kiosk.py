@@ -11,6 +11,7 @@ from accounts.models import Area, ServicePoint
 from hall.models import KioskSession
 from jobs.models import Claim
 from notifications.models import Message
+from tests import phones
 from tests.factories import (
     AreaFactory,
     EmployerFactory,
@@ -56,7 +57,7 @@ def test_kiosk_sign_in_to_confirmed_claim_in_at_most_five_taps(live_server, brow
     page.get_by_role("button", name="获取验证码").click()
     taps += 1
     expect(page.get_by_role("heading", name="验证码已发到 136****0051")).to_be_visible()
-    code = Message.objects.filter(phone=PHONE, template="phone_code").latest("pk").params["code"]
+    code = phones.code(PHONE)
     pad += pad_type(page, code)
     page.get_by_role("button", name="登录").click()
     taps += 1
@@ -89,7 +90,7 @@ def test_kiosk_times_out_back_to_the_start(live_server, browser, settings):
     page.goto(f"{live_server.url}/hall/kiosk/{point.pk}/")
     pad_type(page, PHONE)
     page.get_by_role("button", name="获取验证码").click()
-    code = Message.objects.filter(phone=PHONE, template="phone_code").latest("pk").params["code"]
+    code = phones.code(PHONE)
     pad_type(page, code)
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_text("搬家小工 招2人")).to_be_visible()

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import RealName, User
-from notifications.models import Message
+from tests import phones
 from tests.factories import id_number
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -18,7 +18,7 @@ STAFF_PASSWORD = "Staff-pass-2026"
 
 
 def latest_code(phone: str) -> str:
-    return Message.objects.filter(phone=phone).order_by("-created_at", "-pk").first().params["code"]
+    return phones.code(phone)
 
 
 def test_register_realname_and_staff_approval(live_server, new_page, artifacts):

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from jobs import services as job_services
+from tests import phones
 from tests.factories import (
     AreaFactory,
     EmployerFactory,
@@ -126,16 +127,10 @@ def later():
 
 @pytest.fixture
 def outbox(db):
-    """The newest SMS code sent to a number (by pk: fixtures write messages at travelled times)."""
-    from notifications.models import Message
+    """The newest SMS code sent to a number, as the phone got it (tests/phones.py: newest by pk)."""
 
     class Outbox:
         def code(self, phone):
-            return (
-                Message.objects.filter(phone=phone, template="phone_code")
-                .order_by("-pk")
-                .first()
-                .params["code"]
-            )
+            return phones.code(phone)
 
     return Outbox()
