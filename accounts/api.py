@@ -10,15 +10,14 @@ both into the one error shape ``{"code", "detail", "fields"}``.
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth import authenticate
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth import authenticate, update_session_auth_hash
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db.models import OuterRef, Subquery
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from knox.models import get_token_model
+from knox.models import AuthToken, get_token_model
 from knox.settings import knox_settings
-from knox.views import LogoutAllView as KnoxLogoutAllView
 from knox.views import LogoutView as KnoxLogoutView
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -59,6 +58,7 @@ from .serializers import (
     FullIdNumberSerializer,
     LoginSerializer,
     MemberAddSerializer,
+    PasswordChangeSerializer,
     PasswordResetSerializer,
     RealNameSerializer,
     RealNameSubmitSerializer,
@@ -203,17 +203,42 @@ class LogoutView(KnoxLogoutView):
     pass
 
 
-@extend_schema_view(
-    post=extend_schema(
+class LogoutAllView(APIView):
+    @extend_schema(
         operation_id="auth_logout_all",
         summary="退出所有设备",
+        description="作废该账户的所有令牌，并让所有网页登录失效（包括当前这个）。",
         request=None,
         tags=["auth"],
         responses={204: None, **_errors(401)},
     )
-)
-class LogoutAllView(KnoxLogoutAllView):
-    pass
+    def post(self, request):
+        services.user_sessions_end(user=request.user)
+        user_logged_out.send(sender=request.user.__class__, request=request, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeView(APIView):
+    @extend_schema(
+        operation_id="auth_password_change",
+        summary="修改密码",
+        description="改好后，其他设备的令牌和网页登录全部失效；发出这个请求的令牌继续有效。",
+        request=PasswordChangeSerializer,
+        responses={204: None, **_errors(400, 401)},
+        tags=["auth"],
+    )
+    def post(self, request):
+        data = _valid(PasswordChangeSerializer, request)
+        token = request.auth if isinstance(request.auth, AuthToken) else None
+        user = services.password_change(
+            user=request.user,
+            old_password=data["old_password"],
+            new_password=data["new_password"],
+            keep_token=token,
+        )
+        if token is None:  # signed in by the web session: that one stays
+            update_session_auth_hash(request._request, user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class PasswordResetView(PublicAPIView):

@@ -22,6 +22,7 @@ urlpatterns = [
     path("auth/logout/", api.LogoutView.as_view(), name="auth-logout"),
     path("auth/logout-all/", api.LogoutAllView.as_view(), name="auth-logout-all"),
     path("auth/password-reset/", api.PasswordResetView.as_view(), name="auth-password-reset"),
+    path("auth/password/", api.PasswordChangeView.as_view(), name="auth-password-change"),
     path("me/", api.MeView.as_view(), name="me"),
     path("me/profile/", api.MyProfileView.as_view(), name="me-profile"),
     path("me/realname/", api.MyRealNameView.as_view(), name="me-realname"),

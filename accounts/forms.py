@@ -181,6 +181,35 @@ class PasswordResetForm(CodeRequestMixin, forms.Form):
         return data
 
 
+class PasswordChangeForm(forms.Form):
+    old_password = forms.CharField(
+        label="原密码",
+        strip=False,
+        widget=forms.PasswordInput(attrs=_attrs(autocomplete="current-password")),
+        error_messages={"required": "请输入原密码"},
+    )
+    new_password = forms.CharField(
+        label="新密码",
+        strip=False,
+        help_text="至少8位，不能全是数字。改好后，其他手机和电脑上的登录都会退出",
+        widget=forms.PasswordInput(attrs=_attrs(autocomplete="new-password")),
+        error_messages={"required": "请输入新密码"},
+    )
+    new_password2 = forms.CharField(
+        label="再输一次新密码",
+        strip=False,
+        widget=forms.PasswordInput(attrs=_attrs(autocomplete="new-password")),
+        error_messages={"required": "请再输一次新密码"},
+    )
+
+    def clean(self):
+        data = super().clean()
+        first, second = data.get("new_password"), data.get("new_password2")
+        if first and second and first != second:
+            self.add_error("new_password2", "两次输入的密码不一样")
+        return data
+
+
 PAGE_FORMS_BY_PURPOSE = {"register": RegisterForm, "login": CodeLoginForm, "reset": PasswordResetForm}
 
 

@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from core.crypto import EncryptedTextField
 from core.masking import mask_name, mask_phone
@@ -116,6 +117,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField("有效", default=True)
     is_staff = models.BooleanField("可进入管理后台", default=False)
     date_joined = models.DateTimeField("注册时间", default=timezone.now)
+    # Raised by 退出所有设备: every web session signed with an older value stops being valid, whatever the
+    # session engine (it is part of the session's auth hash, see _get_session_auth_hash).
+    session_epoch = models.PositiveIntegerField("登录批次", default=0, editable=False)
 
     objects = UserManager()
 
@@ -132,6 +136,39 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def masked_phone(self) -> str:
         return mask_phone(self.phone)
+
+    def _get_session_auth_hash(self, secret=None):
+        """Django's hash of the password, with the session epoch mixed in: a new password or a raised epoch
+        ends every web session (the caller keeps its own with ``update_session_auth_hash``). At epoch 0
+        it is Django's own value, so existing sessions survived the field's introduction."""
+        if not self.session_epoch:
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "accounts.User.get_session_auth_hash",
+            f"{self.password}:{self.session_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
+
+    def set_password(self, raw_password, *, keep_token=None):
+        """``keep_token``: the API token (knox ``AuthToken``) that changed the password and stays valid."""
+        super().set_password(raw_password)
+        self._keep_token = keep_token
+
+    def save(self, *args, **kwargs):
+        # A new password (not a hash upgrade: check_password clears _password) ends every API token of the
+        # account but the caller's, however it was changed: page, API, reset by code, staff console.
+        password_changed = self._password is not None and not self._state.adding
+        super().save(*args, **kwargs)
+        if password_changed:
+            from knox.models import AuthToken
+
+            tokens = AuthToken.objects.filter(user=self)
+            keep = getattr(self, "_keep_token", None)
+            if keep is not None:
+                tokens = tokens.exclude(pk=keep.pk)
+            tokens.delete()
+            self._keep_token = None
 
     @property
     def is_verified(self) -> bool:

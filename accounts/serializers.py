@@ -123,6 +123,11 @@ class PasswordResetSerializer(serializers.Serializer):
     new_password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
 
 
+class PasswordChangeSerializer(serializers.Serializer):
+    old_password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+
+
 # -------------------------------------------------------------------------------------- catalogues
 
 

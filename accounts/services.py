@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from knox.models import AuthToken
 
@@ -293,12 +294,39 @@ def password_reset(*, phone: str, code: str, new_password: str) -> User:
     phone_code_check(phone=phone, purpose=PhoneCode.Purpose.RESET, code=code)
     with transaction.atomic():
         user.set_password(new_password)
-        user.save(update_fields=["password"])  # the new hash also ends every browser session
-        # and every API token: whoever knew the old password is out.
-        AuthToken.objects.filter(user=user).delete()
+        # The new hash ends every browser session and (User.save) every API token: whoever knew the old
+        # password is out. A page that reset it for its own signed-in user keeps that session itself.
+        user.save(update_fields=["password"])
     # Owning the phone is proven: lift a lock-out from failed logins on this number.
     axes_reset(username=phone)
     return user
+
+
+@transaction.atomic
+def password_change(*, user: User, old_password: str, new_password: str, keep_token=None) -> User:
+    """The signed-in user changes their password. Every other web session and API token ends; the caller
+    keeps its own (``keep_token`` for the API; a page calls ``update_session_auth_hash``)."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.has_usable_password():
+        # A code-only account sets its first password by proving the phone (找回密码), not by a session.
+        raise DomainError(
+            "您还没有设过密码，请用“找回密码”通过短信验证码设置", field="old_password", code="no_password"
+        )
+    if not user.check_password(old_password or ""):
+        raise DomainError("原密码不正确", field="old_password", code="wrong_password")
+    _check_password(new_password, user)
+    user.set_password(new_password, keep_token=keep_token)
+    user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
+def user_sessions_end(*, user: User) -> None:
+    """退出所有设备: every web session (the epoch is part of each session's hash) and every API token of
+    the user ends, the caller's own included."""
+    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    user.refresh_from_db(fields=["session_epoch"])
+    AuthToken.objects.filter(user=user).delete()
 
 
 @transaction.atomic

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
@@ -33,6 +33,7 @@ from .forms import (
     EmployerForm,
     EmployerResubmitForm,
     MemberAddForm,
+    PasswordChangeForm,
     PasswordLoginForm,
     PasswordResetForm,
     ProfileForm,
@@ -201,6 +202,40 @@ def logout_view(request):
     return redirect(settings.LOGOUT_REDIRECT_URL)
 
 
+@login_required
+@require_http_methods(["GET", "POST"])
+def security(request):
+    """账户安全: change the password (other devices are signed out) and 退出所有设备."""
+    form = PasswordChangeForm(_posted(request))
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.password_change(
+                user=request.user, old_password=data["old_password"], new_password=data["new_password"]
+            )
+        except SERVICE_ERRORS as exc:
+            apply_service_error(form, exc, {"password": "new_password"})
+        else:
+            update_session_auth_hash(request, user)  # this device stays signed in; the others are out
+            messages.success(request, "密码已修改，其他设备上的登录已退出")
+            return redirect("accounts:security")
+    return render(
+        request,
+        "accounts/security.html",
+        {"form": form, "has_password": request.user.has_usable_password()},
+    )
+
+
+@login_required
+@require_POST
+def logout_all(request):
+    """退出所有设备: every web session and API token of the user ends, this one too."""
+    services.user_sessions_end(user=request.user)
+    logout(request)
+    messages.info(request, "已退出所有设备（包括这台），请重新登录")
+    return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
 def _reset_page(request, form, *, code_sent_to: str = ""):
     return render(request, "accounts/password_reset.html", {"form": form, "code_sent_to": code_sent_to})
 
@@ -210,11 +245,19 @@ def password_reset(request):
     form = PasswordResetForm(_posted(request))
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
+        # Read before the reset: afterwards the old session no longer verifies against the new hash.
+        signed_in_pk = request.user.pk if request.user.is_authenticated else None
         try:
-            services.password_reset(phone=data["phone"], code=data["code"], new_password=data["new_password"])
+            user = services.password_reset(
+                phone=data["phone"], code=data["code"], new_password=data["new_password"]
+            )
         except SERVICE_ERRORS as exc:
             apply_service_error(form, exc, {"password": "new_password"})
         else:
+            if signed_in_pk == user.pk:
+                update_session_auth_hash(request, user)  # the others are out; this one stays
+                messages.success(request, "密码已重新设置，其他设备上的登录已退出")
+                return redirect("home")
             messages.success(request, "密码已重新设置，请用新密码登录")
             return redirect(reverse("accounts:login") + "?way=password")
     return _reset_page(request, form)
