@@ -30,7 +30,7 @@ from core.errors import DomainError, RateLimited
 from core.services import client_ip
 from jobs.models import Trade
 
-from . import selectors, services
+from . import selectors, services, throttle
 from .models import (
     Certificate,
     CertificateType,
@@ -162,8 +162,9 @@ class LoginView(PublicAPIView):
         operation_id="auth_login",
         summary="登录（密码或短信验证码）",
         description=(
-            f"连续失败 {settings.AXES_FAILURE_LIMIT} 次后该号码被锁定 "
-            f"{int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)} 分钟，返回 429 locked_out。"
+            f"密码连续输错 {settings.AXES_FAILURE_LIMIT} 次后该号码的密码登录暂停 "
+            f"{int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)} 分钟（429 locked_out），验证码登录不受影响。"
+            "同一网络地址失败过多时须等待（429 too_many_attempts，带 Retry-After）。"
         ),
         request=LoginSerializer,
         responses={200: TokenSerializer, **_errors(400, 429)},
@@ -171,21 +172,37 @@ class LoginView(PublicAPIView):
     )
     def post(self, request):
         data = _valid(LoginSerializer, request)
-        secret = {"password": data["password"]} if data.get("password") else {"code": data["code"]}
-        # django-axes counts failures on the Django request that reaches authenticate().
+        way = "password" if data.get("password") else "code"
+        address = client_ip(request)
+        # An address past its failures waits; its attempts are not processed (and so lock no number).
+        throttle.check(scope=way, address=address)
         django_request = request._request
-        user = authenticate(request=django_request, phone=data["phone"], **secret)
-        if user is None:
-            if getattr(django_request, "axes_locked_out", False):
-                # AxesMiddleware would swap this JSON for the HTML lock-out page; the API keeps its shape.
-                django_request.axes_locked_out = False
-                minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+        try:
+            if way == "password":
+                # django-axes counts failures (per number) on the Django request that reaches authenticate().
+                user = authenticate(request=django_request, phone=data["phone"], password=data["password"])
+                if user is None and getattr(django_request, "axes_locked_out", False):
+                    # AxesMiddleware would swap this JSON for the HTML lock-out page; the API keeps its shape.
+                    django_request.axes_locked_out = False
+                    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+                    raise RateLimited(
+                        f"该号码密码输错次数过多，密码登录暂停{minutes}分钟；可以用短信验证码登录",
+                        code="locked_out",
+                    )
+                if user is None:
+                    raise DomainError("手机号或密码不正确", code="invalid_credentials")
+            else:
+                try:
+                    user = services.user_login_by_code(phone=data["phone"], code=data["code"])
+                except DomainError as exc:  # the reason (expired, spoiled…), under the one login error code
+                    raise DomainError(exc.message, field="code", code="invalid_credentials") from exc
+        except DomainError:
+            wait = throttle.failed(scope=way, address=address)
+            if wait:
                 raise RateLimited(
-                    f"登录失败次数过多，该号码已被锁定，请{minutes}分钟后再试，或到服务网点求助",
-                    code="locked_out",
-                )
-            message = "手机号或密码不正确" if "password" in secret else "验证码不正确或已过期"
-            raise DomainError(message, code="invalid_credentials")
+                    throttle.message(wait), code="too_many_attempts", retry_after=wait
+                ) from None
+            raise
         user_logged_in.send(sender=type(user), request=django_request, user=user)
         return Response(_token_for(user))
 

@@ -22,7 +22,7 @@ from core.errors import DomainError
 from core.masking import mask_phone
 from core.services import client_ip
 
-from . import selectors, services
+from . import selectors, services, throttle
 from .forms import (
     CODE_PURPOSES,
     PAGE_FORMS_BY_PURPOSE,
@@ -49,7 +49,8 @@ ASSISTED_PHONE_KEY = "assisted_phone"
 
 
 def locked_out(request, credentials=None, *args, **kwargs):
-    """django-axes calls this when a number is locked out after repeated failed logins."""
+    """django-axes calls this when a number is locked out after repeated failed password logins (code
+    logins stay open: they never go through axes)."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60) if settings.AXES_COOLOFF_TIME else 15
     return render(request, "accounts/locked_out.html", {"minutes": minutes}, status=429)
 
@@ -156,9 +157,17 @@ def _next_url(request) -> str:
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
-def _login_page(request, *, password_form=None, code_form=None, way: str = "code", code_sent_to: str = ""):
+def _login_page(
+    request,
+    *,
+    password_form=None,
+    code_form=None,
+    way: str = "code",
+    code_sent_to: str = "",
+    retry_after: int = 0,
+):
     nxt = request.POST.get("next") or request.GET.get("next") or ""
-    return render(
+    response = render(
         request,
         "accounts/login.html",
         {
@@ -168,7 +177,11 @@ def _login_page(request, *, password_form=None, code_form=None, way: str = "code
             "next": nxt if url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}) else "",
             "code_sent_to": code_sent_to,
         },
+        status=429 if retry_after else 200,
     )
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @require_http_methods(["GET", "POST"])
@@ -180,19 +193,32 @@ def login_view(request):
     password_form = PasswordLoginForm(_posted(request) if way == "password" else None)
     code_form = CodeLoginForm(_posted(request) if way == "code" else None)
     form = password_form if way == "password" else code_form
+    retry_after = 0
     if form.is_bound and form.is_valid():
-        phone = form.cleaned_data["phone"]
+        phone, address = form.cleaned_data["phone"], client_ip(request)
+        # An address past its failures waits; its attempts are not processed (and so lock no number).
+        retry_after = throttle.wait_seconds(scope=way, address=address)
+        if retry_after:
+            form.add_error(None, throttle.message(retry_after))
+            return _login_page(
+                request, password_form=password_form, code_form=code_form, way=way, retry_after=retry_after
+            )
         if way == "password":
             user = authenticate(request, phone=phone, password=form.cleaned_data["password"])
             failure = "手机号或密码不正确。没设过密码的，请用短信验证码登录"
         else:
-            user = authenticate(request, phone=phone, code=form.cleaned_data["code"])
-            failure = "验证码不正确或已过期，请重新获取"
+            try:
+                user = services.user_login_by_code(phone=phone, code=form.cleaned_data["code"])
+            except DomainError as exc:
+                user, failure = None, exc.message
         if user is not None:
-            login(request, user)
+            login(request, user, backend=MODEL_BACKEND)
             return redirect(_next_url(request))
-        form.add_error(None, failure)
-    return _login_page(request, password_form=password_form, code_form=code_form, way=way)
+        retry_after = throttle.failed(scope=way, address=address)
+        form.add_error(None, throttle.message(retry_after) if retry_after else failure)
+    return _login_page(
+        request, password_form=password_form, code_form=code_form, way=way, retry_after=retry_after
+    )
 
 
 @require_POST

@@ -28,7 +28,12 @@ def _fields_from_django(exc: DjangoValidationError) -> dict[str, list[str]]:
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         fields = {exc.field: [exc.message]} if exc.field else {}
-        return Response({"code": exc.code, "detail": exc.message, "fields": fields}, status=exc.status_code)
+        retry_after = getattr(exc, "retry_after", None)
+        return Response(
+            {"code": exc.code, "detail": exc.message, "fields": fields},
+            status=exc.status_code,
+            headers={"Retry-After": str(retry_after)} if retry_after else None,
+        )
     if isinstance(exc, DjangoValidationError):
         fields = _fields_from_django(exc)
         first = next(iter(fields.values()))[0]

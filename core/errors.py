@@ -32,5 +32,18 @@ class InvalidTransition(Conflict):
 
 
 class RateLimited(DomainError):
+    """Too many, too fast. ``retry_after`` (seconds), when known, becomes the API's ``Retry-After``."""
+
     status_code = 429
     code = "rate_limited"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        code: str | None = None,
+        retry_after: int | None = None,
+    ):
+        super().__init__(message, field=field, code=code)
+        self.retry_after = retry_after

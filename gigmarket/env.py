@@ -7,6 +7,7 @@ malformed value stops start-up with a message naming the variable, and nothing e
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from typing import Annotated, Literal
 
@@ -86,6 +87,10 @@ class Env(BaseSettings):
     # Security knobs
     login_failure_limit: int = Field(5, ge=1, description="Failed logins before lock-out.")
     login_cooloff_minutes: int = Field(15, ge=1, description="Minutes a lock-out lasts.")
+    kiosk_networks: CommaList = Field(
+        default_factory=list,
+        description="Comma-separated addresses or networks (CIDR) of the halls' kiosks: higher login limits.",
+    )
     upload_max_mb: int = Field(5, ge=1, le=50, description="Largest accepted image upload, in MB.")
     media_root: str | None = Field(None, description="Where uploads are stored (default: ./media).")
     static_root: str | None = Field(None, description="Where collectstatic writes (default: ./staticfiles).")
@@ -99,11 +104,20 @@ class Env(BaseSettings):
     )
     test_redis_url: str = Field("redis://127.0.0.1:6379/15", description="Redis used by the test suite.")
 
-    @field_validator("allowed_hosts", "csrf_trusted_origins", "field_encryption_keys", mode="before")
+    @field_validator(
+        "allowed_hosts", "csrf_trusted_origins", "field_encryption_keys", "kiosk_networks", mode="before"
+    )
     @classmethod
     def _split(cls, value):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("kiosk_networks")
+    @classmethod
+    def _networks(cls, value):
+        for network in value:
+            ipaddress.ip_network(network, strict=False)  # ValueError names the bad entry
         return value
 
 

@@ -113,6 +113,15 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 AXES_SENSITIVE_PARAMETERS = ["password", "code", "phone"]
 AXES_VERBOSE = False
+# Only password logins go through axes: code logins are checked by accounts.services.user_login_by_code, so a
+# number locked by someone else's wrong passwords still signs in by SMS code (codes have their own limits).
+# By client address (accounts/throttle.py): (failed logins, window in seconds). The failure that reaches the
+# limit makes the address wait the window out (429, Retry-After, 「请稍后再试（N 秒）」), during which its
+# attempts are not processed, so they lock no number. The halls' kiosk addresses get LOGIN_KIOSK_FACTOR times
+# as many (a whole hall signs in from them); so do their code requests (PHONE_CODE_IP_LIMIT).
+LOGIN_ADDRESS_FAILURES = {"password": (10, 300), "code": (20, 300)}
+LOGIN_KIOSK_NETWORKS = E.kiosk_networks
+LOGIN_KIOSK_FACTOR = 10
 # axes.W006 asks for IP-based lock-out too; deliberately not (see above: shared kiosk/hall addresses).
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 

@@ -245,15 +245,28 @@ def test_repeated_failures_lock_the_number_out_even_for_the_right_password(api, 
     assert login(api, bob.phone, password=PASSWORD).status_code == 200
 
 
-def test_code_login_is_refused_while_locked_out(api, alice, outbox):
+def test_code_login_still_works_while_password_login_is_locked_out(api, alice, outbox):
+    """Anyone can type wrong passwords for any number: that must never keep the worker from signing in by
+    the code sent to their own phone (which lifts the lock-out, as the phone is proven)."""
     for i in range(settings.AXES_FAILURE_LIMIT):
         login(api, alice.phone, password=f"wrong-{i}")
+    assert login(api, alice.phone, password=PASSWORD).json()["code"] == "locked_out"
     send_code(api, alice.phone, "login")
 
     response = login(api, alice.phone, code=outbox.code(alice.phone))
 
-    assert response.status_code == 429
-    assert response.json()["code"] == "locked_out"
+    assert response.status_code == 200 and response.json()["token"]
+    assert login(api, alice.phone, password=PASSWORD).status_code == 200  # lock lifted
+
+
+def test_wrong_codes_do_not_lock_the_number(api, alice, outbox):
+    send_code(api, alice.phone, "login")
+    code = outbox.code(alice.phone)
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert login(api, alice.phone, code=wrong).json()["code"] == "invalid_credentials"
+    assert login(api, alice.phone, password=PASSWORD).status_code == 200
+    assert not AccessAttempt.objects.filter(username=alice.phone).exists()
 
 
 def test_a_successful_login_resets_the_failure_count(api, alice):

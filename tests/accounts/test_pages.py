@@ -298,15 +298,15 @@ def test_lockout_after_failure_limit_refuses_even_the_right_password(client, ali
         )
         assert response.status_code == (429 if attempt == limit else 200)
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    assert f"登录失败次数过多，请{minutes}分钟后再试" in html(response)
-    assert "找回密码" in html(response)
+    assert f"密码登录暂停{minutes}分钟" in html(response)
+    assert "用短信验证码登录" in html(response) and "找回密码" in html(response)
 
     # The same number typed another way is the same number.
     response = client.post(
         reverse("accounts:login"), {"way": "password", "phone": "+86 13800000001", "password": PASSWORD}
     )
     assert response.status_code == 429
-    assert "登录失败次数过多" in html(response)
+    assert "密码登录暂停" in html(response)
     assert logged_in_user_id(client) is None
 
     # Another number is not locked.
