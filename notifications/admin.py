@@ -7,7 +7,8 @@ from .models import Message, Preference, PreferenceEvent
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
-    """The database outbox: in the default set-up this is where SMS (including codes) can be read."""
+    """The database outbox. One-time codes show redacted here (the row never holds one in clear, see
+    models.Message.secret); only the delivery path reads them."""
 
     list_display = [
         "created_at",
