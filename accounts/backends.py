@@ -23,7 +23,10 @@ def axes_username(request, credentials) -> str | None:
 
 
 class PhoneCodeBackend(BaseBackend):
-    """``authenticate(request, phone=..., code=...)``: logs in with a live login code."""
+    """``authenticate(request, phone=..., code=...)``: logs in with a live login code.
+
+    The login page and API do not use it: they call ``services.user_login_by_code``, outside django-axes, so
+    a number locked by wrong passwords still signs in by code. It stays for sessions signed in through it."""
 
     def authenticate(self, request, phone=None, code=None, **kwargs):
         if phone is None or code is None:
