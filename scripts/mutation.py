@@ -130,7 +130,9 @@ def run_module(module: str, tests: list[str], jobs: int) -> tuple[int, int, list
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("modules", nargs="*", help="modules to mutate (default: all targets)")
     parser.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2)), help="parallel mutants")
     parser.add_argument("--min", type=float, default=90.0, help="lowest acceptable score, in percent")
@@ -138,7 +140,9 @@ def main() -> int:
     modules = args.modules or list(TARGETS)
     unknown = [m for m in modules if m not in TARGETS]
     if unknown:
-        parser.error(f"no tests are listed for {', '.join(unknown)}; add them to TARGETS in scripts/mutation.py")
+        parser.error(
+            f"no tests are listed for {', '.join(unknown)}; add them to TARGETS in scripts/mutation.py"
+        )
 
     rows, failed = [], False
     for module in modules:

@@ -89,7 +89,9 @@ def test_a_published_post_keeps_the_terms_fixed_on_first_use(publish):
     assert premium_for_post(post=post) == fixed.premium_fen
 
 
-@pytest.mark.parametrize(("required", "insurable", "premium"), [(True, True, 600), (True, False, 0), (False, True, 0)])
+@pytest.mark.parametrize(
+    ("required", "insurable", "premium"), [(True, True, 600), (True, False, 0), (False, True, 0)]
+)
 def test_a_fixed_quote_charges_only_when_required_and_insurable(publish, required, insurable, premium):
     post = publish()
     PostQuote.objects.filter(post=post).update(required=required, insurable=insurable, premium_fen=600)
