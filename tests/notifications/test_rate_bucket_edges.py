@@ -1,0 +1,115 @@
+"""The provider's token bucket at its edges: refill over time, the capacity ceiling, a bucket left with less
+than one token, the shared Redis bucket in this process, one bucket per SMS backend."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.conf import settings as django_settings
+
+from notifications import ratelimit
+from notifications.ratelimit import LocalBucket, RedisBucket
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1024.0  # steps below are exact binary fractions: no rounding in the arithmetic
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(ratelimit.time, "monotonic", clock)
+    return clock
+
+
+def test_a_full_bucket_gives_its_capacity_at_once_and_the_next_token_waits_one_interval(clock):
+    bucket = LocalBucket()
+    assert bucket.reserve(n=10, rate=100, capacity=10) == 0.0
+    assert bucket.reserve(n=1, rate=100, capacity=10) == pytest.approx(0.01)
+
+
+def test_a_fraction_of_a_token_left_is_no_wait(clock):
+    bucket = LocalBucket()
+    assert bucket.reserve(n=10, rate=100, capacity=10.5) == 0.0  # 0.5 left: nothing owed
+
+
+def test_tokens_come_back_at_the_rate(clock):
+    bucket = LocalBucket()
+    bucket.reserve(n=10, rate=80, capacity=10)
+    clock.now += 0.0625  # five tokens back
+    assert bucket.reserve(n=5, rate=80, capacity=10) == 0.0
+    assert bucket.reserve(n=2, rate=80, capacity=10) == pytest.approx(2 / 80)
+
+
+def test_a_long_rest_refills_only_up_to_the_capacity(clock):
+    bucket = LocalBucket()
+    bucket.reserve(n=10, rate=100, capacity=10)
+    clock.now += 60  # 6,000 tokens' worth of time
+    assert bucket.reserve(n=10, rate=100, capacity=10) == 0.0
+    assert bucket.reserve(n=3, rate=100, capacity=10) == pytest.approx(0.03)
+
+
+def test_acquire_sleeps_exactly_the_wait(settings, monkeypatch, clock):
+    settings.SMS_RATE_REDIS_URL = None
+    settings.SMS_RATE_PER_SECOND = 100
+    settings.SMS_BACKEND = f"edge-{uuid.uuid4().hex}"  # a bucket of its own
+    slept: list[float] = []
+    monkeypatch.setattr(ratelimit.time, "sleep", slept.append)
+    cap = 100 * ratelimit.BURST_SECONDS  # 20 tokens
+    assert ratelimit.acquire(int(cap)) == 0.0
+    assert slept == []
+    assert ratelimit.acquire(5) == pytest.approx(0.05)
+    assert slept == [pytest.approx(0.05)]
+
+
+def test_acquire_never_has_a_bucket_under_one_message(settings, monkeypatch, clock):
+    settings.SMS_RATE_REDIS_URL = None
+    settings.SMS_RATE_PER_SECOND = 1  # 0.2 s worth would be a fifth of a message
+    settings.SMS_BACKEND = f"edge-{uuid.uuid4().hex}"
+    monkeypatch.setattr(ratelimit.time, "sleep", lambda s: None)
+    assert ratelimit.acquire(1) == 0.0
+    assert ratelimit.acquire(1) == pytest.approx(1.0)
+
+
+@pytest.mark.redis
+def test_the_redis_bucket_spends_and_refills_like_the_local_one():
+    if not django_settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
+        pytest.skip("needs Redis")
+    url = django_settings.CACHES["default"]["LOCATION"]
+    key = f"gmtest-rate:{uuid.uuid4().hex}"
+    bucket = RedisBucket(url, key)
+    try:
+        assert bucket.reserve(n=10, rate=10, capacity=10) == 0.0
+        wait = bucket.reserve(n=5, rate=10, capacity=10)  # 5 owed at 10/s, less the time between calls
+        assert 0.3 < wait <= 0.5
+        assert bucket._client.exists(key)
+        other = RedisBucket(url, key)  # a second process's view of the same bucket
+        later = other.reserve(n=5, rate=10, capacity=10)
+        assert 0.8 < later <= 1.0 and later > wait + 0.3
+    finally:
+        bucket._client.delete(key)
+
+
+@pytest.mark.redis
+def test_each_backend_has_a_bucket_of_its_own_shared_by_callers(settings):
+    if not django_settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
+        pytest.skip("needs Redis")
+    settings.SMS_RATE_REDIS_URL = django_settings.CACHES["default"]["LOCATION"]
+    tag = uuid.uuid4().hex
+    settings.SMS_BACKEND = f"a-{tag}"
+    first, again = ratelimit.bucket(), ratelimit.bucket()
+    settings.SMS_BACKEND = f"b-{tag}"
+    other = ratelimit.bucket()
+    try:
+        assert first is again
+        assert other is not first
+        assert first.reserve(n=5, rate=100, capacity=5) == 0.0
+        assert other.reserve(n=5, rate=100, capacity=5) == 0.0  # not drained by backend a
+    finally:
+        for b in (first, other):
+            b._client.delete(b._key)
