@@ -106,6 +106,17 @@ def test_the_api_docs_start_from_a_file(client):
     assert b"SwaggerUIBundle(" in start.content
 
 
+def test_a_browser_asking_the_api_for_html_gets_json(client, alice):
+    """DRF's browsable API is off (its pages carry inline styles the policy refuses): a browser opening
+    an API URL reads JSON, and people use the docs page."""
+    client.force_login(alice)
+    response = client.get(
+        reverse("api:me"), headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+
+
 def test_pdfs_carry_no_policy():
     """Chromium's PDF viewer runs in the PDF's own document; a page policy there has broken it before."""
     middleware = ContentSecurityPolicyMiddleware(
