@@ -110,9 +110,7 @@ def test_a_browser_asking_the_api_for_html_gets_json(client, alice):
     """DRF's browsable API is off (its pages carry inline styles the policy refuses): a browser opening
     an API URL reads JSON, and people use the docs page."""
     client.force_login(alice)
-    response = client.get(
-        reverse("api:me"), headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
-    )
+    response = client.get(reverse("api:me"), headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/json")
 
