@@ -5,6 +5,7 @@ See docs/security-headers.md for the policy and why each part is there."""
 
 from __future__ import annotations
 
+from csp.constants import HEADER
 from csp.middleware import CSPMiddleware
 from django.conf import settings
 
@@ -27,7 +28,18 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
             response._csp_exempt_ro = True
         elif content_type.startswith("text/html") and hasattr(request, "csp_nonce"):
             str(request.csp_nonce)  # makes the nonce, so the header names it
-        return super().process_response(request, response)
+        response = super().process_response(request, response)
+        if HEADER in response:
+            response[HEADER] = in_settings_order(response[HEADER])
+        return response
+
+
+def in_settings_order(policy: str) -> str:
+    """The directives in the order the settings list them (django-csp joins them from a set, so the
+    order would change with every server start), to read and compare the header easily."""
+    order = {name: i for i, name in enumerate(settings.CONTENT_SECURITY_POLICY["DIRECTIVES"])}
+    parts = [part.strip() for part in policy.split(";") if part.strip()]
+    return "; ".join(sorted(parts, key=lambda part: order.get(part.split()[0], len(order))))
 
 
 class PermissionsPolicyMiddleware:

@@ -89,6 +89,12 @@ def test_every_area_serves_the_policy(client, alice, hall_staff, service_point):
     assert seen == 14
 
 
+def test_the_header_lists_directives_in_settings_order(client):
+    header = client.get(reverse("jobs:board"))["Content-Security-Policy"]
+    assert list(directives(header)) == list(settings.CONTENT_SECURITY_POLICY["DIRECTIVES"])
+    assert header.startswith("default-src 'self'; script-src 'self' 'nonce-")
+
+
 def test_each_request_gets_its_own_nonce(client):
     nonces = {nonce_of(client.get(reverse("jobs:board"))["Content-Security-Policy"]) for _ in range(5)}
     assert len(nonces) == 5
