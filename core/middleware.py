@@ -16,9 +16,9 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
     - Every HTML page's policy carries a fresh nonce, whether or not its template used one: django-csp
       adds the nonce only once something read ``request.csp_nonce``, which would make the policy differ
       page by page for no reason a reader can see. A nonce nobody uses allows nothing.
-    - PDFs (contracts, agreements, evidence) get no policy: Chromium's built-in viewer runs inside the
-      PDF's document, and a policy meant for our pages has broken it before; a PDF runs none of our
-      scripts for a policy to protect.
+    - PDFs (contracts, agreements, certificates) get no policy: they run none of our scripts for it to
+      protect, and Chromium's built-in viewer runs inside the PDF's own document, where a page policy
+      (``object-src 'none'`` above all) can only get in its way.
     """
 
     def process_response(self, request, response):

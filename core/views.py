@@ -71,5 +71,5 @@ def _csp_report_allowed(address: str) -> bool:
             scope="csp-report", key=address, limit=settings.CSP_REPORT_RATE_PER_MINUTE, window_seconds=60
         )
     except Exception:  # the cache (Redis) is down: a report is worth more than the limit
-        logger.warning("CSP report rate limit skipped: the cache is unreachable", exc_info=True)
+        logger.warning("CSP report rate limit skipped: the cache is unreachable")
         return True
