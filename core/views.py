@@ -1,9 +1,20 @@
-"""Operational endpoints."""
+"""Operational endpoints: health, and the browser's Content-Security-Policy reports."""
 
+import logging
+
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from core import ratelimit
+from core.csp import BadReport, log_violations, parse_reports
+from core.services import client_ip
+
+logger = logging.getLogger(__name__)
 
 
 @never_cache
@@ -23,3 +34,42 @@ def healthz(request):
         checks["cache"] = "error"
     ok = all(v == "ok" for v in checks.values())
     return JsonResponse({"status": "ok" if ok else "error", **checks}, status=200 if ok else 503)
+
+
+@csrf_exempt
+@require_POST
+def csp_report(request):
+    """Where browsers send Content-Security-Policy violations (the policy's report-uri).
+
+    Always 204 to a browser: a report is best effort and the browser does nothing with an error. Reports
+    are logged (core/csp.py says what is kept), at most ``CSP_REPORT_RATE_PER_MINUTE`` requests per
+    client address; an unreachable cache lets the report through rather than fail. A body that is not a
+    report gets a 400 (something other than a browser sent it); a larger one than
+    ``CSP_REPORT_MAX_BYTES`` is not read."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > settings.CSP_REPORT_MAX_BYTES:
+        return HttpResponse(status=204)
+    if not _csp_report_allowed(client_ip(request) or "unknown"):
+        return HttpResponse(status=204)
+    raw = request.read(settings.CSP_REPORT_MAX_BYTES + 1)
+    if len(raw) > settings.CSP_REPORT_MAX_BYTES:
+        return HttpResponse(status=204)
+    try:
+        violations = parse_reports(raw)
+    except BadReport:
+        return HttpResponse(status=400)
+    log_violations(violations)
+    return HttpResponse(status=204)
+
+
+def _csp_report_allowed(address: str) -> bool:
+    try:
+        return ratelimit.hit(
+            scope="csp-report", key=address, limit=settings.CSP_REPORT_RATE_PER_MINUTE, window_seconds=60
+        )
+    except Exception:  # the cache (Redis) is down: a report is worth more than the limit
+        logger.warning("CSP report rate limit skipped: the cache is unreachable")
+        return True

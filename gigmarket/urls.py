@@ -2,11 +2,11 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.files import protected_file
 from accounts.views import home
-from core.views import healthz
+from core.views import csp_report, healthz
 
 admin.site.site_header = "零工市场 · 工作人员后台"
 admin.site.site_title = "零工市场后台"
@@ -23,11 +23,17 @@ api_v1 = [
     path("", include("hall.api_urls")),
     path("", include("outreach.api_urls")),
     path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # Nothing inline for the CSP: the start-up script is fetched from this same view (?script).
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="api/swagger_ui.html"),
+        name="docs",
+    ),
 ]
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("csp-report/", csp_report, name="csp-report"),
     # MEDIA_URL points here: uploads are personal data, checked per request (accounts/files.py).
     path("media/<path:path>", protected_file, name="protected-file"),
     path("admin/", admin.site.urls),

@@ -1,5 +1,7 @@
 /* Dashboard charts with the vendored Apache ECharts 5.6.0 (static/hall/vendor). Data comes from the page
-   (json_script), already filtered on the server by period and service point. */
+   (json_script), already filtered on the server by period and service point. Tooltips are drawn on the
+   canvas (renderMode "richText"): ECharts' HTML tooltips carry style="" attributes, which the
+   Content-Security-Policy refuses. */
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("dash-data").textContent);
@@ -11,7 +13,7 @@
     var chart = echarts.init(el, null, { renderer: "canvas" });
     chart.setOption({
       animation: false,
-      tooltip: { trigger: "axis" },
+      tooltip: { trigger: "axis", renderMode: "richText" },
       legend: { data: ["可上岗求职者", "空缺名额"] },
       grid: { left: 48, right: 16, bottom: 64, top: 36 },
       xAxis: { type: "category", data: rows.map(function (r) { return r[labelKey]; }), axisLabel: { rotate: 30 } },
@@ -30,7 +32,7 @@
     var chart = echarts.init(el, null, { renderer: "canvas" });
     chart.setOption({
       animation: false,
-      tooltip: { trigger: "axis" },
+      tooltip: { trigger: "axis", renderMode: "richText" },
       legend: { data: ["可上岗求职者", "空缺名额", "求人倍率"] },
       grid: { left: 48, right: 48, bottom: 40, top: 36 },
       xAxis: { type: "category", data: rows.map(function (r) { return r.day; }) },

@@ -2,11 +2,18 @@
 
 One-time codes: the outbox rows keep them redacted, so a browser test reads a code from the phone it was
 sent to, ``tests.phones.code(phone)`` (the live server delivers through the ``outbox`` backend to the
-simulated phone, which the suite's autouse fixture records; see tests/phones.py)."""
+simulated phone, which the suite's autouse fixture records; see tests/phones.py).
+
+Every browser test also runs under a Content-Security-Policy watch (:func:`csp_guard`): a test fails if
+any page it opened reported a violation, logged one to the console, threw an uncaught error, or was an
+HTML page served without the policy."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -63,3 +70,126 @@ def new_page(browser):
 def artifacts():
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+# Runs in every frame before the page's own scripts: each securitypolicyviolation event is kept on the
+# page (window.__cspViolations, for a reader in devtools) and handed to the test at once through a
+# binding, so a violation on a page the test has since left is not lost.
+_CSP_LISTENER = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  const violation = {
+    directive: event.effectiveDirective,
+    blocked: event.blockedURI,
+    document: event.documentURI,
+    source: event.sourceFile,
+    line: event.lineNumber,
+    sample: event.sample,
+  };
+  window.__cspViolations.push(violation);
+  if (window.__recordCspViolation) window.__recordCspViolation(violation);
+});
+"""
+# Console text Chromium writes when a policy refuses something, or when our policy headers are malformed.
+_CONSOLE_PROBLEMS = (
+    "content security policy",
+    "content-security-policy",
+    "permissions-policy",
+    "permissions policy",
+)
+CSP_PAGES = ARTIFACTS / "csp-pages.txt"
+
+
+class CspWatch:
+    """What the pages of one test did that the policy (or a reader of the console) would object to."""
+
+    def __init__(self):
+        self.violations: list[str] = []
+        self.console: list[str] = []
+        self.errors: list[str] = []
+        self.unprotected: list[str] = []
+        self.pages: list[str] = []  # every HTML document the test's browser loaded, in order
+        self._open_pages = []
+
+    def watch_context(self, context) -> None:
+        context.expose_binding(
+            "__recordCspViolation",
+            lambda source, v: self.violations.append(json.dumps(v, ensure_ascii=False)),
+        )
+        context.add_init_script(script=_CSP_LISTENER)
+        context.on("page", self.watch_page)
+
+    def watch_page(self, page) -> None:
+        self._open_pages.append(page)
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
+        page.on("response", self._on_response)
+
+    def _on_console(self, message) -> None:
+        if any(word in message.text.lower() for word in _CONSOLE_PROBLEMS):
+            self.console.append(f"{message.type}: {message.text}")
+
+    def _on_response(self, response) -> None:
+        if response.request.resource_type != "document" or response.status in (301, 302, 303, 307, 308):
+            return
+        headers = response.headers  # lower-cased names
+        if not headers.get("content-type", "").startswith("text/html"):
+            return
+        parts = urlsplit(response.url)
+        self.pages.append(parts.path + (f"?{parts.query}" if parts.query else ""))
+        policy = headers.get("content-security-policy", "")
+        if "'nonce-" not in policy or "object-src 'none'" not in policy:
+            self.unprotected.append(f"{response.url}: {policy or '(no Content-Security-Policy)'}")
+
+    def settle(self) -> None:
+        """Let the browser deliver what it has queued: a violation's event and binding call are async."""
+        for page in self._open_pages:
+            if not page.is_closed():
+                # A page closing or navigating has nothing more to wait for.
+                with contextlib.suppress(Exception):
+                    page.evaluate("() => new Promise((done) => setTimeout(done, 50))")
+
+    def problems(self) -> list[str]:
+        return (
+            [f"CSP violation: {v}" for v in self.violations]
+            + [f"console: {c}" for c in self.console]
+            + [f"uncaught error: {e}" for e in self.errors]
+            + [f"HTML page without the policy: {u}" for u in self.unprotected]
+        )
+
+
+@pytest.fixture(autouse=True)
+def csp_guard(browser, request):
+    """Watches every context the test opens (``new_page`` or ``browser.new_context``); fails the test on
+    any Content-Security-Policy violation, policy console message or uncaught page error. The pages
+    visited are appended to test-artifacts/csp-pages.txt (which pages the check covered)."""
+    watch = CspWatch()
+    original_new_context = browser.new_context
+    contexts = []
+
+    def new_context(*args, **kwargs):
+        context = original_new_context(*args, **kwargs)
+        watch.watch_context(context)
+        original_close = context.close
+
+        def close(*close_args, **close_kwargs):
+            watch.settle()
+            return original_close(*close_args, **close_kwargs)
+
+        context.close = close
+        contexts.append(context)
+        return context
+
+    browser.new_context = new_context
+    try:
+        yield watch
+        watch.settle()
+    finally:
+        del browser.new_context  # the instance attribute goes; the class's method shows again
+    ARTIFACTS.mkdir(exist_ok=True)
+    with CSP_PAGES.open("a", encoding="utf-8") as out:
+        for path in dict.fromkeys(watch.pages):
+            out.write(f"{request.node.nodeid}\t{path}\n")
+    problems = watch.problems()
+    assert not problems, "\n".join(problems)
+    assert watch.pages, "the test loaded no HTML page, so the CSP watch saw nothing"

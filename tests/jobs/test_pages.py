@@ -650,6 +650,9 @@ def test_contract_pdf_download(client, post, worker):
         and f"GM-{order.pk:08d}" in response["Content-Disposition"]
     )
     assert response.content.startswith(b"%PDF")
+    # No page policy on a PDF (Chromium's viewer runs in its document: docs/security-headers.md).
+    assert "Content-Security-Policy" not in response
+    assert "camera=()" in response["Permissions-Policy"]
 
 
 # ------------------------------------------------------------------------------- contact phone
