@@ -6,6 +6,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "账户与实名"
 
     def ready(self) -> None:
+        _register_scopes()
         from core.console import StaffQueue, register_queue, scoped
 
         from .models import Certificate, Employer, RealName, User
@@ -64,3 +65,48 @@ class AccountsConfig(AppConfig):
                     order=order,
                 )
             )
+
+
+def _register_scopes() -> None:
+    """Staff scoping (core.scoping): a user is their point's (staff: where they work; a seeker: where they
+    were registered, the district market for online sign-ups); an employer is its registration point's;
+    everything of a user follows the user."""
+    from django.db.models import Q
+
+    from core.scoping import scope_by_point, scope_global
+
+    from .models import (
+        Area,
+        Certificate,
+        CertificateType,
+        Employer,
+        EmployerMember,
+        RealName,
+        ReviewEvent,
+        ServicePoint,
+        User,
+        WorkerProfile,
+    )
+
+    scope_by_point(User, "service_point")
+    scope_by_point(Employer, "service_point")
+    scope_by_point(EmployerMember, "employer__service_point")
+    for model in (RealName, Certificate, WorkerProfile):
+        scope_by_point(model, "user__service_point")
+    scope_by_point(ServicePoint, "pk")
+
+    def review_events(points) -> Q:
+        subjects = {
+            ReviewEvent.Subject.REALNAME: RealName.objects.filter(user__service_point__in=points),
+            ReviewEvent.Subject.EMPLOYER: Employer.objects.filter(service_point__in=points),
+            ReviewEvent.Subject.CERTIFICATE: Certificate.objects.filter(user__service_point__in=points),
+            ReviewEvent.Subject.ACCOUNT: User.objects.filter(service_point__in=points),
+        }
+        condition = Q(pk__in=[])
+        for subject, rows in subjects.items():
+            condition |= Q(subject=subject, object_id__in=rows.values("pk"))
+        return condition
+
+    scope_by_point(ReviewEvent, build=review_events)
+    scope_global(Area, reason="administrative areas: public geography")
+    scope_global(CertificateType, reason="kinds of certificate: reference data")
