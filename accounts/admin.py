@@ -879,6 +879,11 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
             kwargs["choices"] = [(User.Role.SEEKER, "求职者"), (User.Role.EMPLOYER, "用工主体")]
         return super().formfield_for_choice_field(db_field, request, **kwargs)
 
+    def save_model(self, request, obj, form, change):
+        if not change and obj.service_point_id is None and not request.user.is_superuser:
+            obj.service_point = request.user.service_point  # an account made at a point belongs to it
+        super().save_model(request, obj, form, change)
+
     def unmask_phone_view(self, request, object_id):
         user = self.get_object(request, unquote(object_id))
         if user is None:

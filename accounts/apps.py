@@ -11,16 +11,16 @@ class AccountsConfig(AppConfig):
 
         from .models import Certificate, Employer, RealName, User
 
-        # Counts are cut to the staff member's service points (core.console.scoped) through the point the
-        # row belongs to: the applicant's registration point, or the employer's.
-        def pending(model, field):
+        # Counts are cut to the staff member's service points exactly as the lists are (core.scoping): the
+        # applicant's registration point, or the employer's.
+        def pending(model):
             return lambda *, user: scoped(
-                model.objects.filter(status=model.Status.PENDING), user=user, field=field
+                model.objects.filter(status=model.Status.PENDING), user=user
             ).count()
 
         def assisted_unconfirmed(*, user):
             rows = User.objects.filter(is_active=False, registered_by__isnull=False)
-            return scoped(rows, user=user, field="service_point").count()
+            return scoped(rows, user=user).count()
 
         for order, (key, label, model, query, count) in enumerate(
             [
@@ -29,21 +29,21 @@ class AccountsConfig(AppConfig):
                     "待审核实名认证",
                     "realname",
                     "status__exact=pending",
-                    pending(RealName, "user__service_point"),
+                    pending(RealName),
                 ),
                 (
                     "employers",
                     "待审核用工主体",
                     "employer",
                     "status__exact=pending",
-                    pending(Employer, "service_point"),
+                    pending(Employer),
                 ),
                 (
                     "certificates",
                     "待审核职业证书",
                     "certificate",
                     "status__exact=pending",
-                    pending(Certificate, "user__service_point"),
+                    pending(Certificate),
                 ),
                 (
                     "assisted_unconfirmed",

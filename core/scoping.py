@@ -25,7 +25,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.core.exceptions import ImproperlyConfigured
+from django.contrib.admin import RelatedFieldListFilter
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -151,6 +152,22 @@ def get_visible_or_404(user, queryset: QuerySet, **lookup):
         raise Http404("未找到") from exc
 
 
+class ScopedRelatedFieldListFilter(RelatedFieldListFilter):
+    """A list filter on a relation offering only the related rows the staff member may see (another
+    point's employers or service points are not listed as filter choices)."""
+
+    def field_choices(self, field, request, model_admin):
+        related = field.remote_field.model
+        if scope_of(related) is None or scope_of(related).kind == "global":
+            return super().field_choices(field, request, model_admin)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        rows = objects_visible_to(request.user, related._default_manager.all())
+        if ordering:
+            rows = rows.order_by(*ordering)
+        target = "pk" if field.many_to_many else field.target_field.attname
+        return [(getattr(row, target), str(row)) for row in rows[:500]]
+
+
 class ScopedAdminMixin:
     """Put first in a ModelAdmin's bases. Lists, change/delete/history pages, file views built on
     ``get_object``, admin actions (Django hands them ``get_queryset``'s rows) and autocomplete all see only
@@ -158,6 +175,19 @@ class ScopedAdminMixin:
 
     def get_queryset(self, request):
         return objects_visible_to(request.user, super().get_queryset(request))
+
+    def get_list_filter(self, request):
+        filters = []
+        for item in super().get_list_filter(request):
+            if isinstance(item, str) and "__" not in item:
+                try:
+                    f = self.model._meta.get_field(item)
+                except FieldDoesNotExist:
+                    f = None
+                if f is not None and f.is_relation and (f.many_to_one or f.many_to_many or f.one_to_one):
+                    item = (item, ScopedRelatedFieldListFilter)
+            filters.append(item)
+        return filters
 
     def _scoped_choices(self, db_field, request, kwargs):
         related = db_field.remote_field.model

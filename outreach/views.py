@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.forms import apply_service_error
 from core.errors import DomainError
 from core.masking import mask_name, mask_phone
+from core.scoping import objects_visible_to
 
 from . import imports, selectors, services
 from .forms import FollowUpCallForm, ImportForm, TrainingNeedsForm
@@ -300,6 +301,7 @@ def _require_any_importer(request) -> None:
 def import_upload(request):
     _require_any_importer(request)
     form = ImportForm(request.POST or None, request.FILES or None)
+    form.fields["employer"].queryset = objects_visible_to(request.user, form.fields["employer"].queryset)
     if form.is_bound and form.is_valid():
         upload = form.cleaned_data["file"]
         limit = settings.OUTREACH_IMPORT_MAX_BYTES

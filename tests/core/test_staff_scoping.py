@@ -686,3 +686,26 @@ def test_online_sign_up_employer_and_post_get_a_point(net, monkeypatch, image):
         ends_at=start + dt.timedelta(hours=8), contact_name="陈", contact_phone="13700009999",
     )  # fmt: skip
     assert post.service_point == net.a and post.on_behalf_by == net.clerk_a
+
+
+def test_list_filters_offer_only_visible_points(client, net, worlds):
+    client.force_login(net.clerk_a)
+    page = client.get(_changelist(User)).content.decode()
+    assert f"service_point__id__exact={net.a.pk}" in page
+    assert f"service_point__id__exact={net.b.pk}" not in page
+    client.force_login(net.clerk_d)
+    assert f"service_point__id__exact={net.b.pk}" in client.get(_changelist(User)).content.decode()
+
+
+def test_an_account_added_by_a_clerk_belongs_to_their_point(client, net):
+    client.force_login(net.clerk_a)
+    response = client.post(reverse("admin:accounts_user_add"), {
+        "phone": "13612345678", "name": "新村民", "role": "seeker", "service_point": "", "usable_password": "false",
+    })  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert User.objects.get(phone="13612345678").service_point == net.a
+    refused = client.post(reverse("admin:accounts_user_add"), {
+        "phone": "13612345679", "name": "新村民", "role": "seeker", "service_point": net.b.pk,
+        "usable_password": "false",
+    })  # fmt: skip
+    assert refused.status_code == 200 and not User.objects.filter(phone="13612345679").exists()
