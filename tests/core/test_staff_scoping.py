@@ -709,3 +709,13 @@ def test_an_account_added_by_a_clerk_belongs_to_their_point(client, net):
         "usable_password": "false",
     })  # fmt: skip
     assert refused.status_code == 200 and not User.objects.filter(phone="13612345679").exists()
+
+
+def test_the_follow_up_callers_view_of_the_number_is_audited(client, net, worlds):
+    world_a, _ = worlds
+    followup = world_a["outreach.followup"]
+    client.force_login(net.clerk_a)
+    page = client.get(reverse("outreach:staff_followup_detail", args=[followup.pk])).content.decode()
+    assert followup.worker.phone in page
+    log = AuditLog.objects.get(action="unmask_phone", actor=net.clerk_a)
+    assert log.target_id == str(followup.worker_id) and log.reason == "回访"
