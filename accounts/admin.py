@@ -33,6 +33,7 @@ from stdnum.cn import ric
 from core.crypto import blind_index
 from core.errors import DomainError
 from core.masking import mask_name, mask_phone
+from core.scoping import ScopedAdminMixin
 from core.services import client_ip
 
 from . import services
@@ -179,7 +180,7 @@ def _expiry_cell(value: dt.date | None, *, empty: str = "—"):
     return str(value)
 
 
-class ReviewAdmin(admin.ModelAdmin):
+class ReviewAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """Base for real-name, employer and certificate review: read-only records, decisions by action,
     the record's ReviewEvent history and decision buttons on its page."""
 
@@ -782,7 +783,7 @@ class AssistedFilter(admin.SimpleListFilter):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
     form = PhoneUserChangeForm
     add_form = PhoneUserCreationForm
     list_display = [
@@ -830,25 +831,95 @@ class UserAdmin(DjangoUserAdmin):
     def masked_phone(self, obj):
         return mask_phone(obj.phone)
 
+    @admin.display(description="手机号")
+    def phone_with_unmask(self, obj):
+        url = reverse("admin:accounts_user_unmask_phone", args=[obj.pk])
+        return format_html('{} <a class="button" href="{}">查看完整手机号</a>', mask_phone(obj.phone), url)
+
     @admin.display(description="称呼", ordering="name")
     def masked_name(self, obj):
         return mask_name(obj.name) or "—"
+
+    def can_unmask_phone(self, request) -> bool:
+        return request.user.is_staff and request.user.has_perm("accounts.view_full_phone")
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is None or request.user.is_superuser:
             return fieldsets
-        # Only superusers grant access: others do not even see the permission widgets.
+        # Only superusers grant access: others do not even see the permission widgets. Only superusers edit
+        # a phone number (the key to an account); others see it masked, and unmask it through an audited
+        # page if they hold the permission.
+        hidden = ("groups", "user_permissions")
+        phone = "phone_with_unmask" if self.can_unmask_phone(request) else "masked_phone"
         return [
-            (name, {**opts, "fields": [f for f in opts["fields"] if f not in ("groups", "user_permissions")]})
+            (
+                name,
+                {
+                    **opts,
+                    "fields": [phone if f == "phone" else f for f in opts["fields"] if f not in hidden],
+                },
+            )
             for name, opts in fieldsets
         ]
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None and not request.user.is_superuser:
-            fields += ["is_staff", "is_superuser"]
+            fields += ["phone", "masked_phone", "phone_with_unmask", "is_staff", "is_superuser"]
+            if obj.is_staff or obj.pk == request.user.pk or obj.role in (User.Role.STAFF, User.Role.MEDIATOR):
+                # A staff member cannot move themselves to another point (the district market sees all)
+                # or change what they are.
+                fields += ["role", "service_point"]
         return fields
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "role" and not request.user.is_superuser:
+            # Staff and mediators are made by superusers.
+            kwargs["choices"] = [(User.Role.SEEKER, "求职者"), (User.Role.EMPLOYER, "用工主体")]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not change and obj.service_point_id is None and not request.user.is_superuser:
+            obj.service_point = request.user.service_point  # an account made at a point belongs to it
+        super().save_model(request, obj, form, change)
+
+    def unmask_phone_view(self, request, object_id):
+        user = self.get_object(request, unquote(object_id))
+        if user is None:
+            raise Http404("未找到")
+        if not self.can_unmask_phone(request):
+            raise PermissionDenied
+        full_phone = None
+        if request.method == "POST":
+            try:
+                full_phone = services.user_phone_unmask(
+                    user=user,
+                    actor=request.user,
+                    ip_address=client_ip(request),
+                    reason=request.POST.get("reason", "").strip()[:300],
+                )
+            except DomainError as exc:
+                raise PermissionDenied(exc.message) from exc
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "查看完整手机号",
+            "subtitle": None,
+            "opts": self.opts,
+            "original": user,
+            "full_phone": full_phone,
+        }
+        return TemplateResponse(request, "admin/accounts/user/unmask_phone.html", context)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/phone/",
+                self.admin_site.admin_view(self.unmask_phone_view),
+                name="accounts_user_unmask_phone",
+            ),
+            *super().get_urls(),
+        ]
 
     def has_change_permission(self, request, obj=None):
         # A staff member who may edit seekers must not be able to take over a colleague's or an
@@ -891,7 +962,7 @@ class WorkerHelpForm(forms.ModelForm):
 
 
 @admin.register(WorkerProfile)
-class WorkerProfileAdmin(admin.ModelAdmin):
+class WorkerProfileAdmin(ScopedAdminMixin, admin.ModelAdmin):
     form = WorkerHelpForm
     list_display = ["account", "area", "trades", "expected_pay", "help_tier", "updated"]
     list_filter = ["help_tier", "expected_pay_unit", "area", "wanted_trades"]
@@ -1021,7 +1092,7 @@ class ParentPointFilter(admin.RelatedOnlyFieldListFilter):
 
 
 @admin.register(ServicePoint)
-class ServicePointAdmin(admin.ModelAdmin):
+class ServicePointAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "kind",
@@ -1041,6 +1112,16 @@ class ServicePointAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_children=Count("children"))
+
+    def has_add_permission(self, request):
+        # The shape of the network decides who sees what: only superusers change it.
+        return request.user.is_superuser and super().has_add_permission(request)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += ["kind", "parent"]  # a station made a "district market" would see the whole city
+        return fields
 
     @admin.display(description="层级")
     def hierarchy(self, obj):
@@ -1069,7 +1150,7 @@ class AreaChildInline(admin.TabularInline):
 
 
 @admin.register(Area)
-class AreaAdmin(admin.ModelAdmin):
+class AreaAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "code", "level", "hierarchy", "lat", "lng"]
     list_filter = ["level"]
     list_select_related = ["parent__parent"]
@@ -1084,7 +1165,7 @@ class AreaAdmin(admin.ModelAdmin):
 
 
 @admin.register(CertificateType)
-class CertificateTypeAdmin(admin.ModelAdmin):
+class CertificateTypeAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "code", "issuer", "restricted_trades"]
     search_fields = ["name", "code"]
 
@@ -1100,7 +1181,7 @@ class CertificateTypeAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReviewEvent)
-class ReviewEventAdmin(admin.ModelAdmin):
+class ReviewEventAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """The append-only decision record: readable, never editable."""
 
     list_display = ["created_at", "subject", "object_link", "actor", "transition", "reason"]

@@ -27,6 +27,7 @@ from rest_framework.views import APIView
 
 from core.api import ViewOrderedCursorPagination
 from core.errors import DomainError, RateLimited
+from core.scoping import objects_visible_to
 from core.services import client_ip
 from jobs.models import Trade
 
@@ -534,10 +535,16 @@ class ServicePointViewSet(PublicCatalogueViewSet):
 
 
 class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Review queues: lists, records and decisions all go through ``get_queryset``, cut to the staff
+    member's service points (core.scoping), so another point's record is a 404 everywhere."""
+
     permission_classes = (IsStaffWithPerms,)
     pagination_class = ViewOrderedCursorPagination
     # Oldest first: a review queue is worked in the order people asked.
     ordering = "pk"
+
+    def get_queryset(self):
+        return objects_visible_to(self.request.user, super().get_queryset())
 
 
 _STAFF_ERRORS = _errors(401, 403, 404)

@@ -6,20 +6,21 @@ class AccountsConfig(AppConfig):
     verbose_name = "账户与实名"
 
     def ready(self) -> None:
+        _register_scopes()
         from core.console import StaffQueue, register_queue, scoped
 
         from .models import Certificate, Employer, RealName, User
 
-        # Counts are cut to the staff member's service points (core.console.scoped) through the point the
-        # row belongs to: the applicant's registration point, or the employer's.
-        def pending(model, field):
+        # Counts are cut to the staff member's service points exactly as the lists are (core.scoping): the
+        # applicant's registration point, or the employer's.
+        def pending(model):
             return lambda *, user: scoped(
-                model.objects.filter(status=model.Status.PENDING), user=user, field=field
+                model.objects.filter(status=model.Status.PENDING), user=user
             ).count()
 
         def assisted_unconfirmed(*, user):
             rows = User.objects.filter(is_active=False, registered_by__isnull=False)
-            return scoped(rows, user=user, field="service_point").count()
+            return scoped(rows, user=user).count()
 
         for order, (key, label, model, query, count) in enumerate(
             [
@@ -28,21 +29,21 @@ class AccountsConfig(AppConfig):
                     "待审核实名认证",
                     "realname",
                     "status__exact=pending",
-                    pending(RealName, "user__service_point"),
+                    pending(RealName),
                 ),
                 (
                     "employers",
                     "待审核用工主体",
                     "employer",
                     "status__exact=pending",
-                    pending(Employer, "service_point"),
+                    pending(Employer),
                 ),
                 (
                     "certificates",
                     "待审核职业证书",
                     "certificate",
                     "status__exact=pending",
-                    pending(Certificate, "user__service_point"),
+                    pending(Certificate),
                 ),
                 (
                     "assisted_unconfirmed",
@@ -64,3 +65,48 @@ class AccountsConfig(AppConfig):
                     order=order,
                 )
             )
+
+
+def _register_scopes() -> None:
+    """Staff scoping (core.scoping): a user is their point's (staff: where they work; a seeker: where they
+    were registered, the district market for online sign-ups); an employer is its registration point's;
+    everything of a user follows the user."""
+    from django.db.models import Q
+
+    from core.scoping import scope_by_point, scope_global
+
+    from .models import (
+        Area,
+        Certificate,
+        CertificateType,
+        Employer,
+        EmployerMember,
+        RealName,
+        ReviewEvent,
+        ServicePoint,
+        User,
+        WorkerProfile,
+    )
+
+    scope_by_point(User, "service_point")
+    scope_by_point(Employer, "service_point")
+    scope_by_point(EmployerMember, "employer__service_point")
+    for model in (RealName, Certificate, WorkerProfile):
+        scope_by_point(model, "user__service_point")
+    scope_by_point(ServicePoint, "pk")
+
+    def review_events(points) -> Q:
+        subjects = {
+            ReviewEvent.Subject.REALNAME: RealName.objects.filter(user__service_point__in=points),
+            ReviewEvent.Subject.EMPLOYER: Employer.objects.filter(service_point__in=points),
+            ReviewEvent.Subject.CERTIFICATE: Certificate.objects.filter(user__service_point__in=points),
+            ReviewEvent.Subject.ACCOUNT: User.objects.filter(service_point__in=points),
+        }
+        condition = Q(pk__in=[])
+        for subject, rows in subjects.items():
+            condition |= Q(subject=subject, object_id__in=rows.values("pk"))
+        return condition
+
+    scope_by_point(ReviewEvent, build=review_events)
+    scope_global(Area, reason="administrative areas: public geography")
+    scope_global(CertificateType, reason="kinds of certificate: reference data")

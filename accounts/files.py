@@ -1,5 +1,5 @@
 """Uploaded licences and certificate photos are personal data: they are served only to their owners and to
-staff who review them, never as public media."""
+staff of their service point who review them (core.scoping), never as public media."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from django.http import FileResponse, Http404
 from knox.auth import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
+
+from core.scoping import objects_visible_to
 
 from .models import Certificate, Employer
 
@@ -36,11 +38,15 @@ def protected_file(request, path: str):
     name = str(clean)
     if name.startswith("licences/"):
         allowed = Employer.objects.filter(licence_image=name)
-        if not (user.is_staff and user.has_perm("accounts.view_employer")):
+        if user.is_staff and user.has_perm("accounts.view_employer"):
+            allowed = objects_visible_to(user, allowed) | allowed.filter(memberships__user=user)
+        else:
             allowed = allowed.filter(memberships__user=user)
     elif name.startswith("certificates/"):
         allowed = Certificate.objects.filter(image=name)
-        if not (user.is_staff and user.has_perm("accounts.view_certificate")):
+        if user.is_staff and user.has_perm("accounts.view_certificate"):
+            allowed = objects_visible_to(user, allowed) | allowed.filter(user=user)
+        else:
             allowed = allowed.filter(user=user)
     else:
         raise Http404

@@ -128,7 +128,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         verbose_name = verbose_name_plural = "用户"
-        permissions = [("register_on_behalf", "可代注册")]
+        permissions = [("register_on_behalf", "可代注册"), ("view_full_phone", "可查看完整手机号")]
 
     def __str__(self) -> str:
         return f"{mask_name(self.name) or '用户'} {mask_phone(self.phone)}"

@@ -12,8 +12,8 @@ from .models import Certificate, Employer, EmployerMember, ServicePoint, User
 
 def service_points_visible_to(*, user: User) -> QuerySet[ServicePoint]:
     """The service points whose data a staff member works with: district staff (and superusers) see every
-    point; a street/town market's staff see their point and its village stations; a station's staff see
-    their station. Anyone else sees none."""
+    point; anyone else at a point sees it and every point below it (a street/town market: itself and its
+    village stations; a station: itself). Anyone else sees none."""
     if user.is_superuser:
         return ServicePoint.objects.all()
     point = user.service_point
@@ -21,13 +21,38 @@ def service_points_visible_to(*, user: User) -> QuerySet[ServicePoint]:
         return ServicePoint.objects.none()
     if point.kind == ServicePoint.Kind.DISTRICT_MARKET:
         return ServicePoint.objects.all()
-    return ServicePoint.objects.filter(Q(pk=point.pk) | Q(parent_id=point.pk))
+    return ServicePoint.objects.filter(pk__in=_point_and_below(point.pk))
+
+
+def _point_and_below(pk: int) -> list[int]:
+    found, frontier = [pk], [pk]
+    while frontier:  # three levels in the 1+17+N network; a cycle cannot loop (ids seen are skipped)
+        frontier = [
+            p
+            for p in ServicePoint.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
+            if p not in found
+        ]
+        found += frontier
+    return found
 
 
 def sees_every_point(*, user: User) -> bool:
     point = user.service_point
     return user.is_superuser or (
         user.is_staff and point is not None and point.kind == ServicePoint.Kind.DISTRICT_MARKET
+    )
+
+
+def default_service_point() -> ServicePoint | None:
+    """The point an object belongs to when nothing closer is known (an online self-registration, an
+    employer who applied online): the district market at the top of the tree, which runs the online
+    channel. Only staff who see every point see such rows."""
+    return (
+        ServicePoint.objects.filter(
+            kind=ServicePoint.Kind.DISTRICT_MARKET, parent__isnull=True, is_active=True
+        )
+        .order_by("pk")
+        .first()
     )
 
 

@@ -26,6 +26,7 @@ from core import ratelimit
 from core.crypto import blind_index
 from core.errors import Conflict, DomainError, InvalidTransition, NotAllowed, RateLimited
 from core.masking import mask_id_number
+from core.scoping import object_visible_to
 from core.services import audit_record
 from notifications.services import message_queue
 
@@ -44,6 +45,7 @@ from .models import (
     User,
     WorkerProfile,
 )
+from .selectors import default_service_point
 from .validators import (
     normalize_id_number,
     normalize_phone,
@@ -219,7 +221,13 @@ def user_register(
     try:
         with transaction.atomic():
             user = User.objects.create_user(
-                phone, password or None, name=name.strip()[:40], role=role, phone_confirmed_at=timezone.now()
+                phone,
+                password or None,
+                name=name.strip()[:40],
+                role=role,
+                phone_confirmed_at=timezone.now(),
+                # Online sign-ups belong to the district market, which runs the online channel.
+                service_point=default_service_point(),
             )
             if role == User.Role.SEEKER:
                 WorkerProfile.objects.create(user=user)
@@ -469,20 +477,23 @@ def _realname_decide(record: RealName, *, actor, new: str, reason: str) -> RealN
     return record
 
 
-def _reviewer(actor: User, perm: str) -> None:
+def _reviewer(actor: User, perm: str, obj=None) -> None:
     if not (actor.is_staff and actor.has_perm(perm)):
         raise NotAllowed("没有审核权限")
+    # The console and the API already show only the staff member's points; the decision checks again.
+    if obj is not None and not object_visible_to(actor, obj):
+        raise NotAllowed("该记录不属于您的网点")
 
 
 @transaction.atomic
 def realname_approve(*, realname: RealName, actor: User) -> RealName:
-    _reviewer(actor, "accounts.change_realname")
+    _reviewer(actor, "accounts.change_realname", realname)
     return _realname_decide(realname, actor=actor, new=RealName.Status.VERIFIED, reason="")
 
 
 @transaction.atomic
 def realname_reject(*, realname: RealName, actor: User, reason: str) -> RealName:
-    _reviewer(actor, "accounts.change_realname")
+    _reviewer(actor, "accounts.change_realname", realname)
     reason = _require_reason(reason)
     return _realname_decide(realname, actor=actor, new=RealName.Status.REJECTED, reason=reason)
 
@@ -494,8 +505,22 @@ def realname_unmask(
     """Return the full ID number to a permitted staff member, writing the view to the audit log."""
     if not (actor.is_active and actor.is_staff and actor.has_perm("accounts.view_full_id_number")):
         raise NotAllowed("没有查看完整证件号的权限")
+    if not object_visible_to(actor, realname):
+        raise NotAllowed("该记录不属于您的网点")
     audit_record(actor=actor, action="unmask_id", target=realname, reason=reason, ip_address=ip_address)
     return realname.id_number
+
+
+@transaction.atomic
+def user_phone_unmask(*, user: User, actor: User, ip_address: str | None = None, reason: str = "") -> str:
+    """Return a user's full phone number to a permitted staff member who sees the user's point, writing the
+    view to the audit log (as :func:`realname_unmask` does for ID numbers)."""
+    if not (actor.is_active and actor.is_staff and actor.has_perm("accounts.view_full_phone")):
+        raise NotAllowed("没有查看完整手机号的权限")
+    if not object_visible_to(actor, user):
+        raise NotAllowed("该用户不属于您的网点")
+    audit_record(actor=actor, action="unmask_phone", target=user, reason=reason, ip_address=ip_address)
+    return user.phone
 
 
 def _require_reason(reason: str) -> str:
@@ -582,7 +607,7 @@ def employer_register(
         contact_name=contact_name.strip() or user.name,
         address=address.strip(),
         area=area,
-        service_point=service_point or user.service_point,
+        service_point=service_point or user.service_point or default_service_point(),
         created_by=user,
     )
     if licence_image is not None and kind != Employer.Kind.HOUSEHOLD:
@@ -651,7 +676,7 @@ def employer_resubmit(
 def _employer_decide(
     *, employer: Employer, actor: User, allowed_from: set[str], new: str, reason: str = ""
 ) -> Employer:
-    _reviewer(actor, "accounts.change_employer")
+    _reviewer(actor, "accounts.change_employer", employer)
     employer = Employer.objects.select_for_update().get(pk=employer.pk)
     old = employer.status
     if old not in allowed_from:
@@ -804,7 +829,7 @@ def certificate_submit(
 
 
 def _certificate_decide(*, certificate: Certificate, actor: User, new: str, reason: str = "") -> Certificate:
-    _reviewer(actor, "accounts.change_certificate")
+    _reviewer(actor, "accounts.change_certificate", certificate)
     changed = Certificate.objects.filter(pk=certificate.pk, status=Certificate.Status.PENDING).update(
         status=new, reject_reason=reason, decided_at=timezone.now(), decided_by=actor
     )
@@ -889,6 +914,8 @@ def worker_help_flag_set(
     """Staff-only: mark a hard-to-place worker (困难零工) for tiered help."""
     if not (actor.is_staff and actor.has_perm("accounts.change_workerprofile")):
         raise NotAllowed("只有工作人员可以设置帮扶等级")
+    if not object_visible_to(actor, profile):
+        raise NotAllowed("该求职者不属于您的网点")
     if tier not in WorkerProfile.HelpTier.values:
         raise DomainError("帮扶等级不正确", field="help_tier")
     bad = set(reasons) - set(WorkerProfile.HelpReason.values)

@@ -1,10 +1,14 @@
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
+from django.contrib.auth.models import Group
+from knox.models import AuthToken
 
 from .models import AuditLog
+from .scoping import ScopedAdminMixin, SuperuserOnlyAdminMixin
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
+class AuditLogAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """Who looked at or decided what: append-only, so read-only here for everyone."""
 
     list_display = ["created_at", "actor", "action", "target_type", "target_id", "reason", "ip_address"]
@@ -24,3 +28,20 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# The libraries' own consoles (groups and their permissions, API tokens, lock-out records with phones and
+# addresses) are about access itself: superusers only, whatever a staff member's permissions say. Their
+# admin modules are imported before this one (INSTALLED_APPS order), so they are wrapped here.
+for _model in (Group, AuthToken, AccessAttempt, AccessLog, AccessFailureLog):
+    if admin.site.is_registered(_model):
+        _existing = type(admin.site._registry[_model])
+        admin.site.unregister(_model)
+        admin.site.register(
+            _model,
+            type(
+                f"SuperuserOnly{_existing.__name__}",
+                (SuperuserOnlyAdminMixin, ScopedAdminMixin, _existing),
+                {},
+            ),
+        )

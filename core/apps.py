@@ -4,3 +4,22 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "core"
     verbose_name = "公共"
+
+    def ready(self) -> None:
+        _register_scopes()
+
+
+def _register_scopes() -> None:
+    """Staff scoping (core.scoping) of the audit log and of the access records of the libraries."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from django.contrib.auth.models import Group
+    from knox.models import AuthToken
+
+    from .models import AuditLog
+    from .scoping import scope_by_point, scope_superuser_only
+
+    # Who looked at or decided what: the actor's point (a station's manager reviews their clerks).
+    scope_by_point(AuditLog, "actor__service_point")
+    reason = "access itself: granting permissions, live API tokens, lock-out records (phones and addresses)"
+    for model in (Group, AuthToken, AccessAttempt, AccessLog, AccessFailureLog):
+        scope_superuser_only(model, reason=reason)

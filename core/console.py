@@ -1,5 +1,5 @@
 """The staff home's queues (今日待办): every area registers what waits for a staff decision, with a count
-scoped to the staff member (their service point, unless they are district staff) and a link to the list.
+scoped to the staff member (core.scoping: their service point and those below it) and a link to the list.
 
 Apps register their queues in ``AppConfig.ready()``; the admin home (templates/admin/index.html) shows the
 ones the staff member may open."""
@@ -40,19 +40,13 @@ def registered_queues() -> list[StaffQueue]:
     return sorted(_QUEUES.values(), key=lambda q: (q.order, q.key))
 
 
-def scoped(queryset, *, user, field: str = "service_point"):
-    """``queryset`` cut to the staff member's service points through ``field`` (a path to a ServicePoint,
-    e.g. ``"user__service_point"``): district staff and superusers count everything; other staff the rows of
-    their point and the points under it, plus the shared pool of rows that belong to no point (online
-    self-registrations), which any hall may pick up — never another point's rows."""
-    from django.db.models import Q
+def scoped(queryset, *, user):
+    """``queryset`` cut to the staff member's service points, exactly as their lists are
+    (:func:`core.scoping.objects_visible_to`), so a queue never counts rows its list does not show. Rows of
+    no point (online self-registrations before every row had one) belong to the district market."""
+    from .scoping import objects_visible_to
 
-    from accounts.selectors import sees_every_point, service_points_visible_to
-
-    if sees_every_point(user=user):
-        return queryset
-    visible = service_points_visible_to(user=user)
-    return queryset.filter(Q(**{f"{field}__in": visible}) | Q(**{f"{field}__isnull": True}))
+    return objects_visible_to(user, queryset)
 
 
 def queues_for(user) -> list[dict]:

@@ -3,6 +3,9 @@
 
 from django.contrib import admin
 
+from core.masking import mask_phone
+from core.scoping import ScopedAdminMixin
+
 from .models import Agreement, Case, CaseEvent, Evidence, Session, Transfer
 
 
@@ -17,15 +20,22 @@ class CaseEventInline(admin.TabularInline):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("number", "category", "status", "complainant_side", "respondent_name", "mediator", "filed_at",
                     "deadline_at", "recovered_fen")  # fmt: skip
     list_filter = ("status", "category", "channel")
     search_fields = ("respondent_name",)
     date_hierarchy = "filed_at"
     inlines = [CaseEventInline]
-    readonly_fields = [f.name for f in Case._meta.fields]
-    exclude = ("complainant_phone",)  # personal data: the staff page shows it masked
+    # Personal data: the complainant's phone is shown masked; the full one only through the audited
+    # "party contact" view of the case page.
+    readonly_fields = [f.name if f.name != "complainant_phone" else "masked_complainant_phone"
+                       for f in Case._meta.fields]  # fmt: skip
+    exclude = ("complainant_phone",)
+
+    @admin.display(description="申请人电话")
+    def masked_complainant_phone(self, obj):
+        return mask_phone(obj.complainant_phone) or "—"
 
     def has_add_permission(self, request):
         return False
@@ -35,7 +45,7 @@ class CaseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(admin.ModelAdmin):
+class AgreementAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("case", "status", "worker_amount_fen", "worker_signed_at", "employer_signed_at",
                     "mediator_signed_at")  # fmt: skip
     readonly_fields = [f.name for f in Agreement._meta.fields]
@@ -50,7 +60,7 @@ class AgreementAdmin(admin.ModelAdmin):
 for model in (Evidence, Session, Transfer):
     admin.site.register(
         model,
-        type(f"{model.__name__}Admin", (admin.ModelAdmin,), {
+        type(f"{model.__name__}Admin", (ScopedAdminMixin, admin.ModelAdmin), {
             "readonly_fields": [f.name for f in model._meta.fields],
             "has_add_permission": lambda self, request: False,
             "has_delete_permission": lambda self, request, obj=None: False,

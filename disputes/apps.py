@@ -6,6 +6,7 @@ class DisputesConfig(AppConfig):
     verbose_name = "纠纷调解"
 
     def ready(self) -> None:
+        _register_scopes()
         from core.console import StaffQueue, register_queue
 
         def unassigned(*, user) -> int:
@@ -24,3 +25,14 @@ class DisputesConfig(AppConfig):
                 order=40,
             )
         )
+
+
+def _register_scopes() -> None:
+    """Staff scoping (core.scoping): a case is its accepting point's (受理网点); everything on it follows."""
+    from core.scoping import scope_by_point
+
+    from .models import Agreement, Case, CaseEvent, Evidence, PrivateNote, Session, Transfer
+
+    scope_by_point(Case, "service_point")
+    for model in (Agreement, CaseEvent, Evidence, PrivateNote, Session, Transfer):
+        scope_by_point(model, "case__service_point")

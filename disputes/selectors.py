@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import EmployerMember, User
-from accounts.selectors import sees_every_point, service_points_visible_to
+from core.scoping import objects_visible_to
 
 from . import services
 from .models import Agreement, Case, CaseEvent
@@ -46,16 +46,12 @@ def cases_for_mediator(*, user: User) -> QuerySet[Case]:
 
 
 def cases_for_staff(*, user: User) -> QuerySet[Case]:
-    """Cases of the staff member's service points (every case for district staff); cases not tied to a
-    point are everyone's."""
+    """Cases of the staff member's service point and the points under it (core.scoping; every case for
+    district staff, who also hold the few cases tied to no point)."""
     if not services.is_case_staff(user):
         return Case.objects.none()
     cases = Case.objects.select_related("post", "employer", "mediator", "worker")
-    if not sees_every_point(user=user):
-        cases = cases.filter(
-            Q(service_point__in=service_points_visible_to(user=user)) | Q(service_point__isnull=True)
-        )
-    return cases.order_by("-filed_at", "-pk")
+    return objects_visible_to(user, cases).order_by("-filed_at", "-pk")
 
 
 def case_for_desk(*, pk: int, user: User) -> Case:

@@ -21,9 +21,11 @@ from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import Employer, EmployerMember, PhoneCode, User
+from accounts.selectors import default_service_point
 from accounts.validators import normalize_phone
 from core.errors import Conflict, DomainError, InvalidTransition, NotAllowed
 from core.masking import mask_name
+from core.scoping import object_visible_to
 from core.services import audit_record
 from jobs import services as job_services
 from jobs.models import Order, Post
@@ -124,9 +126,11 @@ def is_case_staff(user: User) -> bool:
     return bool(user and user.is_active and user.is_staff and user.has_perm("disputes.accept_case"))
 
 
-def _require_staff(user: User) -> None:
+def _require_staff(user: User, case: Case | None = None) -> None:
     if not is_case_staff(user):
         raise NotAllowed("只有纠纷受理工作人员可以这样做")
+    if case is not None and not object_visible_to(user, case):
+        raise NotAllowed("该案件不属于您的网点")
 
 
 def _require_mediator(case: Case, user: User) -> None:
@@ -137,7 +141,7 @@ def _require_mediator(case: Case, user: User) -> None:
 
 
 def _require_mediator_or_staff(case: Case, user: User) -> None:
-    if is_case_staff(user):
+    if is_case_staff(user) and object_visible_to(user, case):
         return
     _require_mediator(case, user)
 
@@ -271,7 +275,7 @@ def case_file(
         employer=order.employer, complainant_side=side, filed_by=actor,
         complainant_name=_person_name(actor), complainant_phone=actor.phone,
         respondent_name=order.employer.name if side == Case.Side.WORKER else _person_name(order.worker),
-        service_point=order.post.service_point or order.employer.service_point, **clean,
+        service_point=order.post.service_point or order.employer.service_point or default_service_point(), **clean,
     )  # fmt: skip
     try:
         with transaction.atomic():
@@ -354,7 +358,7 @@ def case_record_oral(
         complainant_name=name, complainant_phone=phone,
         respondent_name=respondent or (employer.name if employer and complainant_side == "worker" else
                                        _person_name(worker) if worker else ""),
-        recorded_by=staff, service_point=staff.service_point, **clean,
+        recorded_by=staff, service_point=staff.service_point or default_service_point(), **clean,
     )  # fmt: skip
     if order is not None:
         try:
@@ -387,7 +391,7 @@ def case_report_post(*, actor: User, post: Post, description: str, evidence=()) 
         employer=post.employer, complainant_side=Case.Side.WORKER, filed_by=actor,
         complainant_name=_person_name(actor), complainant_phone=actor.phone, respondent_name=post.employer.name,
         request="核实并下架虚假招工信息", description=description, post_hidden_from=hidden_from,
-        service_point=post.service_point or post.employer.service_point,
+        service_point=post.service_point or post.employer.service_point or default_service_point(),
     )  # fmt: skip
     _event(case, actor=actor, old="", new=case.status, post=post.pk, post_hidden=True)
     _save_evidence(case, actor=actor, side=Case.Side.WORKER, uploads=evidence)
@@ -429,7 +433,7 @@ def _check_mediator(mediator: Any) -> User:
 @transaction.atomic
 def case_accept(*, case: Case, actor: User, mediator: User) -> Case:
     """Staff accept the case and assign a mediator; the 15-day clock (art. 14) starts now."""
-    _require_staff(actor)
+    _require_staff(actor, case)
     mediator = _check_mediator(mediator)
     now = timezone.now()
     deadline = now + dt.timedelta(days=deadline_days())
@@ -448,7 +452,7 @@ def case_accept(*, case: Case, actor: User, mediator: User) -> Case:
 def case_decline(*, case: Case, actor: User, reason: str) -> Case:
     """Not for mediation here (e.g. outside the scope): the order's escrow is free again, a hidden post
     shows again."""
-    _require_staff(actor)
+    _require_staff(actor, case)
     reason = _text(reason, field="reason", label="不予受理的原因", high=300)
     now = timezone.now()
     old = _move(case, expected=(Case.Status.FILED,), new=Case.Status.DECLINED, message="只有新申请可以不予受理",
@@ -465,7 +469,7 @@ def case_decline(*, case: Case, actor: User, reason: str) -> Case:
 @transaction.atomic
 def case_assign(*, case: Case, actor: User, mediator: User) -> Case:
     """Hand an accepted case to another mediator (the deadline stays)."""
-    _require_staff(actor)
+    _require_staff(actor, case)
     mediator = _check_mediator(mediator)
     case = Case.objects.select_for_update().get(pk=case.pk)
     if case.status not in (Case.Status.ACCEPTED, Case.Status.MEDIATING):
@@ -484,7 +488,7 @@ def case_assign(*, case: Case, actor: User, mediator: User) -> Case:
 def case_post_review(*, case: Case, actor: User, upheld: bool, note: str) -> Case:
     """Staff decide a fake-post report: upheld → the post is taken down for good; not upheld → it shows
     again. The case closes either way."""
-    _require_staff(actor)
+    _require_staff(actor, case)
     note = _text(note, field="note", label="核实说明", high=300)
     if case.category != Case.Category.FAKE_POST:
         raise InvalidTransition("只有虚假招工举报需要核实岗位")

@@ -7,11 +7,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
 
+from core.scoping import ScopedAdminMixin
+
 from . import services
 from .models import ExportPull, ExportToken, KioskSession, SupplyDemandSnapshot
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -39,7 +41,7 @@ class ExportTokenForm(forms.ModelForm):
 
 
 @admin.register(ExportToken)
-class ExportTokenAdmin(admin.ModelAdmin):
+class ExportTokenAdmin(ScopedAdminMixin, admin.ModelAdmin):
     form = ExportTokenForm
     list_display = ["name", "prefix", "scopes", "expires_at", "revoked_at", "last_used_at", "created_by"]
     list_filter = ["revoked_at"]

@@ -16,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 
 from core.errors import DomainError
 from core.masking import mask_name
+from core.scoping import ScopedAdminMixin
 
 from . import services
 from .forms import ClaimApproveForm, ClaimRejectForm, PremiumRateForm
@@ -50,7 +51,7 @@ def _apply_each(modeladmin, request, queryset, call: Callable, done: str) -> int
     return succeeded
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
@@ -66,7 +67,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(PremiumRate)
-class PremiumRateAdmin(admin.ModelAdmin):
+class PremiumRateAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """每单保费 by risk class. A change applies to posts published from now on; published posts keep the
     premium their money was set aside with."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -18,6 +19,7 @@ from accounts.serializers import ErrorSerializer
 from core.api import ViewOrderedCursorPagination
 from core.api import found as _found
 from core.api import validated as _valid
+from core.scoping import get_visible_or_404, sees_everything
 
 from . import selectors, services
 from .models import AccidentClaim
@@ -128,7 +130,8 @@ class _StaffClaimView(APIView):
     staff_perms = ("insurance.review_accidentclaim",)
 
     def claim(self, pk: int) -> AccidentClaim:
-        return _found(AccidentClaim.objects.get, pk=pk)
+        # Another point's claim is not there for this staff member (core.scoping).
+        return get_visible_or_404(self.request.user, AccidentClaim.objects.all(), pk=pk)
 
 
 class StaffClaimReviewView(_StaffClaimView):
@@ -190,7 +193,11 @@ class StaffInsuranceSummaryView(APIView):
         params = _valid(SummaryParamsSerializer, request, data=request.query_params)
         point = None
         if params.get("service_point"):
-            point = _found(ServicePoint.objects.get, pk=params["service_point"])
+            point = get_visible_or_404(request.user, ServicePoint.objects.all(), pk=params["service_point"])
+        elif not sees_everything(request.user):
+            point = request.user.service_point  # staff below the district see their own part of the tree
+            if point is None:
+                raise NotFound("未找到")
         summary = selectors.insurance_summary(
             since=params["since"], until=params["until"], service_point=point
         )

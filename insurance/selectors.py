@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet, Sum
 
+from accounts.models import EmployerMember
+from core.scoping import objects_visible_to
+
 from .models import AccidentClaim, ClaimDocument, Policy
 
 #: 理赔指引, shown on the policy document (page and API)
@@ -29,11 +32,13 @@ def policy_for_viewer(*, order_pk: int, user) -> Policy:
     policies = Policy.objects.select_related(
         "order__post__trade", "order__post__area", "order__employer", "order__worker__realname"
     )
-    if not _staff_with(user, "insurance.view_policy"):
-        policies = policies.filter(
-            Q(order__worker=user) | Q(order__employer__memberships__user=user)
-        ).distinct()
-    return policies.get(order_id=order_pk)
+    mine = Q(order__worker=user) | Q(
+        order__employer_id__in=EmployerMember.objects.filter(user=user).values("employer_id")
+    )
+    if _staff_with(user, "insurance.view_policy"):
+        # Staff: the policies of their service points (core.scoping), and their own.
+        mine |= Q(pk__in=objects_visible_to(user, Policy.objects.all()).values("pk"))
+    return policies.filter(mine).get(order_id=order_pk)
 
 
 def claims_of_policy(*, policy: Policy) -> QuerySet[AccidentClaim]:
@@ -50,9 +55,10 @@ def claim_for_viewer(*, pk: int, user) -> AccidentClaim:
     claims = AccidentClaim.objects.select_related(
         "policy__order__post", "policy__order__worker__realname", "policy__order__employer", "reported_by"
     )
-    if not _staff_with(user, "insurance.view_accidentclaim"):
-        claims = claims.filter(policy__order__worker=user)
-    return claims.get(pk=pk)
+    mine = Q(policy__order__worker=user)
+    if _staff_with(user, "insurance.view_accidentclaim"):
+        mine |= Q(pk__in=objects_visible_to(user, AccidentClaim.objects.all()).values("pk"))
+    return claims.filter(mine).get(pk=pk)
 
 
 def document_for_viewer(*, claim_pk: int, pk: int, user) -> ClaimDocument:

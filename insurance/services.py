@@ -27,6 +27,7 @@ from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
 from core.errors import DomainError, InvalidTransition, NotAllowed
+from core.scoping import object_visible_to
 from notifications.models import Message
 from notifications.services import message_queue
 
@@ -93,9 +94,11 @@ def _notify_employer(*, employer, template: str, params: dict[str, Any], event: 
         )  # fmt: skip
 
 
-def _require_staff_perm(actor, perm: str, message: str) -> None:
+def _require_staff_perm(actor, perm: str, message: str, obj=None) -> None:
     if not (actor.is_active and actor.is_staff and actor.has_perm(perm)):
         raise NotAllowed(message)
+    if obj is not None and not object_visible_to(actor, obj):
+        raise NotAllowed("该记录不属于您的网点")
 
 
 # ------------------------------------------------------------------------------------------ policies
@@ -367,7 +370,7 @@ def policies_retry_pending(*, now: dt.datetime | None = None) -> int:
 
 def policy_issue_retry(*, policy: Policy, actor) -> None:
     """Staff ask the insurer again for a policy still waiting for its number."""
-    _require_staff_perm(actor, "insurance.change_policy", "没有处理保单的权限")
+    _require_staff_perm(actor, "insurance.change_policy", "没有处理保单的权限", policy)
     if policy.status != Policy.Status.PENDING:
         raise InvalidTransition(f"只有出单中的保单可以重新出单（当前：{policy.get_status_display()}）")
     from .tasks import issue_policy
@@ -408,7 +411,7 @@ def _claim_policy(order, actor) -> Policy:
     from jobs.models import Order
 
     if order.worker_id != actor.pk:
-        _require_staff_perm(actor, "insurance.add_accidentclaim", "只能为自己的订单报案")
+        _require_staff_perm(actor, "insurance.add_accidentclaim", "只能为自己的订单报案", order)
     if order.status == Order.Status.CANCELLED:
         raise InvalidTransition("订单已取消，不能报案", code="order_cancelled")
     policy = Policy.objects.select_for_update().filter(order_id=order.pk).first()
@@ -500,7 +503,7 @@ def _claim_locked(claim: AccidentClaim) -> AccidentClaim:
 
 @transaction.atomic
 def claim_review_start(*, claim: AccidentClaim, actor) -> AccidentClaim:
-    _require_staff_perm(actor, "insurance.review_accidentclaim", "没有审核理赔的权限")
+    _require_staff_perm(actor, "insurance.review_accidentclaim", "没有审核理赔的权限", claim)
     claim = _claim_locked(claim)
     old = _move(
         AccidentClaim, claim, expected=(AccidentClaim.Status.REPORTED,), new=AccidentClaim.Status.UNDER_REVIEW,
@@ -522,7 +525,7 @@ def remaining_cover_fen(policy: Policy) -> int:
 @transaction.atomic
 def claim_approve(*, claim: AccidentClaim, actor, payout_fen: int, note: str = "") -> AccidentClaim:
     """Approve with the payout the insurer agreed: recorded on the claim and paid into the worker's wallet."""
-    _require_staff_perm(actor, "insurance.review_accidentclaim", "没有审核理赔的权限")
+    _require_staff_perm(actor, "insurance.review_accidentclaim", "没有审核理赔的权限", claim)
     if not isinstance(payout_fen, int) or isinstance(payout_fen, bool) or payout_fen <= 0:
         raise DomainError("赔付金额必须大于0", field="payout")
     claim = _claim_locked(claim)
@@ -558,7 +561,7 @@ def claim_approve(*, claim: AccidentClaim, actor, payout_fen: int, note: str = "
 
 @transaction.atomic
 def claim_reject(*, claim: AccidentClaim, actor, reason: str) -> AccidentClaim:
-    _require_staff_perm(actor, "insurance.review_accidentclaim", "没有审核理赔的权限")
+    _require_staff_perm(actor, "insurance.review_accidentclaim", "没有审核理赔的权限", claim)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("请填写不予赔付的原因，工人会看到它", field="reason")

@@ -5,12 +5,13 @@ through admin forms."""
 from django.contrib import admin
 
 from core.masking import mask_name, mask_phone
+from core.scoping import ScopedAdminMixin
 
 from .models import Block, Claim, Contract, Order, OrderEvent, Post, Rating, Trade, WorkerStats
 
 
 @admin.register(Trade)
-class TradeAdmin(admin.ModelAdmin):
+class TradeAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """The trade catalogue (工种): insurer risk class and, for restricted trades, the certificate needed."""
 
     list_display = [
@@ -33,7 +34,7 @@ class TradeAdmin(admin.ModelAdmin):
         return obj.requires_certificate
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 

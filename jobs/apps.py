@@ -4,3 +4,24 @@ from django.apps import AppConfig
 class JobsConfig(AppConfig):
     name = "jobs"
     verbose_name = "岗位与订单"
+
+    def ready(self) -> None:
+        _register_scopes()
+
+
+def _register_scopes() -> None:
+    """Staff scoping (core.scoping): a post is its publishing point's (the employer's point, or the point
+    of the staff member who posted on behalf); an order concerns the post's point and the worker's own
+    point (whose station follows the worker up)."""
+    from core.scoping import scope_by_point, scope_global
+
+    from .models import Block, Claim, Contract, Order, OrderEvent, Post, Rating, Trade, WorkerStats
+
+    scope_global(Trade, reason="the trade catalogue: reference data, no personal data")
+    scope_by_point(Post, "service_point")
+    for model in (Claim, Order):
+        scope_by_point(model, "post__service_point", "worker__service_point")
+    for model in (Contract, Rating, OrderEvent):
+        scope_by_point(model, "order__post__service_point", "order__worker__service_point")
+    scope_by_point(WorkerStats, "user__service_point")
+    scope_by_point(Block, "employer__service_point")

@@ -20,9 +20,10 @@ from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import Area, Employer, EmployerMember, PayUnit, PhoneCode, User
-from accounts.selectors import valid_certificate_exists
+from accounts.selectors import default_service_point, valid_certificate_exists
 from accounts.validators import normalize_phone
 from core.errors import Conflict, DomainError, InvalidTransition, NotAllowed
+from core.scoping import object_visible_to
 from insurance import premiums as insurance_premiums
 from insurance import services as insurance_services
 from notifications.models import Message
@@ -201,6 +202,8 @@ def post_create(*, employer: Employer, actor: User, publish: bool = False, **dat
     on_behalf = None
     if not _is_member(employer, actor):
         if actor.is_staff and actor.has_perm("jobs.post_on_behalf"):
+            if not object_visible_to(actor, employer):
+                raise NotAllowed("该用工主体不属于您的网点")
             on_behalf = actor
         else:
             raise NotAllowed("您不是该用工主体的成员")
@@ -209,7 +212,8 @@ def post_create(*, employer: Employer, actor: User, publish: bool = False, **dat
         employer=employer,
         created_by=actor,
         on_behalf_by=on_behalf,
-        service_point=actor.service_point if on_behalf else employer.service_point,
+        service_point=(actor.service_point if on_behalf else employer.service_point)
+        or default_service_point(),
         slots_left=clean["slots"],
         district=_district_of(clean["area"]),
         **{k: v for k, v in clean.items() if k in POST_FIELDS},

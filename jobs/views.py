@@ -29,6 +29,7 @@ from accounts.forms import apply_service_error
 from accounts.models import Employer
 from core.errors import DomainError
 from core.masking import mask_name, mask_phone
+from core.scoping import objects_visible_to
 
 from . import selectors, services
 from .forms import (
@@ -806,7 +807,10 @@ def post_on_behalf(request):
     once: the staff member does not manage the post afterwards, the employer does."""
     if not request.user.has_perm("jobs.post_on_behalf"):
         raise PermissionDenied("只有网点工作人员可以代发岗位")
-    employers = Employer.objects.filter(status=Employer.Status.APPROVED).order_by("name")
+    # The employers of the staff member's service points (core.scoping).
+    employers = objects_visible_to(
+        request.user, Employer.objects.filter(status=Employer.Status.APPROVED)
+    ).order_by("name")
     form = PostForm(_posted(request), employers=employers, initial=_default_times())
     if form.is_bound and form.is_valid():
         try:

@@ -2,10 +2,12 @@
 
 from django.contrib import admin
 
+from core.scoping import ScopedAdminMixin
+
 from .models import Invitation, PostPush, Recommendation
 
 
-class ReadOnly(admin.ModelAdmin):
+class ReadOnly(ScopedAdminMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 

@@ -6,6 +6,7 @@ class MatchingConfig(AppConfig):
     verbose_name = "活找人推荐"
 
     def ready(self) -> None:
+        _register_scopes()
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
         from accounts.models import WorkerProfile
@@ -28,3 +29,15 @@ class MatchingConfig(AppConfig):
             sender=WorkerProfile.wanted_trades.through,
             dispatch_uid="matching.wanted_trades_changed",
         )
+
+
+def _register_scopes() -> None:
+    """Staff scoping (core.scoping): a push is its post's; a recommendation or an invitation concerns the
+    post's point and the worker's."""
+    from core.scoping import scope_by_point
+
+    from .models import Invitation, PostPush, Recommendation
+
+    scope_by_point(PostPush, "post__service_point")
+    for model in (Recommendation, Invitation):
+        scope_by_point(model, "post__service_point", "worker__service_point")

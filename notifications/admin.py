@@ -1,14 +1,18 @@
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.http import Http404
 
 from core.masking import mask_phone
+from core.scoping import ScopedAdminMixin
+from core.services import audit_record, client_ip
 
 from .models import Message, Preference, PreferenceEvent
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
-    """The database outbox. One-time codes show redacted here (the row never holds one in clear, see
-    models.Message.secret); only the delivery path reads them."""
+class MessageAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """The database outbox, kept to the staff member's point. One-time codes show redacted here (the row
+    never holds one in clear, see models.Message.secret); only the delivery path reads them."""
 
     list_display = [
         "created_at",
@@ -52,6 +56,23 @@ class MessageAdmin(admin.ModelAdmin):
     def masked_phone(self, obj):
         return mask_phone(obj.phone)
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Opening one message is a look at someone's correspondence: written to the audit log, like an
+        # ID unmask. The list is scoped (core.scoping), so another point's message is a 404 here.
+        message = self.get_object(request, unquote(object_id))
+        if message is None:
+            raise Http404("未找到")
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            audit_record(
+                actor=request.user,
+                action="view_message",
+                target=message,
+                data={"template": message.template, "channel": message.channel},
+                ip_address=client_ip(request),
+            )
+        return response
+
     def has_add_permission(self, request):
         return False
 
@@ -63,7 +84,7 @@ class MessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(Preference)
-class PreferenceAdmin(admin.ModelAdmin):
+class PreferenceAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """Read-only: consent is given and withdrawn by the user (page, API or an SMS reply), never by staff."""
 
     list_display = ["user", "marketing_consent", "marketing_consent_at", *Preference.SWITCHES, "updated_at"]
@@ -88,7 +109,7 @@ class PreferenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(PreferenceEvent)
-class PreferenceEventAdmin(admin.ModelAdmin):
+class PreferenceEventAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """The history of consent: who changed what, when, from where."""
 
     list_display = ["at", "user", "changes", "source", "actor"]

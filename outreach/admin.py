@@ -1,7 +1,7 @@
 """Staff console for outreach: articles and courses are edited here (courses through
 :func:`outreach.services.course_save`, so seats stay consistent); follow-ups, sign-ups, training needs and
 imports are read-only here — they are worked on the outreach staff pages. Lists are scoped to the staff
-member's service points."""
+member's service points (core.scoping)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
 
-from accounts import selectors as account_selectors
 from core.errors import DomainError
 from core.masking import mask_name
+from core.scoping import ScopedAdminMixin
 
 from . import services
 from .models import Article, Course, Enrollment, FollowUp, FollowUpCall, ImportBatch, TrainingNeed
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
@@ -28,12 +28,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-def _points(request):
-    return account_selectors.service_points_visible_to(user=request.user)
-
-
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["title", "category", "is_published", "published_at", "sort_order", "updated_at"]
     list_filter = ["category", "is_published"]
     list_editable = ["is_published", "sort_order"]
@@ -67,7 +63,7 @@ class CourseForm(forms.ModelForm):
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(ScopedAdminMixin, admin.ModelAdmin):
     form = CourseForm
     list_display = ["title", "trade", "starts_on", "ends_on", "service_point", "seats", "seats_left", "status",
                     "is_published"]  # fmt: skip
@@ -75,14 +71,6 @@ class CourseAdmin(admin.ModelAdmin):
     list_select_related = ["trade", "service_point"]
     search_fields = ["title"]
     date_hierarchy = "starts_on"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(service_point__in=_points(request))
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "service_point":
-            kwargs["queryset"] = _points(request)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_delete_permission(self, request, obj=None):
         return False  # sign-ups point at the course: cancel it instead
@@ -102,11 +90,6 @@ class FollowUpAdmin(ReadOnlyAdmin):
     list_select_related = ["worker", "service_point", "order"]
     date_hierarchy = "due_on"
 
-    def get_queryset(self, request):
-        from .selectors import followups_visible_to
-
-        return followups_visible_to(user=request.user)
-
     @admin.display(description="工人")
     def worker_display(self, obj):
         return mask_name(obj.worker.name)
@@ -116,11 +99,6 @@ class FollowUpAdmin(ReadOnlyAdmin):
 class FollowUpCallAdmin(ReadOnlyAdmin):
     list_display = ["followup", "actor", "reached", "from_status", "to_status", "created_at"]
 
-    def get_queryset(self, request):
-        from .selectors import followups_visible_to
-
-        return super().get_queryset(request).filter(followup__in=followups_visible_to(user=request.user))
-
 
 @admin.register(Enrollment)
 class EnrollmentAdmin(ReadOnlyAdmin):
@@ -128,9 +106,6 @@ class EnrollmentAdmin(ReadOnlyAdmin):
     list_filter = ["status"]
     list_select_related = ["course", "worker"]
     search_fields = ["certificate_code"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(course__service_point__in=_points(request))
 
 
 @admin.register(TrainingNeed)
@@ -154,6 +129,3 @@ class ImportBatchAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["kind", "status"]
     exclude = ["content", "result"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(service_point__in=_points(request))

@@ -6,6 +6,7 @@ class OutreachConfig(AppConfig):
     verbose_name = "回访与培训"
 
     def ready(self) -> None:
+        _register_scopes()
         from core.console import StaffQueue, register_queue
 
         def due(*, user) -> int:
@@ -23,3 +24,17 @@ class OutreachConfig(AppConfig):
                 order=40,
             )
         )
+
+
+def _register_scopes() -> None:
+    """Staff scoping (core.scoping): follow-ups, courses, training needs and imports carry their point."""
+    from core.scoping import scope_by_point, scope_global
+
+    from .models import Article, Course, Enrollment, FollowUp, FollowUpCall, ImportBatch, TrainingNeed
+
+    scope_global(Article, reason="policy and rights articles published to the whole city: no personal data")
+    for model in (Course, FollowUp, ImportBatch):
+        scope_by_point(model, "service_point")
+    scope_by_point(FollowUpCall, "followup__service_point")
+    scope_by_point(Enrollment, "course__service_point", "worker__service_point")
+    scope_by_point(TrainingNeed, "service_point", "worker__service_point")

@@ -35,6 +35,7 @@ from accounts.validators import normalize_id_number, normalize_phone, validate_n
 from core.crypto import blind_index
 from core.errors import DomainError, InvalidTransition, NotAllowed
 from core.masking import mask_id_number, mask_name, mask_phone
+from core.scoping import object_visible_to
 from core.services import audit_record
 from jobs import services as job_services
 from jobs.models import Post, Trade
@@ -469,6 +470,8 @@ def import_preview(
     _require_importer(actor, kind)
     if kind == ImportBatch.Kind.POSTS and (employer is None or employer.status != Employer.Status.APPROVED):
         raise DomainError("请选择审核通过的用工主体", field="employer")
+    if kind == ImportBatch.Kind.POSTS and not object_visible_to(actor, employer):
+        raise DomainError("该用工主体不属于您的网点", field="employer")
     read_rows(kind=kind, data=data, filename=filename)  # file-level errors before anything is stored
     batch = ImportBatch.objects.create(
         kind=kind,

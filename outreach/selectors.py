@@ -9,8 +9,8 @@ from django.conf import settings
 from django.db.models import Avg, Count, Q, QuerySet
 from django.utils import timezone
 
-from accounts import selectors as account_selectors
 from accounts.models import ServicePoint, User
+from core.scoping import objects_visible_to
 
 from .models import Article, Course, Enrollment, FollowUp, TrainingNeed
 
@@ -20,11 +20,7 @@ from .models import Article, Course, Enrollment, FollowUp, TrainingNeed
 def followups_visible_to(*, user: User) -> QuerySet[FollowUp]:
     """The follow-ups a staff member works on: their point's (a street market: its stations' too); district
     staff see all, including workers registered at no point."""
-    if not (user.is_authenticated and user.is_staff):
-        return FollowUp.objects.none()
-    if account_selectors.sees_every_point(user=user):
-        return FollowUp.objects.all()
-    return FollowUp.objects.filter(service_point__in=account_selectors.service_points_visible_to(user=user))
+    return objects_visible_to(user, FollowUp.objects.all())  # core.scoping
 
 
 def overdue_before() -> dt.date:
@@ -176,7 +172,7 @@ def live_enrollment(*, user: User, course: Course) -> Enrollment | None:
 
 def courses_for_staff(*, user: User) -> QuerySet[Course]:
     return (
-        Course.objects.filter(service_point__in=account_selectors.service_points_visible_to(user=user))
+        objects_visible_to(user, Course.objects.all())
         .select_related("trade", "service_point")
         .annotate(live=Count("enrollments", filter=~Q(enrollments__status=Enrollment.Status.CANCELLED)))
         .order_by("-starts_on", "-pk")

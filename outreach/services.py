@@ -16,9 +16,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from accounts import selectors as account_selectors
 from accounts.models import User
 from core.errors import Conflict, DomainError, InvalidTransition, NotAllowed
+from core.scoping import object_visible_to
 from jobs.models import Order, Trade
 from notifications.services import message_queue
 
@@ -213,11 +213,7 @@ def training_cancel(*, enrollment: Enrollment, actor: User) -> Enrollment:
 def _require_course_staff(actor: User, course: Course) -> None:
     if not (actor.is_active and actor.is_staff and actor.has_perm("outreach.change_enrollment")):
         raise NotAllowed("只有网点工作人员可以管理培训")
-    if (
-        not account_selectors.service_points_visible_to(user=actor)
-        .filter(pk=course.service_point_id)
-        .exists()
-    ):
+    if not object_visible_to(actor, course):
         raise NotAllowed("只能管理本网点的培训")
 
 

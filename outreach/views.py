@@ -19,6 +19,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.forms import apply_service_error
 from core.errors import DomainError
 from core.masking import mask_name, mask_phone
+from core.scoping import objects_visible_to
+from core.services import audit_record, client_ip
 
 from . import imports, selectors, services
 from .forms import FollowUpCallForm, ImportForm, TrainingNeedsForm
@@ -210,6 +212,11 @@ def staff_followup_detail(request, pk: int):
                 messages.success(request, "回访已记录。" if data["reached"] else "已记下未接通，稍后再打。")
                 return redirect(reverse("outreach:staff_followups"))
     worker = followup.worker
+    can_call = request.user.has_perm("outreach.change_followup")
+    if can_call:
+        # The caller needs the number; like every unmask it is written to the audit log.
+        audit_record(actor=request.user, action="unmask_phone", target=worker, reason="回访",
+                     data={"followup": followup.pk}, ip_address=client_ip(request))  # fmt: skip
     return render(
         request,
         "outreach/staff_followup_detail.html",
@@ -219,7 +226,7 @@ def staff_followup_detail(request, pk: int):
             "calls": followup.calls.select_related("actor"),
             "worker_name": worker.name,
             # The number is shown in full only to staff allowed to make the call; others see it masked.
-            "worker_phone": worker.phone if request.user.has_perm("outreach.change_followup") else "",
+            "worker_phone": worker.phone if can_call else "",
             "worker_phone_masked": mask_phone(worker.phone),
             "open": followup.status == FollowUp.Status.OPEN,
         },
@@ -300,6 +307,7 @@ def _require_any_importer(request) -> None:
 def import_upload(request):
     _require_any_importer(request)
     form = ImportForm(request.POST or None, request.FILES or None)
+    form.fields["employer"].queryset = objects_visible_to(request.user, form.fields["employer"].queryset)
     if form.is_bound and form.is_valid():
         upload = form.cleaned_data["file"]
         limit = settings.OUTREACH_IMPORT_MAX_BYTES

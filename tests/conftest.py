@@ -102,7 +102,11 @@ def charlie(db):
 
 @pytest.fixture
 def service_point(db):
-    return factories.ServicePointFactory()
+    """The district market (the hall): its staff see every point's records (core.scoping). Tests of a
+    station's or a street market's view make their own points (tests/core/test_staff_scoping.py)."""
+    from accounts.models import ServicePoint
+
+    return factories.ServicePointFactory(name="测试区零工市场", kind=ServicePoint.Kind.DISTRICT_MARKET)
 
 
 @pytest.fixture

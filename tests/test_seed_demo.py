@@ -376,3 +376,25 @@ def test_expired_demo_posts_stay_as_history_and_fresh_ones_replace_them():
         upcoming = Order.objects.get(worker=seeker, status="confirmed")
         assert upcoming.post.title == "城关体育馆看台钢结构焊接 急招3名" and upcoming.starts_at > now
         assert "新建：无" in seed()
+
+
+def test_every_demo_record_has_a_point_and_the_station_clerk_sees_only_their_station():
+    """Issue 22: the demo village-station clerk listed every user, employer, certificate, case and message."""
+    from core.scoping import objects_visible_to
+    from disputes.models import Case
+
+    seed()
+    assert not User.objects.filter(service_point__isnull=True, is_superuser=False).exists()
+    for model in (Employer, Post, Case):
+        assert not model.objects.filter(service_point__isnull=True).exists(), model
+    clerk = User.objects.get(phone="13500000005")
+    station = clerk.service_point
+    assert station.kind == ServicePoint.Kind.VILLAGE_STATION
+    users = objects_visible_to(clerk, User.objects.all())
+    assert users.exists() and set(users.values_list("service_point", flat=True)) == {station.pk}
+    for model, path in [(Employer, "service_point"), (Certificate, "user__service_point"),
+                        (Case, "service_point"), (Message, "recipient__service_point")]:  # fmt: skip
+        points = set(objects_visible_to(clerk, model.objects.all()).values_list(path, flat=True))
+        assert points <= {station.pk}, model
+    district_staff = User.objects.get(phone="13500000001")
+    assert objects_visible_to(district_staff, Employer.objects.all()).count() == Employer.objects.count()

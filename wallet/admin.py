@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from core.scoping import ScopedAdminMixin
+
 from .models import Account, LedgerTransaction, PaymentEvent, Posting, TopUp, Withdrawal
 
 
@@ -16,7 +18,7 @@ class PostingInline(admin.TabularInline):
         return False
 
 
-class ReadOnly(admin.ModelAdmin):
+class ReadOnly(ScopedAdminMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 

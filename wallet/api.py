@@ -21,6 +21,7 @@ from accounts import selectors as account_selectors
 from accounts.api import IsStaffWithPerms
 from accounts.serializers import ErrorSerializer
 from core.api import ViewOrderedCursorPagination
+from core.scoping import get_visible_or_404, objects_visible_to
 
 from . import selectors, services
 from .forms import parse_month
@@ -330,7 +331,7 @@ class ArrearsView(APIView):
     )
     def get(self, request):
         params = _valid(ArrearsParamsSerializer, request.query_params)
-        orders = selectors.wage_arrears(hours=params.get("hours"))[:500]
+        orders = objects_visible_to(request.user, selectors.wage_arrears(hours=params.get("hours")))[:500]
         return Response(ArrearsSerializer(orders, many=True).data)
 
 
@@ -345,10 +346,9 @@ class StaffAccountView(APIView):
         tags=["wallet-staff"],
     )
     def get(self, request, pk: int):
-        try:
-            account = Account.objects.select_related("employer", "user", "order__post", "post").get(pk=pk)
-        except Account.DoesNotExist as exc:
-            raise NotFound("未找到") from exc
+        account = get_visible_or_404(
+            request.user, Account.objects.select_related("employer", "user", "order__post", "post"), pk=pk
+        )
         return Response(AccountSerializer(account).data)
 
 
@@ -359,7 +359,8 @@ class StaffAccountLinesView(_LinesView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Posting.objects.none()
-        return Posting.objects.filter(account_id=self.kwargs["pk"]).select_related("transaction__order__post")
+        account = get_visible_or_404(self.request.user, Account.objects.all(), pk=self.kwargs["pk"])
+        return Posting.objects.filter(account=account).select_related("transaction__order__post")
 
     @extend_schema(
         operation_id="wallet_staff_accounts_lines_list",

@@ -4,3 +4,28 @@ from django.apps import AppConfig
 class WalletConfig(AppConfig):
     name = "wallet"
     verbose_name = "钱包与结算"
+
+    def ready(self) -> None:
+        _register_scopes()
+
+
+def _register_scopes() -> None:
+    """Staff scoping (core.scoping): an account is its owner's (employer, worker, order, post); platform
+    accounts and transactions of no order belong to the top of the tree."""
+    from core.scoping import scope_by_point
+
+    from .models import Account, LedgerTransaction, PaymentEvent, Posting, TopUp, Withdrawal
+
+    account_paths = (
+        "employer__service_point",
+        "user__service_point",
+        "order__post__service_point",
+        "order__worker__service_point",
+        "post__service_point",
+    )
+    scope_by_point(Account, *account_paths)
+    scope_by_point(Posting, *(f"account__{p}" for p in account_paths))
+    scope_by_point(LedgerTransaction, "order__post__service_point", "order__worker__service_point")
+    scope_by_point(TopUp, "employer__service_point")
+    scope_by_point(Withdrawal, "worker__service_point")
+    scope_by_point(PaymentEvent, "top_up__employer__service_point", "withdrawal__worker__service_point")

@@ -28,6 +28,7 @@ from accounts.forms import apply_service_error
 from accounts.models import Employer
 from core.errors import DomainError
 from core.masking import mask_name, mask_phone
+from core.scoping import get_visible_or_404, objects_visible_to
 
 from . import selectors, services
 from .forms import TopUpForm, WithdrawalForm, parse_month
@@ -368,7 +369,7 @@ def arrears(request):
     now = timezone.now()
     rows = []
     balances = {}
-    for order in selectors.wage_arrears(now=now, hours=hours)[:200]:
+    for order in objects_visible_to(request.user, selectors.wage_arrears(now=now, hours=hours))[:200]:
         if order.employer_id not in balances:
             balances[order.employer_id] = selectors.escrow_summary(employer=order.employer).available_fen
         realname = getattr(order.worker, "realname", None)
@@ -377,6 +378,7 @@ def arrears(request):
                 "order": order,
                 "worker_name": mask_name(realname.name if realname else order.worker.name),
                 "worker_phone": mask_phone(order.worker.phone),
+                "contact_phone": mask_phone(order.post.contact_phone),
                 "overdue_hours": int((now - order.completed_at).total_seconds() // 3600),
                 "employer_available_fen": balances[order.employer_id],
             }
@@ -393,9 +395,9 @@ def arrears(request):
 def staff_accounts(request):
     kind = request.GET.get("kind", "")
     q = request.GET.get("q", "").strip()[:40]
-    accounts = Account.objects.select_related("employer", "user", "order__post", "post").order_by(
-        "kind", "pk"
-    )
+    accounts = objects_visible_to(
+        request.user, Account.objects.select_related("employer", "user", "order__post", "post")
+    ).order_by("kind", "pk")
     if kind in Account.Kind.values:
         accounts = accounts.filter(kind=kind)
     if q:
@@ -415,10 +417,9 @@ def staff_accounts(request):
 @login_required
 @permission_required(STAFF_PERM, raise_exception=True)
 def staff_account_ledger(request, pk: int):
-    try:
-        account = Account.objects.select_related("employer", "user", "order__post", "post").get(pk=pk)
-    except Account.DoesNotExist as exc:
-        raise Http404("没有这个账户") from exc
+    account = get_visible_or_404(
+        request.user, Account.objects.select_related("employer", "user", "order__post", "post"), pk=pk
+    )
     lines, more = _page_of_lines(
         request, account.postings.select_related("transaction__order__post").order_by("-pk")
     )

@@ -261,7 +261,9 @@ def test_staff_see_only_their_points_cases(client, case, case_staff, grant):
 
     other_point = ServicePointFactory(kind=ServicePoint.Kind.STREET_MARKET)
     Case.objects.filter(pk=case.pk).update(service_point=other_point)
-    client.force_login(case_staff)  # a village station's staff
+    case_staff.service_point = ServicePointFactory()  # a village station's staff
+    case_staff.save(update_fields=["service_point"])
+    client.force_login(case_staff)
     assert client.get(reverse("disputes:desk_case", args=[case.pk])).status_code == 404
     assert client.get(reverse("disputes:staff_cases")).context["rows"] == []
     district_staff = UserFactory(

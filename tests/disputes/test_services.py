@@ -538,8 +538,10 @@ def test_case_figures(order, worker, boss, case_staff, mediator, outbox, post, w
     assert figures["median_days_to_close"] == 0.0
     empty = selectors.case_figures(start=now + dt.timedelta(days=5), end=now + dt.timedelta(days=6))
     assert empty["total"] == 0 and empty["median_days_to_close"] is None and empty["wages_recovered_fen"] == 0
+    from tests.factories import ServicePointFactory
+
     other_point = selectors.case_figures(start=now - dt.timedelta(days=1), end=now + dt.timedelta(days=1),
-                                         service_point=case_staff.service_point)  # fmt: skip
+                                         service_point=ServicePointFactory())  # fmt: skip
     assert other_point["total"] == 0
 
 

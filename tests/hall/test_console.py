@@ -29,7 +29,7 @@ def queue_data(east_point, west_point):
     pending_realname("13800000201", east_point)
     pending_realname("13800000202", west_point)
     pending_realname("13800000203", west_point)
-    pending_realname("13800000204")  # online, no point: the shared pool
+    pending_realname("13800000204")  # online, no point: the district market's
     EmployerFactory(
         status=Employer.Status.PENDING, service_point=west_point, created_by=UserFactory(role="employer")
     )
@@ -39,12 +39,12 @@ def counts(user):
     return {q["key"]: q["count"] for q in queues_for(user)}
 
 
-def test_station_staff_count_their_point_and_the_shared_pool_only(queue_data, east_point, west_point, market):
+def test_station_staff_count_their_own_point_only(queue_data, east_point, west_point, market):
     east = hall_staff("13900000301", "东", east_point, *REVIEW)
     west = hall_staff("13900000302", "西", west_point, *REVIEW)
     district = hall_staff("13900000303", "区", market, *REVIEW)
-    assert counts(east)["realnames"] == 2 and counts(east)["employers"] == 0
-    assert counts(west)["realnames"] == 3 and counts(west)["employers"] == 1
+    assert counts(east)["realnames"] == 1 and counts(east)["employers"] == 0
+    assert counts(west)["realnames"] == 2 and counts(west)["employers"] == 1
     assert counts(district)["realnames"] == 4 and counts(district)["employers"] == 1
 
 
@@ -54,7 +54,7 @@ def test_staff_home_links_to_dashboard_and_each_visible_points_screens(
     east = hall_staff("13900000301", "东", east_point, *REVIEW)
     client.force_login(east)
     html = client.get(reverse("admin:index")).content.decode()
-    assert 'data-queue="realnames">2<' in html
+    assert 'data-queue="realnames">1<' in html
     assert reverse("hall:dashboard") in html
     assert reverse("hall:screen", args=[east_point.pk]) in html
     assert reverse("hall:kiosk", args=[east_point.pk]) in html

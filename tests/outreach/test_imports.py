@@ -246,7 +246,7 @@ def test_templates_download_and_a_blank_template_has_no_rows(client, importer):
     assert csv_body.decode("utf-8-sig").startswith("姓名,手机号,身份证号")
     with pytest.raises(DomainError, match="没有数据行"):
         imports.import_preview(kind="posts", actor=importer, data=response.content, filename="t.xlsx",
-                               employer=EmployerFactory())  # fmt: skip
+                               employer=EmployerFactory(service_point=importer.service_point))  # fmt: skip
     assert client.get(reverse("outreach:import_template", args=["nope", "xlsx"])).status_code == 404
 
 
@@ -267,8 +267,8 @@ def post_row(title: str, start: dt.datetime, **overrides) -> list:
 
 
 @pytest.fixture
-def walk_in(db):
-    return EmployerFactory(name="东岭家政服务部")
+def walk_in(points):
+    return EmployerFactory(name="东岭家政服务部", service_point=points["a"])  # the importer's station
 
 
 @pytest.fixture

@@ -386,7 +386,8 @@ class Command(BaseCommand):
             "station_staff": (User.Role.STAFF, {"is_staff": True}, staff_group, station),
             "mediator": (User.Role.MEDIATOR, {}, mediator_group, self.district_market),
             "seeker": (User.Role.SEEKER, {}, None, self.town_markets["001"]),
-            "employer": (User.Role.EMPLOYER, {}, None, None),
+            # Every account belongs to a point (staff scoping): the employer's company is at town 001.
+            "employer": (User.Role.EMPLOYER, {}, None, self.town_markets["001"]),
         }
         self.logins: dict[str, User] = {}
         for login in D.DEMO_LOGINS:
@@ -532,7 +533,9 @@ class Command(BaseCommand):
             elif spec.status == Employer.Status.REJECTED:
                 services.employer_reject(employer=employer, actor=self.staff, reason=spec.reason)
             for phone, name in spec.members:
-                self._user(phone, name=name, role=User.Role.EMPLOYER)
+                self._user(
+                    phone, name=name, role=User.Role.EMPLOYER, service_point=self.town_markets[spec.town]
+                )
                 services.employer_member_add(employer=employer, actor=owner, phone=phone)
             self._count("用工主体")
 
