@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from core.console import StaffQueue, register_queue, scoped
 
+        from . import second_factor  # noqa: F401 (connects the staff login signal)
         from .models import Certificate, Employer, RealName, User
 
         # Counts are cut to the staff member's service points (core.console.scoped) through the point the

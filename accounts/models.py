@@ -116,6 +116,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField("有效", default=True)
     is_staff = models.BooleanField("可进入管理后台", default=False)
     date_joined = models.DateTimeField("注册时间", default=timezone.now)
+    # Set when a superuser resets the user's second factor (lost phone): every session that logged in
+    # before it ends (accounts/middleware.py), so only a fresh password/SMS login can enrol a new device.
+    second_factor_reset_at = models.DateTimeField("二次验证重置时间", null=True, blank=True, editable=False)
 
     objects = UserManager()
 
