@@ -24,7 +24,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from accounts import second_factor
+from accounts import second_factor, services
 from accounts.models import User
 from core.errors import NotAllowed
 from core.models import AuditLog
@@ -179,6 +179,29 @@ def test_password_login_to_the_console_then_enrolment_end_to_end(raw_client, sta
     assert raw_client.get("/admin/").status_code == 200
     # Enrolment is over: the page no longer shows a key, it sends to verification.
     assert raw_client.get(ENROL)["Location"].startswith(VERIFY)
+
+
+def test_sms_code_login_of_an_enrolled_mediator_goes_to_verification(raw_client, mediator, outbox, traveller):
+    device, _ = enrolled(mediator)
+    services.phone_code_send(phone=mediator.phone, purpose="login")
+    response = raw_client.post(
+        reverse("accounts:login"),
+        {
+            "way": "code",
+            "phone": mediator.phone,
+            "code": outbox.code(mediator.phone),
+            "next": "/disputes/mediator/",
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == "/disputes/mediator/"
+    response = raw_client.get("/disputes/mediator/")
+    assert redirect_target(response) == (VERIFY, "/disputes/mediator/")
+    page = raw_client.get(response["Location"])
+    assert "二次验证" in page.content.decode()
+    traveller.shift(31)
+    response = raw_client.post(VERIFY, {"code": code_now(device), "next": "/disputes/mediator/"})
+    assert response["Location"] == "/disputes/mediator/"
+    assert raw_client.get("/disputes/mediator/").status_code == 200
 
 
 def test_full_width_and_spaced_codes_are_accepted(raw_client, staff, traveller):
