@@ -28,6 +28,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from stdnum.cn import ric
 
 from core.crypto import blind_index
@@ -36,7 +38,7 @@ from core.masking import mask_name, mask_phone
 from core.scoping import ScopedAdminMixin
 from core.services import client_ip
 
-from . import services
+from . import second_factor, services
 from .models import (
     Area,
     Certificate,
@@ -109,10 +111,22 @@ def _back_to_record(modeladmin, request, queryset):
     return None
 
 
-def _reason_action(modeladmin, request, queryset, *, action: str, title: str, call: Callable, done: str):
+def _reason_action(
+    modeladmin,
+    request,
+    queryset,
+    *,
+    action: str,
+    title: str,
+    call: Callable,
+    done: str,
+    help_text: str | None = None,
+):
     """An action that needs a reason: the first POST shows a page asking for it; the second does it.
     An empty reason is refused on the form and nothing changes."""
     form = ReasonForm(request.POST if request.POST.get("post") == "yes" else None)
+    if help_text is not None:
+        form.fields["reason"].help_text = help_text
     if form.is_bound and form.is_valid():
         reason = form.cleaned_data["reason"]
         _apply_each(modeladmin, request, queryset, lambda obj: call(obj, reason), done)
@@ -826,6 +840,25 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
         ),
     ]
     superuser_only_fields = ["is_staff", "is_superuser", "groups", "user_permissions"]
+    actions = ["reset_second_factor"]
+
+    @admin.action(description="重置二次验证（手机丢失；需填写原因）", permissions=["reset_second_factor"])
+    def reset_second_factor(self, request, queryset):
+        return _reason_action(
+            self,
+            request,
+            queryset,
+            action="reset_second_factor",
+            title="重置二次验证",
+            call=lambda obj, reason: second_factor.second_factor_reset(
+                actor=request.user, user=obj, reason=reason, ip_address=client_ip(request)
+            ),
+            done="已重置 {n} 人的二次验证：其登录已全部退出，下次登录时重新绑定身份验证器。已记入审计日志。",
+            help_text="写入审计日志，例如：“本人来电称手机丢失，已核对身份”。",
+        )
+
+    def has_reset_second_factor_permission(self, request) -> bool:
+        return request.user.is_active and request.user.is_superuser
 
     @admin.display(description="手机号", ordering="phone")
     def masked_phone(self, obj):
@@ -1216,3 +1249,10 @@ class ReviewEventAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# A second factor changes only through the audited reset on the user list: django-otp's own admin pages
+# (which would show the keys and let devices be edited or deleted silently) are not offered.
+for _device_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device_model):
+        admin.site.unregister(_device_model)

@@ -26,12 +26,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import ViewOrderedCursorPagination
-from core.errors import DomainError, RateLimited
+from core.errors import DomainError, NotAllowed, RateLimited
 from core.scoping import objects_visible_to
 from core.services import client_ip
 from jobs.models import Trade
 
-from . import selectors, services, throttle
+from . import second_factor, selectors, services, throttle
+from .auth import TokenAuthentication
 from .models import (
     Certificate,
     CertificateType,
@@ -106,7 +107,9 @@ class IsStaffWithPerms(permissions.BasePermission):
 
 
 def _token_for(user) -> dict:
-    instance, token = get_token_model().objects.create(user=user, expiry=knox_settings.TOKEN_TTL)
+    # A staff or mediator token ends after the idle time of their sessions (renewed on use: accounts/auth.py).
+    ttl = settings.STAFF_IDLE_TIMEOUT if second_factor.needs_second_factor(user) else knox_settings.TOKEN_TTL
+    instance, token = get_token_model().objects.create(user=user, expiry=ttl)
     return TokenSerializer({"token": token, "expiry": instance.expiry, "user": user}).data
 
 
@@ -158,6 +161,24 @@ class RegisterView(PublicAPIView):
         return Response(_token_for(user), status=status.HTTP_201_CREATED)
 
 
+def _check_second_factor(user, otp_code: str) -> None:
+    """Staff and mediators get a token only with their second factor: every staff token was issued after
+    it. Enrolment happens on the web (it shows a QR code and the recovery codes)."""
+    if not second_factor.needs_second_factor(user):
+        return
+    if not second_factor.has_second_factor(user=user):
+        raise NotAllowed(
+            "工作人员和调解员须先在网页上登录并绑定身份验证器", code="second_factor_enrolment_required"
+        )
+    if not otp_code.strip():
+        raise DomainError("请填写身份验证器上的6位数字", field="otp_code", code="second_factor_required")
+    try:
+        second_factor.second_factor_verify(user=user, code=otp_code)
+    except DomainError as exc:
+        exc.field = "otp_code" if exc.field == "code" else exc.field
+        raise
+
+
 class LoginView(PublicAPIView):
     @extend_schema(
         operation_id="auth_login",
@@ -166,9 +187,11 @@ class LoginView(PublicAPIView):
             f"密码连续输错 {settings.AXES_FAILURE_LIMIT} 次后该号码的密码登录暂停 "
             f"{int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)} 分钟（429 locked_out），验证码登录不受影响。"
             "同一网络地址失败过多时须等待（429 too_many_attempts，带 Retry-After）。"
+            "工作人员和调解员还须填 otp_code（身份验证器的6位数字或恢复码）：缺少时 400 second_factor_required，"
+            "未绑定时 403 second_factor_enrolment_required；其令牌闲置30分钟即失效。"
         ),
         request=LoginSerializer,
-        responses={200: TokenSerializer, **_errors(400, 429)},
+        responses={200: TokenSerializer, **_errors(400, 403, 409, 429)},
         tags=["auth"],
     )
     def post(self, request):
@@ -204,6 +227,7 @@ class LoginView(PublicAPIView):
                     throttle.message(wait), code="too_many_attempts", retry_after=wait
                 ) from None
             raise
+        _check_second_factor(user, data.get("otp_code", ""))
         user_logged_in.send(sender=type(user), request=django_request, user=user)
         return Response(_token_for(user))
 
@@ -218,7 +242,7 @@ class LoginView(PublicAPIView):
     )
 )
 class LogoutView(KnoxLogoutView):
-    pass
+    authentication_classes = (TokenAuthentication,)
 
 
 class LogoutAllView(APIView):

@@ -9,6 +9,7 @@ class AccountsConfig(AppConfig):
         _register_scopes()
         from core.console import StaffQueue, register_queue, scoped
 
+        from . import second_factor  # noqa: F401 (connects the staff login signal)
         from .models import Certificate, Employer, RealName, User
 
         # Counts are cut to the staff member's service points exactly as the lists are (core.scoping): the

@@ -14,6 +14,8 @@ city, the same trades, the same people. Numbers follow the real formats:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -293,6 +295,17 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin("seeker", "求职者", "13500000003", "廖华光", "site"),
     DemoLogin("employer", "用工主体（企业负责人）", "13500000004", "田志远", "site"),
 )
+
+# The demo's staff and mediators come with an authenticator (二次验证) whose key is derived from their
+# number, so the key seed_demo prints is the same on every run and machine. Demo only: the derivation is
+# public, like the demo password.
+DEMO_TOTP_SEED = b"gigmarket-demo-authenticator"
+
+
+def demo_totp_key(phone: str) -> str:
+    """The demo authenticator's key for this number: 20 bytes, hex, as django-otp stores it."""
+    return hmac.new(DEMO_TOTP_SEED, phone.encode(), hashlib.sha256).digest()[:20].hex()
+
 
 STAFF_GROUP = "大厅工作人员"
 MEDIATOR_GROUP = "调解员"

@@ -8,12 +8,12 @@ from pathlib import PurePosixPath
 from django.contrib.auth.views import redirect_to_login
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
-from knox.auth import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
 from core.scoping import objects_visible_to
 
+from .auth import TokenAuthentication
 from .models import Certificate, Employer
 
 

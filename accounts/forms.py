@@ -482,3 +482,32 @@ class AssistedRegisterForm(TradeGroupsMixin, forms.Form):
 class AssistedConfirmForm(forms.Form):
     phone = PhoneField(label="村民手机号")
     code = CodeField(label="村民念出的验证码")
+
+
+# ----------------------------------------------------------------------- second factor (staff, mediators)
+
+
+class SecondFactorCodeForm(forms.Form):
+    """A code from the authenticator app, or (when ``recovery`` is allowed) one of the recovery codes."""
+
+    code = forms.CharField(
+        label="验证码",
+        max_length=20,
+        widget=forms.TextInput(
+            attrs=_attrs(autocomplete="one-time-code", inputmode="numeric", autofocus="autofocus")
+        ),
+        error_messages={"required": "请输入验证码"},
+    )
+
+    def __init__(self, *args, recovery: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if recovery:
+            self.fields[
+                "code"
+            ].help_text = (
+                "打开手机上的身份验证器，输入“零工市场”下的6位数字；手机不在身边时，可输入一个8位恢复码"
+            )
+            self.fields["code"].widget.attrs["inputmode"] = "text"
+            self.fields["code"].widget.attrs["autocapitalize"] = "off"
+        else:
+            self.fields["code"].help_text = "扫码后，输入身份验证器上显示的6位数字"

@@ -120,6 +120,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Raised by 退出所有设备: every web session signed with an older value stops being valid, whatever the
     # session engine (it is part of the session's auth hash, see _get_session_auth_hash).
     session_epoch = models.PositiveIntegerField("登录批次", default=0, editable=False)
+    # Set when a superuser resets the user's second factor (lost phone): every session that logged in
+    # before it ends (accounts/middleware.py), so only a fresh password/SMS login can enrol a new device.
+    second_factor_reset_at = models.DateTimeField("二次验证重置时间", null=True, blank=True, editable=False)
 
     objects = UserManager()
 

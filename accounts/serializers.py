@@ -104,6 +104,12 @@ class LoginSerializer(serializers.Serializer):
     phone = PhoneField()
     password = serializers.CharField(max_length=128, required=False, trim_whitespace=False, write_only=True)
     code = serializers.CharField(max_length=6, required=False, write_only=True)
+    otp_code = serializers.CharField(
+        max_length=20,
+        required=False,
+        write_only=True,
+        help_text="工作人员和调解员必填：身份验证器上的6位数字，或一个8位恢复码（二次验证）",
+    )
 
     def validate(self, attrs):
         if bool(attrs.get("password")) == bool(attrs.get("code")):

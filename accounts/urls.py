@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import second_factor_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -21,6 +21,9 @@ urlpatterns = [
     path("employers/<int:pk>/", views.employer_detail, name="employer_detail"),
     path("employers/<int:pk>/resubmit/", views.employer_resubmit, name="employer_resubmit"),
     path("employers/<int:pk>/members/", views.employer_member_add, name="employer_member_add"),
+    path("2fa/enrol/", second_factor_views.enrol, name="second_factor_enrol"),
+    path("2fa/verify/", second_factor_views.verify, name="second_factor_verify"),
+    path("2fa/recovery-codes/", second_factor_views.recovery_codes, name="second_factor_recovery"),
     path("staff/assisted/", views.assisted_register, name="assisted_register"),
     path("staff/assisted/confirm/", views.assisted_confirm, name="assisted_confirm"),
 ]

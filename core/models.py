@@ -9,6 +9,7 @@ class AuditLog(models.Model):
         UNMASK_ID = "unmask_id", "查看完整证件号"
         DECISION = "decision", "审核决定"
         ASSISTED_REGISTRATION = "assisted_registration", "代注册"
+        RESET_SECOND_FACTOR = "reset_second_factor", "重置二次验证（身份验证器）"
 
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
     action = models.CharField("操作", max_length=40, choices=Action.choices)

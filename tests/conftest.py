@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from PIL import Image
 
 from notifications import phone_simulator
@@ -33,6 +34,42 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     db = settings.DATABASES["default"]
     if db["ENGINE"].endswith("postgresql"):
         db.setdefault("TEST", {})["NAME"] = f"test_{db['NAME']}_{os.getpid()}"
+
+
+class SecondFactorClient(Client):
+    """The test client whose ``force_login`` of a staff member or mediator also passes their second factor,
+    the way the verification page does: a confirmed authenticator (made if they have none) named in the
+    session under django-otp's key. The real check is untouched — a device deleted by a reset, another
+    user's device or a session without the key still fails — and tests of the second factor itself use
+    ``raw_client``."""
+
+    def force_login(self, user, backend=None):
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from accounts.second_factor import needs_second_factor
+
+        super().force_login(user, backend)
+        if not needs_second_factor(user):
+            return
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="测试身份验证器", confirmed=True)
+        session = self.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+
+@pytest.fixture
+def client():
+    """pytest-django's ``client``, whose ``force_login`` passes the staff second factor (see above)."""
+    return SecondFactorClient()
+
+
+@pytest.fixture
+def raw_client():
+    """Django's own test client: ``force_login`` is the password/SMS step only."""
+    return Client()
 
 
 @pytest.fixture(autouse=True)

@@ -10,13 +10,14 @@ import pytest
 import time_machine
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import RequestFactory
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from stdnum.cn import uscc
 
-from accounts import demo_data
+from accounts import demo_data, second_factor
 from accounts.models import (
     Area,
     Certificate,
@@ -150,6 +151,22 @@ def test_demo_logins_exist_authenticate_and_are_printed():
     # another password: the demo logins follow it on the next run
     seed("--password", "another-demo-pass")
     assert authenticate(request, phone="13500000001", password="another-demo-pass") is not None
+
+
+def test_demo_staff_have_a_printed_authenticator_and_a_code_command():
+    output = seed()
+    staff = User.objects.get(phone="13500000001")
+    device = TOTPDevice.objects.get(user=staff, confirmed=True)
+    assert second_factor.secret_in_groups(device) in output
+    for phone in ("13500000000", "13500000002", "13500000005"):  # superuser, mediator, station staff
+        assert TOTPDevice.objects.filter(user__phone=phone, confirmed=True).exists()
+    assert not TOTPDevice.objects.filter(user__phone__in=["13500000003", "13500000004"]).exists()
+
+    out = io.StringIO()
+    call_command("demo_otp_code", "13500000001", stdout=out)
+    assert second_factor.second_factor_verify(user=staff, code=out.getvalue().strip()) == device
+    with pytest.raises(CommandError):
+        call_command("demo_otp_code", "13912345678")
 
 
 def test_running_twice_changes_nothing():

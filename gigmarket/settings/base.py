@@ -21,7 +21,8 @@ CSRF_TRUSTED_ORIGINS = E.csrf_trusted_origins
 SECRET_KEY = E.secret_key.get_secret_value() if E.secret_key else ""
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The staff console's site demands a verified second factor (accounts/admin_site.py).
+    "accounts.admin_config.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -35,6 +36,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "core",
     "accounts",
     "notifications",
@@ -57,6 +61,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Staff and mediators: 30 minutes idle ends the session, and no page without a second factor. (Not
+    # django-otp's OTPMiddleware: it sets user.is_verified, which here is the real-name property.)
+    "accounts.middleware.StaffSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it turns a lock-out into its response.
@@ -102,6 +109,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
+
+# Two factors for staff and mediators (docs/staff-two-factor.md): a TOTP authenticator app plus one-time
+# recovery codes, required for every page and API call they make; their sessions end after this long idle.
+STAFF_IDLE_TIMEOUT = timedelta(minutes=30)
+STAFF_RECOVERY_CODES = 10
+OTP_TOTP_ISSUER = "零工市场"
+# Wrong codes: django-otp's exponential back-off (1, 2, 4, 8… seconds after each consecutive failure).
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
@@ -152,7 +168,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        # Knox tokens; a staff or mediator token also ends after STAFF_IDLE_TIMEOUT unused.
+        "accounts.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

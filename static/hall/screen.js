@@ -54,7 +54,9 @@
 
   function poll() {
     var headers = etag ? { "If-None-Match": etag } : {};
-    fetch(config.url, { headers: headers, cache: "no-cache" })
+    // No cookies: the data is public, and a staff member logged in on the hall PC must not have their
+    // session kept alive by the screen's polling (staff sessions end after 30 minutes idle).
+    fetch(config.url, { headers: headers, cache: "no-cache", credentials: "omit" })
       .then(function (response) {
         if (response.status === 304 || response.ok) {
           document.getElementById("screen-at").textContent = new Date().toLocaleTimeString("zh-CN", { hour12: false });

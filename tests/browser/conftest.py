@@ -193,3 +193,31 @@ def csp_guard(browser, request):
     problems = watch.problems()
     assert not problems, "\n".join(problems)
     assert watch.pages, "the test loaded no HTML page, so the CSP watch saw nothing"
+
+
+def authenticator_code(user) -> str:
+    """The 6 digits the staff member's authenticator app shows now (their confirmed TOTP device; one is
+    made if they have none, as if they had enrolled)."""
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="身份验证器", confirmed=True)
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
+
+
+def pass_second_factor(page, user) -> None:
+    """After a staff member's or mediator's password login: type the code their authenticator shows on
+    the 二次验证 page, as they do, and go on to the page they asked for. (A user made by the test has no
+    authenticator yet and lands on enrolment; one is given to them and the page reloaded, which then
+    asks for the code.)"""
+    from playwright.sync_api import expect
+
+    code = authenticator_code(user)
+    if "/2fa/verify/" not in page.url:
+        page.reload()
+    expect(page.get_by_role("heading", name="二次验证")).to_be_visible()
+    page.get_by_label("验证码").fill(code)
+    page.get_by_role("button", name="验证").click()
+    expect(page.get_by_role("heading", name="二次验证")).to_have_count(0)

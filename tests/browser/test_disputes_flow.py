@@ -15,9 +15,11 @@ from django.utils import timezone
 from PIL import Image
 from playwright.sync_api import expect
 
+from accounts.models import User
 from disputes.models import Case
 from jobs import services as job_services
 from tests import phones
+from tests.browser.conftest import pass_second_factor
 from tests.factories import (
     AreaFactory,
     EmployerFactory,
@@ -110,6 +112,7 @@ def test_wage_arrears_filed_mediated_agreed_and_paid(live_server, new_page, arti
     # --- Hall staff accept the case and assign the mediator.
     staff_page = new_page()
     login(staff_page, base, STAFF_PHONE)
+    pass_second_factor(staff_page, User.objects.get(phone=STAFF_PHONE))
     staff_page.goto(base + "/disputes/staff/?status=filed")
     staff_page.get_by_role("link", name=f"{case.number} · 拖欠工资").click()
     staff_page.get_by_label("分派调解员").select_option(label="吴调解")
@@ -120,6 +123,7 @@ def test_wage_arrears_filed_mediated_agreed_and_paid(live_server, new_page, arti
     # --- The mediator schedules a session and drafts the agreement.
     mediator_page = new_page()
     login(mediator_page, base, MEDIATOR_PHONE)
+    pass_second_factor(mediator_page, User.objects.get(phone=MEDIATOR_PHONE))
     mediator_page.goto(base + "/disputes/mediator/")
     expect(mediator_page.locator("#open-cases")).to_contain_text(case.number)
     mediator_page.get_by_role("link", name=f"{case.number} · 拖欠工资").click()

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Permission
 from playwright.sync_api import expect
 
 from accounts.models import Area, ServicePoint
+from tests.browser.conftest import pass_second_factor
 from tests.factories import (
     AreaFactory,
     EmployerFactory,
@@ -54,6 +55,7 @@ def test_dashboard_draws_its_charts(live_server, browser, artifacts):
     page.get_by_label("手机号").fill(staff.phone)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
+    pass_second_factor(page, staff)
     page.locator("#link-dashboard").click()
     expect(page.get_by_role("heading", name="数据看板")).to_be_visible()
     expect(page.locator("body")).to_have_attribute("data-charts-ready", "3")

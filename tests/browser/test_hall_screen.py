@@ -29,6 +29,12 @@ def test_screen_pages_and_refreshes_by_itself(live_server, browser, artifacts, s
         PostFactory(employer=employer, trade=trade, area=street, district=district, title=f"开荒保洁{n}")
 
     context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+    # The hall PC may hold a staff login: the screen's polling must not send it (and keep it from idling out).
+    context.add_cookies(
+        [{"name": "sessionid", "value": "staff-session-on-the-hall-pc", "url": live_server.url}]
+    )
+    polls = []
+    context.on("request", lambda request: "/data" in request.url and polls.append(request.all_headers()))
     page = context.new_page()
     page.goto(f"{live_server.url}/hall/screen/{point.pk}/")
     expect(page.locator("#screen-posts tr[data-post]")).to_have_count(2)
@@ -45,5 +51,6 @@ def test_screen_pages_and_refreshes_by_itself(live_server, browser, artifacts, s
     expect(page.locator('[data-figure="open_posts"]').first).to_have_text("4", timeout=8000)
     expect(page.locator("#screen-posts")).to_contain_text("新到岗位·搬家小工", timeout=10000)
     assert page.evaluate("window.__sameDocument") is True
+    assert polls and not any("cookie" in headers for headers in polls)
     page.screenshot(path=artifacts / "hall_screen.png")
     context.close()

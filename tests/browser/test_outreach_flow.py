@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from accounts.models import ServicePoint, User
 from outreach import services
 from outreach.models import Enrollment, FollowUp, TrainingNeed
+from tests.browser.conftest import pass_second_factor
 from tests.factories import AreaFactory, ServicePointFactory, TradeFactory, UserFactory, verified_seeker
 from tests.outreach.conftest import completed_order, make_course
 
@@ -60,6 +61,7 @@ def test_signup_cancel_and_a_followup_call(live_server, new_page, artifacts):
 
     desk = new_page()
     login(desk, live_server.url, STAFF_PHONE)
+    pass_second_factor(desk, staff)
     desk.goto(live_server.url + "/outreach/staff/followups/")
     desk.get_by_role("link", name="赵洪亮").click()
     desk.get_by_label("联系上了", exact=True).check()

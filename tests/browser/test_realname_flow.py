@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from accounts.models import RealName, User
 from tests import phones
+from tests.browser.conftest import pass_second_factor
 from tests.factories import id_number
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -57,13 +58,14 @@ def test_register_realname_and_staff_approval(live_server, new_page, artifacts):
     record = RealName.objects.get(user__phone=PHONE)
 
     # Hall staff approve it from the admin changelist with the bulk action.
-    User.objects.create_superuser(STAFF_PHONE, STAFF_PASSWORD, name="周工作")
+    admin_user = User.objects.create_superuser(STAFF_PHONE, STAFF_PASSWORD, name="周工作")
     staff = new_page()
     staff.set_viewport_size({"width": 1280, "height": 900})
     staff.goto(live_server.url + "/admin/login/?next=/admin/accounts/realname/")
     staff.locator("input[name=username]").fill(STAFF_PHONE)
     staff.locator("input[name=password]").fill(STAFF_PASSWORD)
     staff.locator("input[type=submit]").click()
+    pass_second_factor(staff, admin_user)
     staff.locator(f"input[name=_selected_action][value='{record.pk}']").check()
     staff.locator("select[name=action]").select_option("approve_selected")
     staff.locator("button[name=index]").click()

@@ -36,11 +36,12 @@ from django.db.models import F
 from django.test.utils import override_settings
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image, ImageDraw
 from tqdm import tqdm
 
 from accounts import demo_data as D
-from accounts import services
+from accounts import second_factor, services
 from accounts.models import (
     Area,
     Certificate,
@@ -400,6 +401,8 @@ class Command(BaseCommand):
                 user.groups.add(group)
             if login.key == "staff":
                 user.groups.add(district_group)
+            if second_factor.needs_second_factor(user):
+                self._demo_authenticator(user)
             self.logins[login.key] = User.objects.get(pk=user.pk)  # fresh permission cache
         self.staff = self.logins["staff"]
         # The demo seeker said yes to recommendation SMS (活找人), so publishing a matching post reaches them.
@@ -408,6 +411,16 @@ class Command(BaseCommand):
         notification_services.preferences_update(
             user=self.logins["seeker"], marketing_consent=True, source="演示数据"
         )
+
+    def _demo_authenticator(self, user: User) -> None:
+        """A confirmed authenticator with the printed demo key, unless the user already has one (enrolled
+        by hand, or from an earlier run)."""
+        if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+            return
+        TOTPDevice.objects.create(
+            user=user, name="演示身份验证器", key=D.demo_totp_key(user.phone), confirmed=True
+        )
+        self._count("身份验证器")
 
     # --------------------------------------------------------------------------------------- seekers
 
@@ -1137,3 +1150,37 @@ class Command(BaseCommand):
             self.stdout.write("  ".join(_pad(cell, widths[col]) for col, cell in enumerate(row)).rstrip())
             if index == 0:
                 self.stdout.write("  ".join("-" * w for w in widths))
+        self.print_authenticators()
+
+    def print_authenticators(self) -> None:
+        """Staff and mediators also type their authenticator's 6 digits after the password (二次验证)."""
+        phones = [login.phone for login in D.DEMO_LOGINS]
+        devices = {
+            device.user.phone: device
+            for device in TOTPDevice.objects.filter(user__phone__in=phones, confirmed=True).select_related(
+                "user"
+            )
+        }
+        rows = []
+        for login in D.DEMO_LOGINS:
+            device = devices.get(login.phone)
+            if device is None:
+                continue
+            demo = device.key == D.demo_totp_key(login.phone)
+            rows.append(
+                (
+                    login.role_label,
+                    login.phone,
+                    second_factor.secret_in_groups(device) if demo else "（已自行绑定）",
+                )
+            )
+        if not rows:
+            return
+        self.stdout.write("")
+        self.stdout.write(
+            "工作人员和调解员登录后还要输入身份验证器的6位数字（二次验证）：把下面的密钥加入任一身份验证器 App"
+            "（选“输入密钥”），或运行 manage.py demo_otp_code 手机号 查看当前的6位数字。"
+        )
+        widths = [max(_display_width(row[col]) for row in rows) for col in range(3)]
+        for row in rows:
+            self.stdout.write("  ".join(_pad(cell, widths[col]) for col, cell in enumerate(row)).rstrip())
