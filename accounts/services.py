@@ -16,6 +16,7 @@ from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from knox.models import AuthToken
@@ -25,6 +26,7 @@ from core.crypto import blind_index
 from core.errors import Conflict, DomainError, InvalidTransition, NotAllowed, RateLimited
 from core.masking import mask_id_number
 from core.services import audit_record
+from core.uploads import upload_check
 from notifications.services import message_queue
 
 from .identity import get_verifier
@@ -45,7 +47,6 @@ from .validators import (
     normalize_id_number,
     normalize_phone,
     normalize_uscc,
-    validate_image_upload,
     validate_name,
 )
 
@@ -460,8 +461,11 @@ def _clean_employer_input(
     licence_image,
     user: User,
     image_on_file: bool = False,
-) -> tuple[str | None, dict[str, list[str]]]:
+) -> tuple[str | None, ContentFile | None, dict[str, list[str]]]:
+    """The USCC, the licence image to store (re-encoded, server-named; None to keep what is on file) and
+    the field errors."""
     errors: dict[str, list[str]] = {}
+    licence = None
     if kind not in Employer.Kind.values:
         errors["kind"] = ["请选择用工主体类型"]
     if not (name or "").strip() and kind != Employer.Kind.HOUSEHOLD:
@@ -476,12 +480,12 @@ def _clean_employer_input(
             errors["legal_representative"] = ["请填写法定代表人或经营者姓名"]
         if licence_image is not None or not image_on_file:
             try:
-                validate_image_upload(licence_image)
+                licence = upload_check(licence_image).as_file()
             except ValidationError as exc:
                 errors["licence_image"] = exc.messages
     elif kind == Employer.Kind.HOUSEHOLD and not user.is_verified:
         errors["kind"] = ["居民个人雇工需先完成实名认证"]
-    return code, errors
+    return code, licence, errors
 
 
 @transaction.atomic
@@ -499,7 +503,7 @@ def employer_register(
     area=None,
     service_point: ServicePoint | None = None,
 ) -> Employer:
-    code, errors = _clean_employer_input(
+    code, licence, errors = _clean_employer_input(
         kind=kind,
         name=name,
         uscc=uscc,
@@ -528,8 +532,8 @@ def employer_register(
         service_point=service_point or user.service_point,
         created_by=user,
     )
-    if licence_image is not None and kind != Employer.Kind.HOUSEHOLD:
-        employer.licence_image = licence_image
+    if licence is not None and kind != Employer.Kind.HOUSEHOLD:
+        employer.licence_image = licence
     try:
         with transaction.atomic():
             employer.save()
@@ -556,7 +560,7 @@ def employer_resubmit(
     _require_owner(employer, actor)
     if employer.status != Employer.Status.REJECTED:
         raise InvalidTransition("只有未通过的申请可以修改后重新提交")
-    code, errors = _clean_employer_input(
+    code, licence, errors = _clean_employer_input(
         kind=employer.kind,
         name=name,
         uscc=uscc,
@@ -581,8 +585,8 @@ def employer_resubmit(
         legal_representative.strip(),
     )
     employer.licence_expires_on = licence_expires_on
-    if licence_image is not None:
-        employer.licence_image = licence_image
+    if licence is not None:
+        employer.licence_image = licence
     employer.status, employer.reject_reason = Employer.Status.PENDING, ""
     employer.save()
     _event(
@@ -728,7 +732,7 @@ def certificate_submit(
     if issued_on and expires_on and issued_on > expires_on:
         errors["issued_on"] = ["发证日期不能晚于有效期"]
     try:
-        validate_image_upload(image)
+        stored_image = upload_check(image).as_file()
     except ValidationError as exc:
         errors["image"] = exc.messages
     if errors:
@@ -738,7 +742,7 @@ def certificate_submit(
         cert_type=cert_type,
         number=number,
         number_masked=mask_id_number(number),
-        image=image,
+        image=stored_image,
         issued_on=issued_on,
         expires_on=expires_on,
     )

@@ -135,6 +135,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 UPLOAD_MAX_BYTES = E.upload_max_mb * 1024 * 1024
+# Largest image (width × height) an upload may declare: 40 MP holds a phone's normal photo (12 MP) and an
+# A4 page scanned at 600 dpi (35 MP), while decoding the largest allowed image stays near 160 MB (RGBA).
+# A 48/50 MP "high resolution" phone mode is refused with a message asking for the normal mode. Pillow's
+# own bomb check (core.apps) uses the same figure.
+UPLOAD_MAX_IMAGE_PIXELS = 40_000_000
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
