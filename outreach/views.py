@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.forms import apply_service_error
 from core.errors import DomainError
 from core.masking import mask_name, mask_phone
+from core.spreadsheets import CSV_TYPE, XLSX_TYPE
 
 from . import imports, selectors, services
 from .forms import FollowUpCallForm, ImportForm, TrainingNeedsForm
@@ -360,10 +361,10 @@ def import_template(request, kind: str, fmt: str):
     }[kind]
     if fmt == "xlsx":
         body = imports.template_xlsx(kind)
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        content_type = XLSX_TYPE
     else:
         body = imports.template_csv(kind)
-        content_type = "text/csv; charset=utf-8"
+        content_type = CSV_TYPE
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = (
         f"attachment; filename=\"import-{kind}.{fmt}\"; filename*=UTF-8''{label}-{kind}.{fmt}"

@@ -313,6 +313,13 @@ CELERY_BEAT_SCHEDULE["outreach-followups"] = {"task": "outreach.tasks.create_fol
 # Bulk import (批量导入): rows per file, and the file size.
 OUTREACH_IMPORT_MAX_ROWS = 500
 OUTREACH_IMPORT_MAX_BYTES = 2 * 1024 * 1024
+# Content caps, checked while reading (outreach/imports.py): the templates have at most 15 columns and a
+# post's description is at most 2,000 characters; an xlsx may unpack to 10 MB (a filled template of 500
+# rows: under 1 MB), its shared strings to 5 MB.
+OUTREACH_IMPORT_MAX_COLUMNS = 50
+OUTREACH_IMPORT_MAX_CELL_CHARS = 2000
+OUTREACH_IMPORT_MAX_UNPACKED_BYTES = 10 * 1024 * 1024
+OUTREACH_IMPORT_MAX_SHARED_STRINGS_BYTES = 5 * 1024 * 1024
 # A previewed file (it holds ID numbers) is emptied if not confirmed within this many hours.
 OUTREACH_IMPORT_KEEP_HOURS = 24
 CELERY_BEAT_SCHEDULE["outreach-purge-import-files"] = {
