@@ -347,6 +347,15 @@ HALL_DASHBOARD_CACHE_SECONDS = 60
 # Open-data export: rows per page of the posts/deals API, and the longest window one pull may ask for.
 HALL_EXPORT_PAGE_MAX = 1000
 HALL_EXPORT_MAX_DAYS = 366
+# Open-data limits (hall/throttle.py): pulls per token and per client address each minute; after
+# HALL_OPEN_DATA_BAD_TOKENS_FREE requests without a live token from one address within the window, that
+# address waits HALL_OPEN_DATA_BACKOFF_BASE seconds, doubling with each further one, at most the max.
+HALL_OPEN_DATA_TOKEN_PER_MINUTE = 60
+HALL_OPEN_DATA_ADDRESS_PER_MINUTE = 120
+HALL_OPEN_DATA_BAD_TOKENS_FREE = 5
+HALL_OPEN_DATA_BAD_TOKEN_WINDOW = 24 * 3600
+HALL_OPEN_DATA_BACKOFF_BASE = 60
+HALL_OPEN_DATA_BACKOFF_MAX = 24 * 3600
 # The day's supply/demand snapshot is rewritten every hour (idempotent), so the last run of a day stands
 # for that day even if a run is missed.
 CELERY_BEAT_SCHEDULE["hall-daily-snapshot"] = {"task": "hall.tasks.snapshot_supply_demand", "schedule": 3600}
