@@ -130,10 +130,8 @@ def _check_pdf(data: bytes) -> None:
 
 
 def _too_many_pixels() -> ValidationError:
-    megapixels = settings.UPLOAD_MAX_IMAGE_PIXELS // 1_000_000
-    return _refuse(
-        f"图片像素太大（超过{megapixels}00万像素），请用手机正常模式拍照或缩小后再上传", "too_many_pixels"
-    )
+    wan = settings.UPLOAD_MAX_IMAGE_PIXELS // 10_000  # 万 pixels: 40 MP is 4000万
+    return _refuse(f"图片像素太大（超过{wan}万像素），请用手机正常模式拍照或缩小后再上传", "too_many_pixels")
 
 
 def _reencode(data: bytes, *, announced: str | None, allow_pdf: bool) -> bytes:

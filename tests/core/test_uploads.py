@@ -184,3 +184,14 @@ def test_the_file_csp_survives_a_site_csp_middleware_and_csp_exempt(settings):
     for view in (lambda r: upload_response(name), csp_exempt()(lambda r: upload_response(name))):
         response = CSPMiddleware(view)(request)
         assert response["Content-Security-Policy"] == FILE_CSP
+
+
+def test_a_media_root_inside_a_served_directory_fails_the_system_check(settings):
+    from core.checks import media_is_not_served_directly
+
+    assert media_is_not_served_directly(None) == []
+    settings.MEDIA_ROOT = settings.STATICFILES_DIRS[0] / "uploads"
+    assert [e.id for e in media_is_not_served_directly(None)] == ["core.E001"]
+    settings.MEDIA_ROOT = "/tmp/gigmarket-media"
+    settings.WHITENOISE_ROOT = "/tmp"
+    assert [e.id for e in media_is_not_served_directly(None)] == ["core.E001"]
