@@ -6,8 +6,8 @@ the box may be shared; nothing the parent allocated counts).
 
 The bombs (issue #22, item 7), built here and used by tests/outreach/test_import_bombs.py:
 
-- ``xfd``: about 100 KB of xlsx, 20,000 rows, one cell in column XFD (16,384): the sheet declares
-  A1:XFD20001, and read-only openpyxl pads every row out to the declared width.
+- ``xfd``: about 100 KB of xlsx, 20,000 rows of formatted empty cells, one cell in column XFD (16,384):
+  the sheet declares A1:XFD20001, and read-only openpyxl pads every row out to the declared width.
 - ``xfd_undeclared``: the same with the ``<dimension>`` element removed, so only the reading bounds it.
 - ``shared_string``: about 300 KB of xlsx whose one shared string is 300 MB of "A" (openpyxl loads the shared
   strings whole, even in read-only mode).
@@ -30,13 +30,16 @@ HEADER = ["姓名*", "手机号*", "身份证号", "想干的工种", "会干什
 
 
 def xfd_bomb(rows: int = 20_000) -> bytes:
+    """The template's header, one cell in column XFD, and ``rows`` rows that exist in the sheet but hold
+    only a formatted empty cell: none counts as filled, so a reader that stops after N filled rows reads
+    them all, each padded out to 16,384 columns."""
     from openpyxl import Workbook
 
     book = Workbook()
     sheet = book.active
     sheet.append(HEADER)
     for number in range(2, rows + 2):
-        sheet.cell(row=number, column=1, value="张")
+        sheet.cell(row=number, column=1).number_format = "@"
     sheet.cell(row=1, column=16384, value="x")  # column XFD
     out = io.BytesIO()
     book.save(out)

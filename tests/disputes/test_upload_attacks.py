@@ -10,7 +10,6 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from core.uploads import FILE_CSP
 from disputes import services
 from disputes.models import Case, Evidence
 from jobs.models import Order
@@ -18,6 +17,7 @@ from tests.conftest import SCRIPT, bomb_png, polyglot_png
 from tests.disputes.conftest import PAY
 
 pytestmark = pytest.mark.django_db
+FILE_CSP = "sandbox; default-src 'none'; img-src 'self'"
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import pytest
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
-from core.uploads import FILE_CSP
 from insurance.models import AccidentClaim, ClaimDocument
 from tests.conftest import SCRIPT, bomb_png, polyglot_png
 
@@ -19,6 +18,7 @@ from .test_api import api_as
 from .test_pages import local_input
 
 pytestmark = pytest.mark.django_db
+FILE_CSP = "sandbox; default-src 'none'; img-src 'self'"
 
 
 def _report_page(client, order, documents):

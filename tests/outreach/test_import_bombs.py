@@ -45,8 +45,9 @@ def test_a_cell_in_column_xfd_is_refused_from_the_declared_dimension(bombs):
 
 
 def test_an_undeclared_sheet_is_bounded_while_reading(bombs):
-    # No <dimension>: openpyxl cannot know the width; the reader cuts rows at the cap and counts rows.
-    assert "最多导入500行" in _refusal(bombs["xfd_undeclared"])
+    # No <dimension>: openpyxl cannot know the width; the reader cuts every row one column past the cap
+    # (the lone XFD cell is never materialised) and finds only the header.
+    assert "没有数据行" in _refusal(bombs["xfd_undeclared"])
 
 
 def test_a_cell_past_the_column_cap_is_refused_even_when_the_dimension_lies():
