@@ -75,10 +75,10 @@ def _pulls_since(seconds: int, **filters) -> int:
 # ------------------------------------------------------------------------------------ by client address
 
 
-def _bad_state(address: str) -> tuple[int, float | None]:
+def _bad_state(address: str | None) -> tuple[int, float | None]:
     """(bad tokens from ``address`` in the window, when the last one came)."""
     try:
-        state = cache.get(f"opendata:bad:{address}")
+        state = cache.get(f"opendata:bad:{address or 'unknown'}")
         return (state["count"], state["last"]) if state else (0, None)
     except CACHE_ERRORS as exc:
         _cache_down(exc)
@@ -91,7 +91,6 @@ def _bad_state(address: str) -> tuple[int, float | None]:
 def address_refusal(address: str | None) -> Refusal | None:
     """Checked before the token is looked at: an address in back-off is refused whatever it presents, and
     every request counts toward the address's rate."""
-    address = address or "unknown"
     now = time.time()
     bad, last = _bad_state(address)
     wait = _backoff_seconds(bad)
@@ -100,7 +99,7 @@ def address_refusal(address: str | None) -> Refusal | None:
         return Refusal("too_many_bad_tokens", f"无效令牌过多，请在{left}秒后重试", left)
     limit = settings.HALL_OPEN_DATA_ADDRESS_PER_MINUTE
     try:
-        count = _count_in_cache(f"addr:{address}")
+        count = _count_in_cache(f"addr:{address or 'unknown'}")
     except CACHE_ERRORS as exc:
         _cache_down(exc)
         count = _pulls_since(MINUTE, client_address=address) + 1
@@ -113,9 +112,8 @@ def address_refusal(address: str | None) -> Refusal | None:
 def bad_token_seen(address: str | None) -> None:
     """A request without a live token (none, unknown, revoked or expired: every 401): one more toward
     back-off. Its 401 row in the pull log is what the fallback counts."""
-    address = address or "unknown"
     try:
-        key = f"opendata:bad:{address}"
+        key = f"opendata:bad:{address or 'unknown'}"
         state = cache.get(key) or {"count": 0}
         cache.set(
             key,
