@@ -155,3 +155,10 @@ def test_with_the_cache_down_pulls_work_and_the_limits_hold_from_the_log(
         locked = get(client, "posts", token=token)
         assert locked.status_code == 429 and locked.json()["code"] == "too_many_bad_tokens"
         assert 55 <= int(locked["Retry-After"]) <= 60
+
+
+def test_a_request_without_a_client_address_is_limited_too_with_the_cache_down(limits, cache_down):
+    from hall import throttle
+
+    assert throttle.address_refusal(None) is None
+    throttle.bad_token_seen(None)  # logged, not raised
