@@ -9,7 +9,6 @@ checks the permission and writes the audit log.
 from __future__ import annotations
 
 import datetime as dt
-import mimetypes
 import re
 from collections.abc import Callable
 from urllib.parse import urlencode
@@ -22,7 +21,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -37,6 +36,7 @@ from core.errors import DomainError
 from core.masking import mask_name, mask_phone
 from core.scoping import ScopedAdminMixin
 from core.services import client_ip
+from core.uploads import upload_response
 
 from . import second_factor, services
 from .models import (
@@ -148,17 +148,10 @@ def _reason_action(
     return TemplateResponse(request, "admin/accounts/reason_form.html", context)
 
 
-def _file_response(field_file):
+def _file_response(field_file, *, download_name: str):
     if not field_file:
         raise Http404("没有上传文件")
-    try:
-        handle = field_file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404("文件不存在") from exc
-    content_type = mimetypes.guess_type(field_file.name)[0] or "application/octet-stream"
-    response = FileResponse(handle, content_type=content_type)
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return upload_response(field_file.name, download_name=download_name)
 
 
 class ExpiryFilter(admin.SimpleListFilter):
@@ -571,7 +564,7 @@ class EmployerAdmin(ReviewAdmin):
         employer = self.get_object(request, unquote(object_id))
         if employer is None or not self.has_view_permission(request, employer):
             raise PermissionDenied
-        return _file_response(employer.licence_image)
+        return _file_response(employer.licence_image, download_name=f"licence-{employer.pk}")
 
     def get_urls(self):
         return [
@@ -715,7 +708,7 @@ class CertificateAdmin(ReviewAdmin):
         certificate = self.get_object(request, unquote(object_id))
         if certificate is None or not self.has_view_permission(request, certificate):
             raise PermissionDenied
-        return _file_response(certificate.image)
+        return _file_response(certificate.image, download_name=f"certificate-{certificate.pk}")
 
     def get_urls(self):
         return [

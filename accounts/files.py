@@ -1,17 +1,20 @@
 """Uploaded licences and certificate photos are personal data: they are served only to their owners and to
-staff of their service point who review them (core.scoping), never as public media."""
+staff of their service point who review them (core.scoping), never as public media. ``MEDIA_URL`` (/media/)
+is this view, in every setting: no static server, WhiteNoise root or proxy location serves the media
+directory itself. Bytes leave through :func:`core.uploads.upload_response` (sniffed type, nosniff, sandbox
+CSP, attachment unless an image)."""
 
 from __future__ import annotations
 
 from pathlib import PurePosixPath
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404
+from django.http import Http404
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
 from core.scoping import objects_visible_to
+from core.uploads import upload_response
 
 from .auth import TokenAuthentication
 from .models import Certificate, Employer
@@ -37,22 +40,20 @@ def protected_file(request, path: str):
         raise Http404
     name = str(clean)
     if name.startswith("licences/"):
-        allowed = Employer.objects.filter(licence_image=name)
+        kind, allowed = "licence", Employer.objects.filter(licence_image=name)
         if user.is_staff and user.has_perm("accounts.view_employer"):
             allowed = objects_visible_to(user, allowed) | allowed.filter(memberships__user=user)
         else:
             allowed = allowed.filter(memberships__user=user)
     elif name.startswith("certificates/"):
-        allowed = Certificate.objects.filter(image=name)
+        kind, allowed = "certificate", Certificate.objects.filter(image=name)
         if user.is_staff and user.has_perm("accounts.view_certificate"):
             allowed = objects_visible_to(user, allowed) | allowed.filter(user=user)
         else:
             allowed = allowed.filter(user=user)
     else:
         raise Http404
-    if not allowed.exists() or not default_storage.exists(name):
+    found = allowed.first()
+    if found is None:
         raise Http404
-    response = FileResponse(default_storage.open(name, "rb"))
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return upload_response(name, download_name=f"{kind}-{found.pk}")

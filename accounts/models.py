@@ -12,6 +12,7 @@ from django.utils.crypto import salted_hmac
 
 from core.crypto import EncryptedTextField
 from core.masking import mask_name, mask_phone
+from core.uploads import random_name
 
 
 class Area(models.Model):
@@ -255,6 +256,15 @@ class RealName(models.Model):
         return f"{mask_name(self.name)} {self.id_masked}"
 
 
+def licence_path(instance, filename: str) -> str:
+    # The server names stored uploads: random, with the extension of the checked type (core.uploads).
+    return random_name("licences", filename)
+
+
+def certificate_path(instance, filename: str) -> str:
+    return random_name("certificates", filename)
+
+
 class Employer(models.Model):
     """A hiring party: a company, an individual business (个体工商户) or a household (居民)."""
 
@@ -274,7 +284,7 @@ class Employer(models.Model):
     # NULL, not "", for "none": the uniqueness constraint must ignore households without a code.
     uscc = models.CharField("统一社会信用代码", max_length=18, null=True, blank=True)  # noqa: DJ001
     legal_representative = models.CharField("法定代表人/经营者", max_length=40, blank=True)
-    licence_image = models.ImageField("营业执照", upload_to="licences/%Y/%m/", blank=True)
+    licence_image = models.ImageField("营业执照", upload_to=licence_path, blank=True)
     licence_expires_on = models.DateField("执照有效期至", null=True, blank=True, help_text="长期有效留空")
     contact_name = models.CharField("联系人", max_length=40, blank=True)
     address = models.CharField("地址", max_length=200, blank=True)
@@ -359,7 +369,7 @@ class Certificate(models.Model):
     # 特种作业操作证 and driving licences are numbered by the holder's ID number: encrypted like one.
     number = EncryptedTextField("证书编号（加密）")
     number_masked = models.CharField("证书编号", max_length=40, editable=False, default="")
-    image = models.ImageField("证书照片", upload_to="certificates/%Y/%m/")
+    image = models.ImageField("证书照片", upload_to=certificate_path)
     issued_on = models.DateField("发证日期", null=True, blank=True)
     expires_on = models.DateField("有效期至")
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)

@@ -17,6 +17,7 @@ from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -28,6 +29,7 @@ from core.errors import Conflict, DomainError, InvalidTransition, NotAllowed, Ra
 from core.masking import mask_id_number
 from core.scoping import object_visible_to
 from core.services import audit_record
+from core.uploads import upload_check
 from notifications.services import message_queue
 
 from . import throttle
@@ -50,7 +52,6 @@ from .validators import (
     normalize_id_number,
     normalize_phone,
     normalize_uscc,
-    validate_image_upload,
     validate_name,
 )
 
@@ -542,8 +543,11 @@ def _clean_employer_input(
     licence_image,
     user: User,
     image_on_file: bool = False,
-) -> tuple[str | None, dict[str, list[str]]]:
+) -> tuple[str | None, ContentFile | None, dict[str, list[str]]]:
+    """The USCC, the licence image to store (re-encoded, server-named; None to keep what is on file) and
+    the field errors."""
     errors: dict[str, list[str]] = {}
+    licence = None
     if kind not in Employer.Kind.values:
         errors["kind"] = ["请选择用工主体类型"]
     if not (name or "").strip() and kind != Employer.Kind.HOUSEHOLD:
@@ -558,12 +562,12 @@ def _clean_employer_input(
             errors["legal_representative"] = ["请填写法定代表人或经营者姓名"]
         if licence_image is not None or not image_on_file:
             try:
-                validate_image_upload(licence_image)
+                licence = upload_check(licence_image).as_file()
             except ValidationError as exc:
                 errors["licence_image"] = exc.messages
     elif kind == Employer.Kind.HOUSEHOLD and not user.is_verified:
         errors["kind"] = ["居民个人雇工需先完成实名认证"]
-    return code, errors
+    return code, licence, errors
 
 
 @transaction.atomic
@@ -581,7 +585,7 @@ def employer_register(
     area=None,
     service_point: ServicePoint | None = None,
 ) -> Employer:
-    code, errors = _clean_employer_input(
+    code, licence, errors = _clean_employer_input(
         kind=kind,
         name=name,
         uscc=uscc,
@@ -610,8 +614,8 @@ def employer_register(
         service_point=service_point or user.service_point or default_service_point(),
         created_by=user,
     )
-    if licence_image is not None and kind != Employer.Kind.HOUSEHOLD:
-        employer.licence_image = licence_image
+    if licence is not None and kind != Employer.Kind.HOUSEHOLD:
+        employer.licence_image = licence
     try:
         with transaction.atomic():
             employer.save()
@@ -638,7 +642,7 @@ def employer_resubmit(
     _require_owner(employer, actor)
     if employer.status != Employer.Status.REJECTED:
         raise InvalidTransition("只有未通过的申请可以修改后重新提交")
-    code, errors = _clean_employer_input(
+    code, licence, errors = _clean_employer_input(
         kind=employer.kind,
         name=name,
         uscc=uscc,
@@ -663,8 +667,8 @@ def employer_resubmit(
         legal_representative.strip(),
     )
     employer.licence_expires_on = licence_expires_on
-    if licence_image is not None:
-        employer.licence_image = licence_image
+    if licence is not None:
+        employer.licence_image = licence
     employer.status, employer.reject_reason = Employer.Status.PENDING, ""
     employer.save()
     _event(
@@ -810,7 +814,7 @@ def certificate_submit(
     if issued_on and expires_on and issued_on > expires_on:
         errors["issued_on"] = ["发证日期不能晚于有效期"]
     try:
-        validate_image_upload(image)
+        stored_image = upload_check(image).as_file()
     except ValidationError as exc:
         errors["image"] = exc.messages
     if errors:
@@ -820,7 +824,7 @@ def certificate_submit(
         cert_type=cert_type,
         number=number,
         number_masked=mask_id_number(number),
-        image=image,
+        image=stored_image,
         issued_on=issued_on,
         expires_on=expires_on,
     )

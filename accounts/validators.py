@@ -1,4 +1,4 @@
-"""Input validation for accounts, built on python-stdnum (ID, USCC), phonenumbers and Pillow."""
+"""Input validation for accounts, built on python-stdnum (ID, USCC), and phonenumbers (uploads: core.uploads)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,11 @@ import datetime as dt
 import re
 
 import phonenumbers
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from PIL import Image, UnidentifiedImageError
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric, uscc
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
-IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png"}
 
 
 def normalize_phone(value: str) -> str:
@@ -73,23 +70,3 @@ def validate_name(value: str) -> str:
     if not 2 <= len(name) <= 30 or not re.fullmatch(r"[\u4e00-\u9fff·•A-Za-z ]+", name):
         raise ValidationError("请填写身份证上的姓名（2–30个字）", code="invalid_name")
     return name
-
-
-def validate_image_upload(upload) -> None:
-    """An uploaded image must be a real JPEG or PNG under the size limit: the bytes decide, not the name."""
-    if upload is None:
-        raise ValidationError("请上传图片", code="required")
-    limit = settings.UPLOAD_MAX_BYTES
-    if upload.size > limit:
-        raise ValidationError(f"图片不能超过{limit // (1024 * 1024)}MB", code="too_large")
-    position = upload.tell() if hasattr(upload, "tell") else 0
-    try:
-        with Image.open(upload) as image:
-            fmt = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise ValidationError("文件不是有效的图片，请上传 JPG 或 PNG 照片", code="not_image") from exc
-    finally:
-        upload.seek(position)
-    if fmt not in IMAGE_FORMATS:
-        raise ValidationError("只接受 JPG 或 PNG 图片", code="bad_image_type")

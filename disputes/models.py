@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.uploads import EXTENSIONS, random_name
+
 
 class Case(models.Model):
     class Category(models.TextChoices):
@@ -170,12 +172,7 @@ class CaseEvent(models.Model):
 
 
 def _evidence_path(instance, filename: str) -> str:
-    import secrets
-
-    ext = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}.get(
-        instance.content_type, "bin"
-    )
-    return f"evidence/{timezone.now():%Y/%m}/{secrets.token_hex(16)}.{ext}"
+    return random_name("evidence", f"upload.{EXTENSIONS.get(instance.content_type, 'bin')}")
 
 
 class Evidence(models.Model):

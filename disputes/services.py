@@ -198,17 +198,20 @@ def _supersede_proposals(case: Case) -> None:
 
 
 def _save_evidence(case: Case, *, actor: User, side: str, uploads, note: str = "") -> list[Evidence]:
-    checked = [(upload, *evidence_check(upload)) for upload in uploads or ()]
+    checked = [(upload, evidence_check(upload)) for upload in uploads or ()]
     limit = settings.DISPUTES_EVIDENCE_MAX_FILES
     if Evidence.objects.filter(case=case).count() + len(checked) > limit:
         raise DomainError(f"每个案件最多{limit}份证据", field="file", code="too_many")
     saved = []
-    for upload, content_type, digest in checked:
+    for upload, stored in checked:
+        # size and sha256 are the stored file's (a photo is re-encoded): what the mediator can verify.
         item = Evidence(
             case=case, uploaded_by=actor, side=side, original_name=(upload.name or "")[-120:],
-            content_type=content_type, size=upload.size, sha256=digest, note=(note or "").strip()[:200],
+            content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
+            note=(note or "").strip()[:200],
         )  # fmt: skip
-        item.file.save("evidence", upload, save=False)
+        content = stored.as_file()
+        item.file.save(content.name, content, save=False)
         item.save()
         saved.append(item)
     return saved

@@ -13,8 +13,7 @@ import re
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -24,6 +23,7 @@ from accounts.models import User
 from core.errors import DomainError
 from core.masking import mask_name, mask_phone
 from core.services import client_ip
+from core.uploads import upload_response
 from jobs import selectors as job_selectors
 from jobs.models import Order, Post
 
@@ -336,13 +336,7 @@ def evidence_file(request, pk: int):
     except Evidence.DoesNotExist as exc:
         raise Http404 from exc
     _visible_case(request, item.case_id)
-    if not default_storage.exists(item.file.name):
-        raise Http404
-    response = FileResponse(default_storage.open(item.file.name, "rb"), content_type=item.content_type)
-    response["Content-Disposition"] = "inline" if item.content_type.startswith("image/") else "attachment"
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return upload_response(item.file.name, download_name=f"evidence-{item.pk}")
 
 
 # ------------------------------------------------------------------------------------ the workspace

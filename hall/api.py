@@ -9,9 +9,7 @@ Every request, accepted or refused, is logged (hall.models.ExportPull).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 
 from django.conf import settings
@@ -24,9 +22,10 @@ from accounts.models import Employer
 from core.errors import DomainError, NotAllowed
 from core.masking import mask_name
 from core.services import client_ip
+from core.spreadsheets import csv_response
 from jobs.models import Order, Post
 
-from . import selectors, services
+from . import selectors, services, throttle
 from .models import ExportToken, SupplyDemandSnapshot
 
 POST_FIELDS = [
@@ -186,6 +185,12 @@ def _error(status: int, code: str, detail: str, field: str | None = None) -> Jso
     )
 
 
+def _limited(refusal: throttle.Refusal) -> JsonResponse:
+    response = _error(429, refusal.code, refusal.detail)
+    response["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
 @require_GET
 def open_data(request, dataset: str):
     params = dict(request.GET.items())
@@ -202,6 +207,10 @@ def open_data(request, dataset: str):
             client_address=address,
         )
 
+    refusal = throttle.address_refusal(address)
+    if refusal is not None:
+        log(429)
+        return _limited(refusal)
     if dataset not in DATASETS:
         log(404)
         return _error(404, "not_found", "没有这个数据集")
@@ -215,8 +224,13 @@ def open_data(request, dataset: str):
         log(status)
         response = _error(status, exc.code, exc.message)
         if status == 401:
+            throttle.bad_token_seen(address)
             response["WWW-Authenticate"] = 'Bearer realm="open-data"'
         return response
+    refusal = throttle.token_refusal(token)
+    if refusal is not None:
+        log(429)
+        return _limited(refusal)
     build, fields = DATASETS[dataset]
     try:
         rows, next_after = build(request.GET)
@@ -225,12 +239,9 @@ def open_data(request, dataset: str):
         return _error(400, exc.code, exc.message, exc.field)
     log(200, len(rows))
     if params.get("format") == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-        response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{dataset}.csv"'
+        # Titles and employer names are typed by people: core.spreadsheets neutralises formulas.
+        table = [fields, *([row[name] for name in fields] for row in rows)]
+        response = csv_response(table, filename=f"{dataset}.csv")
         if next_after is not None:
             response["X-Next-After"] = str(next_after)
     else:

@@ -8,9 +8,7 @@ cookie scoped to that kiosk's path, ended on 完成, on inactivity and by the ne
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import time
 
@@ -30,6 +28,7 @@ from accounts.selectors import sees_every_point, service_points_visible_to
 from core.errors import DomainError, NotAllowed
 from core.masking import mask_phone
 from core.services import client_ip
+from core.spreadsheets import Sheet, csv_response, xlsx_response
 from jobs.models import Claim, Post
 
 from . import selectors, services
@@ -419,37 +418,19 @@ def dashboard_export(request, fmt: str):
     )
     name = f"dashboard-{data['start']}-{data['end']}"
     sheets = export_rows(data)
+    # Trade, point and panel labels are typed by people: core.spreadsheets neutralises formulas.
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(
+        lines: list[list] = [
             [
                 f"范围：{data['scope']}",
                 f"{data['start']} 至 {data['end']}",
                 f"工种：{data['trade'] or '全部'}",
             ]
-        )
+        ]
         for title, header, rows in sheets:
-            writer.writerow([])
-            writer.writerow([title])
-            writer.writerow(header)
-            writer.writerows(rows)
-        response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        return response
-    from openpyxl import Workbook
-
-    book = Workbook()
-    book.remove(book.active)
-    for title, header, rows in sheets:
-        sheet = book.create_sheet(title)
-        sheet.append(header)
-        for row in rows:
-            sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    response = HttpResponse(
-        out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            lines += [[], [title], header, *rows]
+        return csv_response(lines, filename=f"{name}.csv")
+    return xlsx_response(
+        [Sheet(title=title, rows=[header, *rows], header=True) for title, header, rows in sheets],
+        filename=f"{name}.xlsx",
     )
-    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-    return response

@@ -7,13 +7,14 @@ Statuses change only through :mod:`insurance.services`, each change with an even
 from __future__ import annotations
 
 import uuid
-from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from core.uploads import random_name
 
 DEFAULT_PREMIUMS_FEN = {1: 300, 2: 400, 3: 500, 4: 600, 5: 800, 6: 1000}
 DEFAULT_COVER_FEN = 1_000_000_00
@@ -184,9 +185,9 @@ class AccidentClaim(models.Model):
 
 
 def _document_path(instance: ClaimDocument, filename: str) -> str:
-    # A random name: the original file name (often a person's name) stays in the database only.
-    ext = PurePosixPath(filename).suffix.lower()[:5]
-    return f"insurance-claims/{timezone.localdate():%Y/%m}/{uuid.uuid4().hex}{ext}"
+    # A random name with the checked type's extension: the original file name (often a person's name)
+    # stays in the database only.
+    return random_name("insurance-claims", filename)
 
 
 class ClaimDocument(models.Model):

@@ -19,15 +19,14 @@ import datetime as dt
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
-from PIL import Image, UnidentifiedImageError
 
 from core.errors import DomainError, InvalidTransition, NotAllowed
 from core.scoping import object_visible_to
+from core.uploads import CheckedUpload, upload_check
 from notifications.models import Message
 from notifications.services import message_queue
 
@@ -38,7 +37,6 @@ from .premiums import post_quote
 logger = logging.getLogger("gigmarket.insurance")
 
 MAX_DOCUMENTS = 10
-DOCUMENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "PDF": "application/pdf"}
 OVERDUE_COVER_GRACE = dt.timedelta(hours=12)
 RETRY_PENDING_AFTER = dt.timedelta(minutes=5)
 RETRY_PENDING_MAX_ATTEMPTS = 30
@@ -382,28 +380,13 @@ def policy_issue_retry(*, policy: Policy, actor) -> None:
 # -------------------------------------------------------------------------------------------- claims
 
 
-def _check_document(upload) -> str:
-    """The bytes decide: a JPEG/PNG that opens as an image, or a PDF. Returns the content type."""
-    limit = settings.UPLOAD_MAX_BYTES
-    name = getattr(upload, "name", "") or "文件"
-    if upload.size > limit:
-        raise ValidationError(f"“{name}”超过{limit // (1024 * 1024)}MB")
-    upload.seek(0)
-    head = upload.read(5)
-    upload.seek(0)
-    if head == b"%PDF-":
-        return DOCUMENT_TYPES["PDF"]
+def _check_document(upload) -> CheckedUpload:
+    """The shared upload check (core.uploads): a JPEG/PNG, re-encoded, or a PDF; the message names the file."""
     try:
-        with Image.open(upload) as image:
-            fmt = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise ValidationError(f"“{name}”不是 JPG、PNG 图片或 PDF 文件") from exc
-    finally:
-        upload.seek(0)
-    if fmt not in ("JPEG", "PNG"):
-        raise ValidationError(f"“{name}”不是 JPG、PNG 图片或 PDF 文件")
-    return DOCUMENT_TYPES[fmt]
+        return upload_check(upload, allow_pdf=True)
+    except ValidationError as exc:
+        name = (getattr(upload, "name", "") or "文件")[-60:]
+        raise ValidationError(f"“{name}”：{exc.messages[0]}", code=exc.code) from exc
 
 
 def _claim_policy(order, actor) -> Policy:
@@ -460,7 +443,7 @@ def claim_report(
     if not 10 <= len(description) <= 2000:
         errors["description"] = ["请写清事故经过和受伤情况（10–2000字）"]
     documents = [d for d in (documents or []) if d]
-    types: list[str] = []
+    checked: list[CheckedUpload] = []
     if not documents:
         errors["documents"] = ["请上传至少一份材料（现场照片、诊断证明等）"]
     elif len(documents) > MAX_DOCUMENTS:
@@ -468,7 +451,7 @@ def claim_report(
     else:
         for upload in documents:
             try:
-                types.append(_check_document(upload))
+                checked.append(_check_document(upload))
             except ValidationError as exc:
                 errors.setdefault("documents", []).extend(exc.messages)
     if errors:
@@ -477,12 +460,13 @@ def claim_report(
         policy=policy, accident_at=accident_at, place=place, description=description, reported_by=actor,
         reported_at=now,
     )  # fmt: skip
-    for upload, content_type in zip(documents, types, strict=True):
+    for upload, stored in zip(documents, checked, strict=True):
         doc = ClaimDocument(
-            claim=claim, original_name=(getattr(upload, "name", "") or "材料")[-120:], content_type=content_type,
-            size=upload.size, uploaded_by=actor,
+            claim=claim, original_name=(getattr(upload, "name", "") or "材料")[-120:],
+            content_type=stored.content_type, size=stored.size, uploaded_by=actor,
         )  # fmt: skip
-        doc.file.save(upload.name or "document", upload, save=False)
+        content = stored.as_file()
+        doc.file.save(content.name, content, save=False)
         doc.save()
     by_staff = actor.pk != order.worker_id
     _claim_event(claim, actor=actor, old="", new=claim.status, documents=len(documents), by_staff=by_staff)

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 from knox.auth import TokenAuthentication
@@ -20,6 +20,7 @@ from rest_framework.request import Request
 
 from accounts.forms import apply_service_error
 from core.errors import DomainError
+from core.uploads import upload_response
 
 from . import selectors, services
 from .forms import ClaimReportForm
@@ -132,16 +133,4 @@ def claim_document(request, pk: int, doc_pk: int):
     if user is None:
         return redirect_to_login(request.get_full_path())
     document = _found(selectors.document_for_viewer, claim_pk=pk, pk=doc_pk, user=user)
-    try:
-        handle = document.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404("文件不存在") from exc
-    ext = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}.get(
-        document.content_type, "bin"
-    )
-    response = FileResponse(
-        handle, content_type=document.content_type, filename=f"理赔材料{document.pk}.{ext}"
-    )
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return upload_response(document.file.name, download_name=f"理赔材料{document.pk}")

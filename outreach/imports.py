@@ -37,6 +37,7 @@ from core.errors import DomainError, InvalidTransition, NotAllowed
 from core.masking import mask_id_number, mask_name, mask_phone
 from core.scoping import object_visible_to
 from core.services import audit_record
+from core.spreadsheets import Sheet, csv_bytes, xlsx_bytes
 from jobs import services as job_services
 from jobs.models import Post, Trade
 from notifications.services import message_queue
@@ -79,6 +80,12 @@ YES = {"是", "要", "需要", "y", "yes", "1", "true"}
 NO = {"否", "不", "不要", "不需要", "n", "no", "0", "false", ""}
 SPLIT = re.compile(r"[、,，;；/\s]+")
 MAX_SCANNED_ROWS = 20_000
+TEXT_KEYS = ("phone", "id_number", "contact_phone")
+# An xlsx holds a dozen parts; a sheet of 500 rows unpacks to well under a megabyte and compresses about
+# 10:1. A member that unpacks past 1 MB at more than 100:1 is a bomb, not a spreadsheet.
+XLSX_MAX_MEMBERS = 200
+XLSX_MAX_RATIO = 100
+XLSX_MAX_RATIO_FROM = 1024 * 1024
 DATETIME_FORMATS = (
     "%Y-%m-%d %H:%M",
     "%Y-%m-%d %H:%M:%S",
@@ -115,7 +122,11 @@ def _cell_text(value: Any) -> str:
 
 def read_rows(*, kind: str, data: bytes, filename: str) -> list[tuple[int, dict[str, Any]]]:
     """Rows of an xlsx or CSV file as ``(row number, {column key: value})``; a file-level problem raises
-    :class:`DomainError` on ``file``. Blank rows are skipped."""
+    :class:`DomainError` on ``file``. Blank rows are skipped.
+
+    Bounded by content, not only by file size: a small file can declare a huge sheet (a cell in column XFD
+    on each of 20,000 rows) or hold one enormous string that compresses to almost nothing. Columns, cell
+    length and rows are capped while reading, and an xlsx's unpacked size is checked before it is opened."""
     columns = COLUMNS[kind]
     if len(data) > settings.OUTREACH_IMPORT_MAX_BYTES:
         raise DomainError(
@@ -129,7 +140,8 @@ def read_rows(*, kind: str, data: bytes, filename: str) -> list[tuple[int, dict[
         raise DomainError("只接受 Excel（.xlsx）或 CSV 文件，请用下载的模板填写", field="file")
     if not table:
         raise DomainError("文件是空的", field="file")
-    header = [re.sub(r"[\s*＊]", "", _cell_text(h)) for h in table[0]]
+    _header_number, header_values = table[0]
+    header = [re.sub(r"[\s*＊]", "", _cell_text(h)) for h in header_values]
     positions: dict[str, int] = {}
     for key, label, _required, _note in columns:
         if label in header:
@@ -137,13 +149,10 @@ def read_rows(*, kind: str, data: bytes, filename: str) -> list[tuple[int, dict[
     missing = [label for key, label, required, _ in columns if required and key not in positions]
     if missing:
         raise DomainError(f"缺少列：{'、'.join(missing)}。请用下载的模板填写", field="file")
-    rows = []
-    for number, values in enumerate(table[1:], start=2):
-        if not any(_cell_text(v) for v in values):
-            continue
-        rows.append(
-            (number, {key: values[pos] if pos < len(values) else None for key, pos in positions.items()})
-        )
+    rows = [
+        (number, {key: values[pos] if pos < len(values) else None for key, pos in positions.items()})
+        for number, values in table[1:]
+    ]
     if not rows:
         raise DomainError("文件里没有数据行", field="file")
     limit = settings.OUTREACH_IMPORT_MAX_ROWS
@@ -152,31 +161,90 @@ def read_rows(*, kind: str, data: bytes, filename: str) -> list[tuple[int, dict[
     return rows
 
 
-def _read_xlsx(data: bytes) -> list[tuple]:
+def _too_big(what: str) -> DomainError:
+    return DomainError(f"{what}，不像是导入模板。请用下载的模板填写后重新上传", field="file", code="too_big")
+
+
+class _Table:
+    """The non-blank rows read so far, as ``(row number, values)``, refusing what is over a cap: a cell
+    in a column past ``OUTREACH_IMPORT_MAX_COLUMNS``, a cell longer than ``OUTREACH_IMPORT_MAX_CELL_CHARS``,
+    more filled rows than can be imported. Only ``MAX_SCANNED_ROWS`` rows are looked at (a template styled
+    down to row 1,000,000 is mostly empty rows)."""
+
+    def __init__(self):
+        self.rows: list[tuple[int, tuple]] = []
+        self.columns = settings.OUTREACH_IMPORT_MAX_COLUMNS
+        self.cell_chars = settings.OUTREACH_IMPORT_MAX_CELL_CHARS
+
+    def add(self, number: int, values) -> bool:
+        """Keep one row; False once enough rows were seen to stop reading."""
+        values = tuple(values)
+        if len(values) > self.columns and any(_cell_text(v) for v in values[self.columns :]):
+            raise _too_big(f"第{number}行超过了{self.columns}列")
+        values = values[: self.columns]
+        for value in values:
+            if isinstance(value, str) and len(value) > self.cell_chars:
+                raise _too_big(f"第{number}行有一格超过{self.cell_chars}个字")
+        if any(_cell_text(v) for v in values):
+            self.rows.append((number, values))
+        # The header plus one row past the limit is enough to refuse the file.
+        return number < MAX_SCANNED_ROWS and len(self.rows) <= settings.OUTREACH_IMPORT_MAX_ROWS + 1
+
+
+def _check_xlsx_archive(data: bytes) -> None:
+    """An xlsx is a zip: check what it would unpack to before openpyxl reads it (it loads the shared
+    strings whole, even in read-only mode). zipfile never returns more than a member's declared size, so
+    the declared sizes bound what is read."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise DomainError("Excel 文件打不开，请另存为 .xlsx 后重试", field="file") from exc
+    if len(members) > XLSX_MAX_MEMBERS:
+        raise _too_big("Excel 文件内部文件过多")
+    total = sum(m.file_size for m in members)
+    if total > settings.OUTREACH_IMPORT_MAX_UNPACKED_BYTES:
+        raise _too_big(f"Excel 文件解压后有{total // (1024 * 1024)}MB")
+    for member in members:
+        if member.filename.lower().endswith("sharedstrings.xml") and (
+            member.file_size > settings.OUTREACH_IMPORT_MAX_SHARED_STRINGS_BYTES
+        ):
+            raise _too_big(f"Excel 文件里的文字有{member.file_size // (1024 * 1024)}MB")
+        if member.file_size > XLSX_MAX_RATIO_FROM and member.file_size > XLSX_MAX_RATIO * max(
+            member.compress_size, 1
+        ):
+            raise _too_big("Excel 文件压缩比异常")
+
+
+def _read_xlsx(data: bytes) -> list[tuple[int, tuple]]:
     from openpyxl import load_workbook
 
+    _check_xlsx_archive(data)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise DomainError("Excel 文件打不开，请另存为 .xlsx 后重试", field="file") from exc
+    table = _Table()
     try:
         sheet = book.worksheets[0]
-        # Stop early on a huge sheet: one row past the limit is enough to refuse it, and rows that are
-        # only formatting (a template styled to row 1,000,000) are not worth reading to the end.
-        table, filled = [], 0
-        for index, row in enumerate(sheet.iter_rows(values_only=True)):
-            if index >= MAX_SCANNED_ROWS or filled > settings.OUTREACH_IMPORT_MAX_ROWS + 1:
+        # The sheet's own claim first (openpyxl writes it; Excel does too) ...
+        if (sheet.max_column or 0) > table.columns:
+            raise _too_big(f"表格有{sheet.max_column}列，超过了{table.columns}列")
+        # ... but a hand-made file may declare nothing or lie, so the reading is bounded on its own: each
+        # row is cut at one column past the cap (read-only mode pads rows out to max_col), and reading
+        # stops after MAX_SCANNED_ROWS rows.
+        rows = sheet.iter_rows(max_col=table.columns + 1, max_row=MAX_SCANNED_ROWS, values_only=True)
+        for number, row in enumerate(rows, start=1):
+            if not table.add(number, row):
                 break
-            table.append(tuple(row))
-            filled += any(_cell_text(v) for v in row)
-        return table
+        return table.rows
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError) as exc:
         raise DomainError("Excel 文件内容损坏，请另存为 .xlsx 后重试", field="file") from exc
     finally:
         book.close()
 
 
-def _read_csv(data: bytes) -> list[list[str]]:
+def _read_csv(data: bytes) -> list[tuple[int, tuple]]:
     # Excel on a Chinese Windows saves CSV as GBK; elsewhere UTF-8 (with or without the BOM).
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -186,10 +254,14 @@ def _read_csv(data: bytes) -> list[list[str]]:
             continue
     else:
         raise DomainError("CSV 文件编码无法识别，请另存为 UTF-8", field="file")
+    table = _Table()
     try:
-        return list(csv.reader(io.StringIO(text)))
+        for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+            if not table.add(number, row):
+                break
     except csv.Error as exc:
         raise DomainError("CSV 文件格式不正确", field="file") from exc
+    return table.rows
 
 
 # ----------------------------------------------------------------------------------------- villagers
@@ -515,43 +587,32 @@ def import_confirm(*, batch: ImportBatch, actor: User) -> ImportBatch:
 
 def template_xlsx(kind: str) -> bytes:
     """The blank template: the header on the first sheet, what each column means on the second."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
-
     columns = COLUMNS[kind]
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "导入数据"
-    sheet.append([label + ("*" if required else "") for _k, label, required, _n in columns])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="FFF2CC")
-    for index, (key, _label, _required, _note) in enumerate(columns, start=1):
-        letter = sheet.cell(row=1, column=index).column_letter
-        sheet.column_dimensions[letter].width = 22
-        if key in ("phone", "id_number", "contact_phone"):
-            # Text cells, so Excel keeps 18-digit ID numbers and leading digits intact.
-            for row in range(2, 502):
-                sheet.cell(row=row, column=index).number_format = "@"
-    notes = book.create_sheet("填写说明")
-    notes.append(["列名", "必填", "说明"])
-    for _key, label, required, note in columns:
-        notes.append([label, "是" if required else "否", note])
-    notes.append([])
-    notes.append(
-        ["", "", f"从第2行开始填写，一次最多{settings.OUTREACH_IMPORT_MAX_ROWS}行；有一行出错则整批不导入。"]
+    header = [label + ("*" if required else "") for _k, label, required, _n in columns]
+    notes = [
+        ["列名", "必填", "说明"],
+        *([label, "是" if required else "否", note] for _key, label, required, note in columns),
+        [],
+        ["", "", f"从第2行开始填写，一次最多{settings.OUTREACH_IMPORT_MAX_ROWS}行；有一行出错则整批不导入。"],
+    ]
+    return xlsx_bytes(
+        [
+            Sheet(
+                title="导入数据",
+                rows=[header],
+                header=True,
+                widths=dict.fromkeys(range(1, len(columns) + 1), 22),
+                # Text cells, so Excel keeps 18-digit ID numbers and leading digits intact.
+                text_columns=[i for i, (key, *_rest) in enumerate(columns, start=1) if key in TEXT_KEYS],
+                text_rows=500,
+            ),
+            Sheet(title="填写说明", rows=notes, widths={1: 16, 3: 60}),
+        ]
     )
-    notes.column_dimensions["A"].width = 16
-    notes.column_dimensions["C"].width = 60
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def template_csv(kind: str) -> bytes:
-    out = io.StringIO()
-    csv.writer(out).writerow([label for _k, label, _r, _n in COLUMNS[kind]])
-    return out.getvalue().encode("utf-8-sig")  # the BOM makes Excel open it as UTF-8
+    return csv_bytes([[label for _k, label, _r, _n in COLUMNS[kind]]])
 
 
 def import_files_purge(*, now: dt.datetime | None = None) -> int:

@@ -21,6 +21,7 @@ from core.errors import DomainError
 from core.masking import mask_name, mask_phone
 from core.scoping import objects_visible_to
 from core.services import audit_record, client_ip
+from core.spreadsheets import CSV_TYPE, XLSX_TYPE
 
 from . import imports, selectors, services
 from .forms import FollowUpCallForm, ImportForm, TrainingNeedsForm
@@ -368,10 +369,10 @@ def import_template(request, kind: str, fmt: str):
     }[kind]
     if fmt == "xlsx":
         body = imports.template_xlsx(kind)
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        content_type = XLSX_TYPE
     else:
         body = imports.template_csv(kind)
-        content_type = "text/csv; charset=utf-8"
+        content_type = CSV_TYPE
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = (
         f"attachment; filename=\"import-{kind}.{fmt}\"; filename*=UTF-8''{label}-{kind}.{fmt}"

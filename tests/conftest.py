@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import struct
+import zlib
 
 import pytest
 from django.conf import settings
@@ -115,6 +117,28 @@ def make_image(
     ext = {"PNG": "png", "JPEG": "jpg", "GIF": "gif"}[fmt]
     content_type = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif"}[fmt]
     return SimpleUploadedFile(name or f"photo.{ext}", buffer.getvalue(), content_type=content_type)
+
+
+SCRIPT = b"<html><body><script>fetch('/admin/').then(r=>r.text()).then(alert)</script></body></html>"
+
+
+def polyglot_png(name: str = "poly.html") -> SimpleUploadedFile:
+    """A valid PNG with a page appended: what a browser told "text/html" would run."""
+    data = make_image("PNG").read() + SCRIPT
+    return SimpleUploadedFile(name, data, content_type="text/html")
+
+
+def bomb_png(width: int = 30000, height: int = 30000, name: str = "bomb.png") -> SimpleUploadedFile:
+    """A few hundred bytes whose header declares ``width`` × ``height`` RGB pixels (a decompression bomb):
+    IHDR says the size, one small IDAT holds the first rows."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    rows = zlib.compress(b"\x00" * 256, 9)
+    data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+    return SimpleUploadedFile(name, data, content_type="image/png")
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ form parses the input, one service acts; a service's refusal is shown on the fie
 
 from __future__ import annotations
 
-import csv
 import logging
 
 from django.conf import settings
@@ -16,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +28,7 @@ from accounts.models import Employer
 from core.errors import DomainError
 from core.masking import mask_name, mask_phone
 from core.scoping import get_visible_or_404, objects_visible_to
+from core.spreadsheets import csv_response
 
 from . import selectors, services
 from .forms import TopUpForm, WithdrawalForm, parse_month
@@ -292,41 +292,34 @@ def _statement_rows(result) -> list[dict]:
 def statement_csv(request, pk: int):
     employer = _member_employer(request, pk)
     result = _statement(request, employer)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    name = f"statement-{employer.pk}-{result.month:%Y-%m}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.write("\ufeff")  # so spreadsheet programs read the Chinese as UTF-8
-    writer = csv.writer(response)
-    writer.writerow([f"{employer.name} 托管账户对账单 {result.month:%Y年%m月}"])
-    writer.writerow(["时间", "类型", "摘要", "订单号", "岗位", "收入（元）", "支出（元）", "余额（元）"])
-    writer.writerow(["", "期初余额", "", "", "", "", "", _yuan(result.opening_fen)])
+    rows = [
+        [f"{employer.name} 托管账户对账单 {result.month:%Y年%m月}"],
+        ["时间", "类型", "摘要", "订单号", "岗位", "收入（元）", "支出（元）", "余额（元）"],
+        ["", "期初余额", "", "", "", "", "", _yuan(result.opening_fen)],
+    ]
     for row in _statement_rows(result):
         amount = row["amount_fen"]
-        writer.writerow(
+        rows.append(
             [
                 timezone.localtime(row["at"]).strftime("%Y-%m-%d %H:%M"),
                 row["kind"],
-                _csv_safe(row["memo"]),
+                row["memo"],
                 row["order"].pk if row["order"] else "",
-                _csv_safe(row["post_title"]),
+                row["post_title"],
                 _yuan(amount) if amount > 0 else "",
                 _yuan(-amount) if amount < 0 else "",
                 _yuan(row["balance_fen"]),
             ]
         )
-    writer.writerow(
+    rows.append(
         ["", "合计", "", "", "", _yuan(result.in_fen), _yuan(result.out_fen), _yuan(result.closing_fen)]
     )
-    return response
+    # core.spreadsheets neutralises formulas in every cell (memo, post title, the employer's name).
+    return csv_response(rows, filename=f"statement-{employer.pk}-{result.month:%Y-%m}.csv")
 
 
 def _yuan(fen: int) -> str:
     return f"{fen / 100:.2f}" if abs(fen) < 2**52 else str(fen // 100)
-
-
-def _csv_safe(text: str) -> str:
-    """Text typed by users (post titles) must not run as a formula when the file is opened."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # --------------------------------------------------------------------------------- gateway callback

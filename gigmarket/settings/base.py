@@ -163,6 +163,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 UPLOAD_MAX_BYTES = E.upload_max_mb * 1024 * 1024
+# Largest image (width × height) an upload may declare: 40 MP holds a phone's normal photo (12 MP) and an
+# A4 page scanned at 600 dpi (35 MP), while decoding the largest allowed image stays near 160 MB (RGBA).
+# A 48/50 MP "high resolution" phone mode is refused with a message asking for the normal mode. Pillow's
+# own bomb check (core.apps) uses the same figure.
+UPLOAD_MAX_IMAGE_PIXELS = 40_000_000
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
@@ -393,6 +398,13 @@ CELERY_BEAT_SCHEDULE["outreach-followups"] = {"task": "outreach.tasks.create_fol
 # Bulk import (批量导入): rows per file, and the file size.
 OUTREACH_IMPORT_MAX_ROWS = 500
 OUTREACH_IMPORT_MAX_BYTES = 2 * 1024 * 1024
+# Content caps, checked while reading (outreach/imports.py): the templates have at most 15 columns and a
+# post's description is at most 2,000 characters; an xlsx may unpack to 10 MB (a filled template of 500
+# rows: under 1 MB), its shared strings to 5 MB.
+OUTREACH_IMPORT_MAX_COLUMNS = 50
+OUTREACH_IMPORT_MAX_CELL_CHARS = 2000
+OUTREACH_IMPORT_MAX_UNPACKED_BYTES = 10 * 1024 * 1024
+OUTREACH_IMPORT_MAX_SHARED_STRINGS_BYTES = 5 * 1024 * 1024
 # A previewed file (it holds ID numbers) is emptied if not confirmed within this many hours.
 OUTREACH_IMPORT_KEEP_HOURS = 24
 CELERY_BEAT_SCHEDULE["outreach-purge-import-files"] = {
@@ -420,6 +432,15 @@ HALL_DASHBOARD_CACHE_SECONDS = 60
 # Open-data export: rows per page of the posts/deals API, and the longest window one pull may ask for.
 HALL_EXPORT_PAGE_MAX = 1000
 HALL_EXPORT_MAX_DAYS = 366
+# Open-data limits (hall/throttle.py): pulls per token and per client address each minute; after
+# HALL_OPEN_DATA_BAD_TOKENS_FREE requests without a live token from one address within the window, that
+# address waits HALL_OPEN_DATA_BACKOFF_BASE seconds, doubling with each further one, at most the max.
+HALL_OPEN_DATA_TOKEN_PER_MINUTE = 60
+HALL_OPEN_DATA_ADDRESS_PER_MINUTE = 120
+HALL_OPEN_DATA_BAD_TOKENS_FREE = 5
+HALL_OPEN_DATA_BAD_TOKEN_WINDOW = 24 * 3600
+HALL_OPEN_DATA_BACKOFF_BASE = 60
+HALL_OPEN_DATA_BACKOFF_MAX = 24 * 3600
 # The day's supply/demand snapshot is rewritten every hour (idempotent), so the last run of a day stands
 # for that day even if a run is missed.
 CELERY_BEAT_SCHEDULE["hall-daily-snapshot"] = {"task": "hall.tasks.snapshot_supply_demand", "schedule": 3600}

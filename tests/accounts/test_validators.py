@@ -7,10 +7,8 @@ from accounts.validators import (
     normalize_id_number,
     normalize_phone,
     normalize_uscc,
-    validate_image_upload,
     validate_name,
 )
-from tests.conftest import make_image
 from tests.factories import id_number
 
 
@@ -101,23 +99,3 @@ def test_name_ok(name):
 def test_name_refused(name):
     with pytest.raises(ValidationError):
         validate_name(name)
-
-
-def test_image_upload_checks_bytes_type_and_size(settings):
-    validate_image_upload(make_image("PNG"))
-    validate_image_upload(make_image("JPEG"))
-    with pytest.raises(ValidationError) as info:
-        validate_image_upload(make_image("GIF"))
-    assert info.value.code == "bad_image_type"
-
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    fake = SimpleUploadedFile("licence.png", b"%PDF-1.4 not an image", content_type="image/png")
-    with pytest.raises(ValidationError) as info:
-        validate_image_upload(fake)
-    assert info.value.code == "not_image"
-
-    settings.UPLOAD_MAX_BYTES = 100
-    with pytest.raises(ValidationError) as info:
-        validate_image_upload(make_image("PNG", size=(400, 400)))
-    assert info.value.code == "too_large"

@@ -68,8 +68,14 @@ def png(name="现场照片.png", size=(60, 40)) -> SimpleUploadedFile:
 
 
 def pdf(name="诊断证明.pdf") -> SimpleUploadedFile:
-    body = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-    return SimpleUploadedFile(name, body, content_type="application/pdf")
+    """A one-page PDF (a claim document must parse as a PDF with a page, core.uploads)."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="application/pdf")
 
 
 def report(order, actor, *, when=None, now=None, documents=None, **extra):
