@@ -28,7 +28,6 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
-from stdnum.cn import ric
 
 from core.crypto import blind_index
 from core.errors import DomainError
@@ -48,7 +47,7 @@ from .models import (
     User,
     WorkerProfile,
 )
-from .validators import normalize_phone
+from .validators import fold_input, normalize_phone
 
 ID_NUMBER_RE = re.compile(r"^\d{17}[\dXx]$")
 FROM_CHANGE_PAGE = "_from_change"
@@ -255,7 +254,7 @@ class IdIndexFilter(admin.SimpleListFilter):
 
 def _id_search_index(term: str) -> str | None:
     """The blind index of a search term that is a full ID number, normalised as the services do."""
-    number = ric.compact(term or "").upper()
+    number = fold_input(term).upper()
     if not ID_NUMBER_RE.match(number):
         return None
     return blind_index(number, purpose="id_number")

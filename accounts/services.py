@@ -334,11 +334,11 @@ def realname_submit(*, user: User, name: str, id_number: str) -> RealName:
     try:
         name = validate_name(name)
     except ValidationError as exc:
-        errors["name"] = exc.messages
+        errors["name"] = exc.error_list
     try:
         number, birth = normalize_id_number(id_number)
     except ValidationError as exc:
-        errors["id_number"] = exc.messages
+        errors["id_number"] = exc.error_list
     if errors:
         raise ValidationError(errors)
 

@@ -439,10 +439,12 @@ def test_profile_bad_input_is_field_level(client, alice):
             "李爱丽",
             id_number(1)[:-1] + ("0" if id_number(1)[-1] != "0" else "1"),
             "id_number",
-            "校验位不正确",
+            "校验码不对",
         ),
         ("李爱丽", "350402194902311234", "id_number", "出生日期"),
         ("李爱丽", "35040219750615123", "id_number", "应为18位"),
+        ("李爱丽", id_number(1, region="999999"), "id_number", "地区代码不存在"),
+        ("李爱丽", id_number(1, birth=dt.date(1899, 5, 5)), "id_number", "早于1900年"),
         ("李爱丽", "", "id_number", "请填写身份证号"),
         ("X", id_number(1), "name", "身份证上的姓名"),
     ],
@@ -537,7 +539,7 @@ def test_employer_register_company(client, alice):
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
-        ({"uscc": "91110000600037341A"}, "uscc", "校验位不正确"),
+        ({"uscc": "91110000600037341A"}, "uscc", "校验码不对"),
         ({"uscc": "9111000060003"}, "uscc", "应为18位"),
         ({"uscc": ""}, "uscc", "18位"),
         ({"licence_image": None}, "licence_image", "请上传图片"),

@@ -116,7 +116,7 @@ def test_every_bad_row_is_reported_and_nothing_is_imported(importer, trades):
     report = {r["row"]: r["errors"] for r in batch.result["rows"]}
     assert report[2] == []
     assert report[3] == ["手机号：请输入11位中国大陆手机号"]
-    assert report[4] == ["身份证号：身份证号校验位不正确，请核对"]
+    assert report[4] == ["身份证号：身份证号最后一位校验码不对，请逐位核对"]
     assert report[5] == ["手机号：与第2行重复"]
     assert report[6] == ["手机号：该手机号已有账户，不能重复登记"]
     assert report[7] == ["身份证号：与第2行重复"]
