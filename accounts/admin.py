@@ -286,7 +286,7 @@ class RealNameAdmin(ReviewAdmin):
         "account",
         "name",
         "id_masked",
-        "birth_date",
+        "birth_year",
         "status",
         "method",
         "reject_reason",

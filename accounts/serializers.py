@@ -364,7 +364,7 @@ class StaffRealNameSerializer(serializers.ModelSerializer):
             "user",
             "name",
             "id_masked",
-            "birth_date",
+            "birth_year",
             "status",
             "method",
             "reject_reason",

@@ -79,7 +79,7 @@ def test_preview_writes_nothing_and_confirm_imports_every_row(importer, trades, 
     batch = preview(importer, good_villagers())
     assert batch.row_count == 3 and batch.error_count == 0
     assert [r["ok"] for r in batch.result["rows"]] == [True, True, True]
-    assert batch.result["rows"][0]["summary"].startswith("张** 138****0001 1101")
+    assert batch.result["rows"][0]["summary"].startswith("张** 138****0001 1" + "*" * 16)
     assert "张大山" not in str(batch.result)  # the stored report is masked
     assert User.objects.count() == users_before
     assert not Message.objects.filter(template="outreach_import_invite").exists()
