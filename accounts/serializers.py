@@ -55,6 +55,11 @@ class ErrorSerializer(serializers.Serializer):
     fields = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()), help_text="字段名 → 错误说明"
     )
+    field_codes = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="字段名 → 机器可读的原因（有时提供），如 id_number: [invalid_checksum]",
+    )
 
 
 # ------------------------------------------------------------------------------------- auth / users
