@@ -50,7 +50,7 @@ class PhoneField(forms.CharField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("label", "手机号")
-        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault("max_length", 30)
         kwargs.setdefault(
             "widget",
             forms.TextInput(

@@ -33,7 +33,7 @@ class PhoneField(serializers.CharField):
     """A mainland mobile number, normalised to 11 digits (``+86 138-…`` accepted)."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault("max_length", 30)
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):

@@ -291,3 +291,13 @@ def test_image_upload_checks_bytes_type_and_size(settings):
     with pytest.raises(ValidationError) as info:
         validate_image_upload(make_image("PNG", size=(400, 400)))
     assert info.value.code == "too_large"
+
+
+def test_phone_fields_take_the_long_typed_forms():
+    from accounts.forms import PhoneField
+    from accounts.serializers import PhoneField as ApiPhoneField
+
+    typed = "+８６ １３８ － １２３４ － ５６７８"  # 24 characters as typed
+    assert len(typed) > 20
+    assert PhoneField().clean(typed) == "13812345678"
+    assert ApiPhoneField().run_validation(typed) == "13812345678"
