@@ -29,7 +29,6 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from stdnum.cn import ric
 
 from core.crypto import blind_index
 from core.errors import DomainError
@@ -51,7 +50,7 @@ from .models import (
     User,
     WorkerProfile,
 )
-from .validators import normalize_phone
+from .validators import fold_input, normalize_phone
 
 ID_NUMBER_RE = re.compile(r"^\d{17}[\dXx]$")
 FROM_CHANGE_PAGE = "_from_change"
@@ -263,7 +262,7 @@ class IdIndexFilter(admin.SimpleListFilter):
 
 def _id_search_index(term: str) -> str | None:
     """The blind index of a search term that is a full ID number, normalised as the services do."""
-    number = ric.compact(term or "").upper()
+    number = fold_input(term).upper()
     if not ID_NUMBER_RE.match(number):
         return None
     return blind_index(number, purpose="id_number")
@@ -295,7 +294,7 @@ class RealNameAdmin(ReviewAdmin):
         "account",
         "name",
         "id_masked",
-        "birth_date",
+        "birth_year",
         "status",
         "method",
         "reject_reason",

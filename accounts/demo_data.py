@@ -5,8 +5,9 @@ city, the same trades, the same people. Numbers follow the real formats:
 
 - Area codes are 12 digits (GB/T 2260 county + 3-digit town + 3-digit village). 青溪市's county code
   ``350186`` is made up (no real county has it), so the city cannot be mistaken for a real one.
-- Resident ID numbers (GB 11643) need a region code that python-stdnum knows *for the birth year*, so
-  demo people were "born" in real nearby counties (闽侯县, 福清市, 浙江桐庐/淳安…), as many workers are.
+- Resident ID numbers (GB 11643) carry a real region code, so demo people were "born" in real nearby
+  counties (闽侯县, 福清市, 浙江桐庐/淳安…), as many workers are. 福清市's code 350181 dates from 1990, when
+  the county became a city; people born before then carry it too (their IDs were re-issued), as here.
 - Unified Social Credit Codes (GB 32100) carry a correct organisation-code check (GB 11714) and a correct
   final check character.
 """
@@ -20,7 +21,9 @@ import random
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from stdnum.cn import ric, uscc
+from stdnum.cn import uscc
+
+from accounts.validators import id_check_digit, normalize_id_number
 
 CITY = "青溪市"
 COUNTY_CODE = "350186"
@@ -234,8 +237,8 @@ GIVEN = [
     "阿妹",
 ]
 
-# (birth year from, region code, county) — region codes python-stdnum accepts for those birth years.
-ID_REGIONS: tuple[tuple[int, str], ...] = ((1990, "350181"), (0, "350121"), (0, "330122"), (0, "330127"))
+# 福清市 (re-coded 1990), 闽侯县, 桐庐县, 淳安县.
+ID_REGIONS: tuple[str, ...] = ("350181", "350121", "330122", "330127")
 
 
 def person_name(rng: random.Random) -> str:
@@ -243,12 +246,11 @@ def person_name(rng: random.Random) -> str:
 
 
 def id_number(seq: int, birth: dt.date) -> str:
-    """A valid resident ID for a demo person (GB 11643 check digit, a region valid for the birth year)."""
-    choices = [code for since, code in ID_REGIONS if birth.year >= since]
-    region = choices[seq % len(choices)]
+    """A valid resident ID for a demo person (GB 11643 check digit, a real region code)."""
+    region = ID_REGIONS[seq % len(ID_REGIONS)]
     body = f"{region}{birth:%Y%m%d}{seq % 1000:03d}"
-    number = body + ric.calc_check_digit(body + "0")
-    ric.validate(number)  # fail loudly here rather than in the service
+    number = body + id_check_digit(body)
+    normalize_id_number(number)  # fail loudly here rather than in the service
     return number
 
 

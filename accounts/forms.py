@@ -50,7 +50,7 @@ class PhoneField(forms.CharField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("label", "手机号")
-        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault("max_length", 30)
         kwargs.setdefault(
             "widget",
             forms.TextInput(
@@ -350,7 +350,7 @@ class RealNameForm(forms.Form):
         label="身份证号",
         max_length=30,
         help_text="18位，最后一位可能是X",
-        widget=forms.TextInput(attrs=_attrs(autocomplete="off", spellcheck="false", maxlength="22")),
+        widget=forms.TextInput(attrs=_attrs(autocomplete="off", spellcheck="false", maxlength="30")),
         error_messages={"required": "请填写身份证号"},
     )
 

@@ -216,7 +216,11 @@ class PhoneCodeThrottle(models.Model):
 
 
 class RealName(models.Model):
-    """Real-name record: the ID number is encrypted; ``id_index`` (a keyed hash) keeps one account per person."""
+    """Real-name record: the ID number is encrypted; ``id_index`` (a keyed hash) keeps one account per person.
+
+    Nothing else stored here may rebuild the number: the mask shows its first and last character, and of
+    the birth date only the year is kept (docs/personal-data.md counts what a database dump leaves open).
+    """
 
     class Status(models.TextChoices):
         PENDING = "pending", "待审核"
@@ -233,7 +237,7 @@ class RealName(models.Model):
     id_number = EncryptedTextField("身份证号（加密）")
     id_index = models.CharField("证件号索引", max_length=64, db_index=True, editable=False)
     id_masked = models.CharField("证件号", max_length=18, editable=False)
-    birth_date = models.DateField("出生日期")
+    birth_year = models.PositiveSmallIntegerField("出生年份")
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
     method = models.CharField("核验方式", max_length=10, choices=Method.choices, default=Method.MANUAL)
     reject_reason = models.CharField("未通过原因", max_length=200, blank=True)

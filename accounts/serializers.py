@@ -33,7 +33,7 @@ class PhoneField(serializers.CharField):
     """A mainland mobile number, normalised to 11 digits (``+86 138-…`` accepted)."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault("max_length", 30)
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
@@ -54,6 +54,11 @@ class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="一句话说明，可直接展示给用户")
     fields = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()), help_text="字段名 → 错误说明"
+    )
+    field_codes = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="字段名 → 机器可读的原因（有时提供），如 id_number: [invalid_checksum]",
     )
 
 
@@ -375,7 +380,7 @@ class StaffRealNameSerializer(serializers.ModelSerializer):
             "user",
             "name",
             "id_masked",
-            "birth_date",
+            "birth_year",
             "status",
             "method",
             "reject_reason",

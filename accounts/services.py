@@ -400,11 +400,11 @@ def realname_submit(*, user: User, name: str, id_number: str) -> RealName:
     try:
         name = validate_name(name)
     except ValidationError as exc:
-        errors["name"] = exc.messages
+        errors["name"] = exc.error_list
     try:
         number, birth = normalize_id_number(id_number)
     except ValidationError as exc:
-        errors["id_number"] = exc.messages
+        errors["id_number"] = exc.error_list
     if errors:
         raise ValidationError(errors)
 
@@ -428,7 +428,7 @@ def realname_submit(*, user: User, name: str, id_number: str) -> RealName:
     old = record.status if record else ""
     record = record or RealName(user=user)
     record.name, record.id_number, record.id_index = name, number, index
-    record.id_masked, record.birth_date = mask_id_number(number), birth
+    record.id_masked, record.birth_year = mask_id_number(number), birth.year
     record.status, record.reject_reason = RealName.Status.PENDING, ""
     record.submitted_at, record.decided_at, record.decided_by = timezone.now(), None, None
     verifier = get_verifier()

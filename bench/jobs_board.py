@@ -443,7 +443,7 @@ def claimers(count: int):
                     id_number=number,
                     id_index=blind_index(number, purpose="id_number"),
                     id_masked=mask_id_number(number),
-                    birth_date=birth,
+                    birth_year=birth.year,
                     status=RealName.Status.VERIFIED,
                     method=RealName.Method.MANUAL,
                 )

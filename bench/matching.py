@@ -93,7 +93,7 @@ def matching_facts() -> None:
             for user_id, name in users:
                 index = hashlib.sha256(f"bench-realname:{user_id}".encode()).hexdigest()
                 names.write(
-                    f"{user_id}\t{name or '求职者'}\t{cipher}\t{index}\t0000**********0000\t1980-01-01\t"
+                    f"{user_id}\t{name or '求职者'}\t{cipher}\t{index}\t0****************0\t1980\t"
                     f"verified\tmanual\t\t{now}\t{now}\n"
                 )
                 completed = rng.choice((0, 0, 1, 3, 8, 20))
@@ -109,7 +109,7 @@ def matching_facts() -> None:
             stats.seek(0)
             raw = cursor.cursor
             raw.copy_expert(
-                "COPY accounts_realname (user_id, name, id_number, id_index, id_masked, birth_date, status, "
+                "COPY accounts_realname (user_id, name, id_number, id_index, id_masked, birth_year, status, "
                 "method, reject_reason, submitted_at, decided_at) FROM STDIN",
                 names,
             )

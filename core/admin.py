@@ -9,7 +9,8 @@ from .scoping import ScopedAdminMixin, SuperuserOnlyAdminMixin
 
 @admin.register(AuditLog)
 class AuditLogAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    """Who looked at or decided what: append-only, so read-only here for everyone."""
+    """Who looked at or decided what: append-only and hash-chained, so read-only here for everyone
+    (``manage.py verify_audit_log`` checks the chain)."""
 
     list_display = ["created_at", "actor", "action", "target_type", "target_id", "reason", "ip_address"]
     list_filter = ["action", "target_type", ("created_at", admin.DateFieldListFilter)]
@@ -17,7 +18,18 @@ class AuditLogAdmin(ScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["=target_id", "reason", "=actor__phone"]
     search_help_text = "可按对象编号、原因或操作人手机号查找"
     date_hierarchy = "created_at"
-    fields = ["created_at", "actor", "action", "target_type", "target_id", "reason", "ip_address", "data"]
+    fields = [
+        "created_at",
+        "actor",
+        "action",
+        "target_type",
+        "target_id",
+        "reason",
+        "ip_address",
+        "data",
+        "prev_hash",
+        "row_hash",
+    ]
     readonly_fields = fields
 
     def has_add_permission(self, request):

@@ -16,13 +16,13 @@ def _pad_input(**extra) -> dict[str, str]:
 
 class KioskPhoneForm(forms.Form):
     phone = forms.CharField(
-        label="手机号", max_length=20, widget=forms.TextInput(attrs=_pad_input(maxlength="11"))
+        label="手机号", max_length=30, widget=forms.TextInput(attrs=_pad_input(maxlength="11"))
     )
 
 
 class KioskIdForm(forms.Form):
     id_number = forms.CharField(
-        label="身份证号", max_length=20, widget=forms.TextInput(attrs=_pad_input(maxlength="18"))
+        label="身份证号", max_length=30, widget=forms.TextInput(attrs=_pad_input(maxlength="18"))
     )
 
 

@@ -87,7 +87,7 @@ class RealNameFactory(factory.django.DjangoModelFactory):
     id_number = factory.Sequence(lambda n: id_number(n))
     id_index = factory.LazyAttribute(lambda o: blind_index(o.id_number, purpose="id_number"))
     id_masked = factory.LazyAttribute(lambda o: mask_id_number(o.id_number))
-    birth_date = dt.date(1975, 6, 15)
+    birth_year = factory.LazyAttribute(lambda o: int(o.id_number[6:10]))
     status = RealName.Status.VERIFIED
     method = RealName.Method.MANUAL
 

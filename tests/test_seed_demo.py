@@ -38,6 +38,7 @@ from jobs.contract import content_hash
 from jobs.models import Claim, Contract, Order, OrderEvent, Post, Rating, Trade
 from jobs.search import index_tokens, query_tokens
 from notifications.models import Message
+from tests.accounts.rebuild import count_candidates, masks_in, revealed_positions
 from wallet import services as wallet_services
 
 pytestmark = pytest.mark.django_db
@@ -218,7 +219,7 @@ def test_real_names_are_stored_encrypted():
     for pk, stored, index, masked in rows:
         plain = records[pk]
         assert plain not in stored and plain[6:14] not in stored
-        assert plain not in index and re.fullmatch(r"\d{4}\*{10}[\dX]{4}", masked)
+        assert plain not in index and re.fullmatch(r"\d\*{16}[\dX]", masked)
     # and not in the other text columns that could pick one up
     with connection.cursor() as cursor:
         cursor.execute(
@@ -226,6 +227,24 @@ def test_real_names_are_stored_encrypted():
         )
         text = " ".join(row[0] for row in cursor.fetchall())
     assert not any(number in text for number in records.values())
+
+
+def test_no_demo_real_name_can_be_rebuilt_from_its_row():
+    # The issue rebuilt 21 of 21 demo IDs to 1–3 candidates from the mask and the plain birth date.
+    seed()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM accounts_realname")
+        columns = [c.name for c in cursor.description]
+        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    assert len(rows) >= 15
+    counts = {}
+    for row in rows:
+        plain = [str(v) for k, v in row.items() if k not in ("id_number", "id_index")]
+        known = revealed_positions(masks_in(" ".join(plain)))
+        key = (tuple(sorted(known.items())), row["birth_year"])
+        if key not in counts:
+            counts[key] = count_candidates(known=known, birth_years=[row["birth_year"]])
+        assert counts[key] >= 10_000, row["id_masked"]
 
 
 # --------------------------------------------------------------------------------------------- jobs

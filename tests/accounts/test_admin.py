@@ -242,6 +242,15 @@ def test_search_by_full_id_uses_the_blind_index(client, staff, pending_alice, pe
     assert pending_bob.id_masked in html and pending_alice.id_masked not in html
 
 
+def test_search_by_an_id_typed_full_width_with_spaces(client, staff, pending_alice):
+    client.force_login(staff)
+    typed = " ".join([ALICE_ID[:6], ALICE_ID[6:14], ALICE_ID[14:]]).translate(
+        {ord(c): ord(c) + 0xFEE0 for c in "0123456789X"}
+    )
+    response = client.post(reverse("admin:accounts_realname_search"), {"q": typed})
+    assert blind_index(ALICE_ID, purpose="id_number") in response["Location"]
+
+
 def test_search_by_phone_and_name(client, staff, pending_alice, pending_bob):
     client.force_login(staff)
     by_phone = client.post(reverse("admin:accounts_realname_search"), {"q": "+86 138-0000-0002"}, follow=True)

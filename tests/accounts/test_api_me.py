@@ -164,7 +164,7 @@ def test_realname_submit_and_read_show_only_the_masked_number(alice):
     assert response.status_code == 201
     body = response.json()
     assert body["status"] == "pending"
-    assert body["id_masked"] == VALID_ID[:4] + "*" * 10 + VALID_ID[-4:]
+    assert body["id_masked"] == VALID_ID[0] + "*" * 16 + VALID_ID[-1]
     assert "id_number" not in body
     assert VALID_ID not in response.content.decode()
     got = client.get(reverse("api:me-realname"))
@@ -195,6 +195,38 @@ def test_a_bad_id_number_is_a_400_on_id_number(alice, bad):
     assert body["code"] == "invalid"
     assert list(body["fields"]) == ["id_number"]
     assert not RealName.objects.filter(user=alice).exists()
+
+
+@pytest.mark.parametrize(
+    ("bad", "code"),
+    [
+        (VALID_ID[:-1] + ("0" if VALID_ID[-1] != "0" else "1"), "invalid_checksum"),
+        (with_check_digit("350402" + "19490231" + "123"), "invalid_birth_date"),
+        (with_check_digit("350402" + "18991231" + "123"), "birth_date_too_early"),
+        (with_check_digit("999999" + "19800101" + "123"), "invalid_region"),
+        (VALID_ID[:17], "invalid_length"),
+        ("35040219750615ABCD", "invalid_format"),
+    ],
+)
+def test_id_number_failures_carry_their_code_in_the_api(alice, bad, code):
+    response = api_as(alice).post(
+        reverse("api:me-realname"), {"name": "李爱丽", "id_number": bad}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["field_codes"] == {"id_number": [code]}
+
+
+def test_a_full_width_spaced_id_of_a_recoded_county_is_accepted(alice):
+    # 密云区's code 110118 dates from 2015; this holder was born in 1958 and carries it
+    number = with_check_digit("110118" + "19580301" + "042")
+    typed = "".join(chr(ord(c) + 0xFEE0) for c in number[:6]) + " " + number[6:14] + "-" + number[14:]
+    response = api_as(alice).post(
+        reverse("api:me-realname"), {"name": "李爱丽", "id_number": typed}, format="json"
+    )
+
+    assert response.status_code == 201, response.json()
+    assert RealName.objects.get(user=alice).id_number == number
 
 
 def test_a_bad_name_is_a_400_on_name(alice):

@@ -17,7 +17,7 @@ ID = id_number(7)
 def test_submit_is_pending_for_manual_review_and_encrypted_at_rest(alice):
     record = services.realname_submit(user=alice, name="李爱丽", id_number=ID.lower())
     assert record.status == RealName.Status.PENDING and record.method == "manual"
-    assert record.id_masked == ID[:4] + "*" * 10 + ID[-4:]
+    assert record.id_masked == ID[0] + "*" * 16 + ID[-1]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id_number, id_index, id_masked FROM accounts_realname WHERE id = %s", [record.pk]

@@ -122,6 +122,17 @@ def test_id_number_sign_in_sends_the_code_to_the_accounts_phone(client, east_poi
     assert KioskSession.objects.get(user=bob).via == "id_number"
 
 
+def test_id_sign_in_accepts_spaced_full_width_input_and_recoded_counties(client, east_point, east, mason):
+    number = id_number(8, birth=dt.date(1961, 4, 2), region="110118")  # 密云区: code from 2015
+    bob = seeker("13800000002", "王博", area=east, trades=[mason], verified=False)
+    RealNameFactory(user=bob, id_number=number)
+    typed = " ".join([number[:6], number[6:14], number[14:]]).translate(
+        {ord(c): ord(c) + 0xFEE0 for c in "0123456789X"}
+    )
+    response = client.post(url("kiosk", east_point), {"way": "id", "id_number": typed})
+    assert response.status_code == 302
+
+
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
@@ -129,6 +140,7 @@ def test_id_number_sign_in_sends_the_code_to_the_accounts_phone(client, east_poi
         ({"way": "phone", "phone": "13899999999"}, "phone", "还没有注册"),
         ({"way": "id", "id_number": "11010519750615001"}, "id_number", "18位"),
         ({"way": "id", "id_number": id_number(99)}, "id_number", "没有找到"),
+        ({"way": "id", "id_number": id_number(99, region="999999")}, "id_number", "地区代码不存在"),
     ],
 )
 def test_bad_sign_in_input_is_a_field_error(client, east_point, alice, data, field, message):

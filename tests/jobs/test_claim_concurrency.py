@@ -56,7 +56,7 @@ def _verified_workers(count: int, *, prefix: str = "1450") -> list[User]:
                 id_number=number,
                 id_index=blind_index(number, purpose="id_number"),
                 id_masked=mask_id_number(number),
-                birth_date=dt.date(1980, 1, 1),
+                birth_year=1980,
                 status=RealName.Status.VERIFIED,
                 method=RealName.Method.MANUAL,
             )

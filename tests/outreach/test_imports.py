@@ -79,7 +79,7 @@ def test_preview_writes_nothing_and_confirm_imports_every_row(importer, trades, 
     batch = preview(importer, good_villagers())
     assert batch.row_count == 3 and batch.error_count == 0
     assert [r["ok"] for r in batch.result["rows"]] == [True, True, True]
-    assert batch.result["rows"][0]["summary"].startswith("张** 138****0001 1101")
+    assert batch.result["rows"][0]["summary"].startswith("张** 138****0001 1" + "*" * 16)
     assert "张大山" not in str(batch.result)  # the stored report is masked
     assert User.objects.count() == users_before
     assert not Message.objects.filter(template="outreach_import_invite").exists()
@@ -116,7 +116,7 @@ def test_every_bad_row_is_reported_and_nothing_is_imported(importer, trades):
     report = {r["row"]: r["errors"] for r in batch.result["rows"]}
     assert report[2] == []
     assert report[3] == ["手机号：请输入11位中国大陆手机号"]
-    assert report[4] == ["身份证号：身份证号校验位不正确，请核对"]
+    assert report[4] == ["身份证号：身份证号最后一位校验码不对，请逐位核对"]
     assert report[5] == ["手机号：与第2行重复"]
     assert report[6] == ["手机号：该手机号已有账户，不能重复登记"]
     assert report[7] == ["身份证号：与第2行重复"]
