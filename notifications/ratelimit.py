@@ -8,11 +8,14 @@ queue up fairly instead of spinning.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from functools import lru_cache
 
 from django.conf import settings
+
+logger = logging.getLogger(__name__)
 
 BURST_SECONDS = 0.2  # the bucket holds this many seconds' worth of messages: smooth, no 1-second bursts
 
@@ -56,7 +59,7 @@ class RedisBucket:
         import redis
 
         self._errors = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
-        self._client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=1.0)
+        self._client = redis.Redis.from_url(url, socket_connect_timeout=2)
         self._script = self._client.register_script(_RESERVE)
         self._key = key
         self._local = LocalBucket()
@@ -64,7 +67,10 @@ class RedisBucket:
     def reserve(self, *, n: int, rate: float, capacity: float) -> float:
         try:
             return float(self._script(keys=[self._key], args=[rate, capacity, n]))
-        except self._errors:
+        except self._errors as exc:
+            logger.warning(
+                "shared SMS rate bucket unavailable (%s): keeping to the cap locally", type(exc).__name__
+            )
             return self._local.reserve(n=n, rate=rate, capacity=capacity)
 
 

@@ -46,7 +46,7 @@ def celery_broker(url: str, prefix: str):
 
     conf = app.conf
     saved = (conf.task_always_eager, conf.broker_url, conf.broker_transport_options)
-    app.close()  # drop the pooled producer connections to the old broker
+    _drop_connections(app)
     conf.task_always_eager = False
     conf.broker_url = url
     conf.broker_transport_options = {"global_keyprefix": f"{prefix}:", "socket_connect_timeout": 1}
@@ -54,9 +54,18 @@ def celery_broker(url: str, prefix: str):
     try:
         yield app
     finally:
-        app.close()
+        _drop_connections(app)
         conf.task_always_eager, conf.broker_url, conf.broker_transport_options = saved
         reset_breakers()
+
+
+def _drop_connections(app) -> None:
+    """Forget pooled connections to the old broker (not ``app.close()``: that unregisters the app, and
+    tasks imported later would never be registered on it)."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
 
 
 def timed(call):

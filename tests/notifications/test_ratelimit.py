@@ -70,3 +70,11 @@ def test_delivery_keeps_under_the_providers_cap(aliyun, settings):
     elapsed = time.monotonic() - start
     assert aliyun.throttled == 0 and len(aliyun.received) == 150
     assert elapsed >= (150 - 10) / 50 - 0.2  # the bucket's 0.2-second burst, then 50/s
+
+
+def test_redis_bucket_keeps_to_the_cap_locally_while_redis_is_down():
+    from tests.outage import closed_port_url
+
+    bucket = RedisBucket(closed_port_url(), "test-rate:down")
+    assert bucket.reserve(n=20, rate=100, capacity=20) == 0
+    assert 0.25 < bucket.reserve(n=30, rate=100, capacity=20) <= 0.31

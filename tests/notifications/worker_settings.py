@@ -35,4 +35,9 @@ NOTIFY_STALE_SECONDS = 3
 NOTIFY_BATCH_SIZE = 50
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 # The worker's own sweeps (gigmarket/celery.py), fast enough for a test to wait for.
-WORKER_RECOVERY_SWEEPS = {"notifications.tasks.sweep": 2, "wallet.tasks.retry_withdrawals": 60}
+WORKER_RECOVERY_SWEEPS = {
+    "notifications.tasks.sweep": 2,
+    "matching.tasks.push_due": 2,
+    "wallet.tasks.retry_withdrawals": 60,
+    "insurance.tasks.retry_pending_policies": 60,
+}
