@@ -41,3 +41,9 @@ WORKER_RECOVERY_SWEEPS = {
     "wallet.tasks.retry_withdrawals": 60,
     "insurance.tasks.retry_pending_policies": 60,
 }
+# Production's persistent, health-checked connections, named so a test can cut exactly the worker's.
+DATABASES["default"].update(  # noqa: F405
+    CONN_MAX_AGE=60,
+    CONN_HEALTH_CHECKS=True,
+    OPTIONS={"application_name": os.environ.get("GIGMARKET_TEST_APP_NAME", "gigmarket-test-worker")},
+)
