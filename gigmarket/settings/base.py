@@ -230,6 +230,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "jobs-no-shows": {"task": "jobs.tasks.mark_no_shows", "schedule": 300},
     "insurance-retry-pending": {"task": "insurance.tasks.retry_pending_policies", "schedule": 600},
     "insurance-end-overdue-cover": {"task": "insurance.tasks.end_overdue_cover", "schedule": 3600},
+    "insurance-retry-insurer-cancels": {"task": "insurance.tasks.retry_insurer_cancels", "schedule": 1800},
     "wallet-expire-top-ups": {"task": "wallet.tasks.expire_top_ups", "schedule": 300},
     "wallet-retry-withdrawals": {"task": "wallet.tasks.retry_withdrawals", "schedule": 300},
 }
@@ -451,5 +452,6 @@ WORKER_RECOVERY_SWEEPS = {
     "notifications.tasks.sweep": 30,  # outbox rows (SMS, in-app) never picked up
     "wallet.tasks.retry_withdrawals": 300,  # requested payouts whose task was lost
     "insurance.tasks.retry_pending_policies": 300,  # policies still waiting for their number
+    "insurance.tasks.retry_insurer_cancels": 600,  # cancellations the insurer was never told about
     "matching.tasks.push_due": 900,  # a newly opened post's lost first push (within the hour), second pushes
 }
