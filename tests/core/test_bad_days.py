@@ -131,6 +131,9 @@ def test_healthz_says_the_cache_is_down(redis_down, client):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json() == {"status": "error", "database": "ok", "cache": "error"}
+    # The load balancer's check: web servers stay in while Redis is down, since they still serve.
+    ready = client.get("/healthz?only=database")
+    assert ready.status_code == 200 and ready.json()["cache"] == "error"
 
 
 @pytest.mark.django_db
