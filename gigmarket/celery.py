@@ -18,6 +18,7 @@ import os
 from celery import Celery, Task, bootsteps
 from django.conf import settings
 from kombu.exceptions import OperationalError as KombuOperationalError
+from kombu.transport import redis as kombu_redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -85,6 +86,23 @@ class RecoverySweeps(bootsteps.StartStopStep):
 
     shutdown = stop
 
+
+_restore_unacked = kombu_redis.QoS.restore_unacked
+
+
+def _restore_unacked_unless_collected(self, client=None):
+    """Celery 5.7 with kombu 5.7: when Redis dies, the consumer ``collect()``s the broker connection and
+    then closes it; closing the channel tries to put unacknowledged messages back through a client built
+    from the collected connection (None), raises AttributeError, and the worker exits ("Unrecoverable
+    error"). With nothing to restore them through, skip it: the messages are in the broker's unacked
+    set (restored after the visibility timeout) or, if Redis lost them, re-found by the sweeps."""
+    if client is None and getattr(self.channel.connection, "client", None) is None:
+        logger.warning("broker connection already gone: unacked messages left to the sweeps")
+        return None
+    return _restore_unacked(self, client)
+
+
+kombu_redis.QoS.restore_unacked = _restore_unacked_unless_collected
 
 app = Celery("gigmarket", task_cls=ResilientTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -35,8 +35,12 @@ def _media_root(settings, tmp_path):
 def _clear_cache():
     from django.core.cache import cache
 
+    from tests.outage import reset_breakers
+
+    reset_breakers()  # a test that took Redis away must not leave the next one skipping it
     cache.clear()
     yield
+    reset_breakers()
 
 
 def make_image(

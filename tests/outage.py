@@ -62,9 +62,7 @@ def celery_broker(url: str, prefix: str):
 def _drop_connections(app) -> None:
     """Forget pooled connections to the old broker (not ``app.close()``: that unregisters the app, and
     tasks imported later would never be registered on it)."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    app._pool = None  # (kombu keeps the pool itself in its registry, shared: it is not closed here)
     app.amqp._producer_pool = None
 
 

@@ -51,7 +51,7 @@ def _wait(predicate, timeout: float, step: float = 0.2) -> bool:
 
 
 def _tail(path) -> str:
-    return path.read_text()[-3000:]
+    return path.read_text()[-12000:]
 
 
 def _sms_unsent() -> int:
