@@ -87,22 +87,23 @@ class RecoverySweeps(bootsteps.StartStopStep):
     shutdown = stop
 
 
-_restore_unacked = kombu_redis.QoS.restore_unacked
+_connparams = kombu_redis.Channel._connparams
 
 
-def _restore_unacked_unless_collected(self, client=None):
-    """Celery 5.7 with kombu 5.7: when Redis dies, the consumer ``collect()``s the broker connection and
-    then closes it; closing the channel tries to put unacknowledged messages back through a client built
-    from the collected connection (None), raises AttributeError, and the worker exits ("Unrecoverable
-    error"). With nothing to restore them through, skip it: the messages are in the broker's unacked
-    set (restored after the visibility timeout) or, if Redis lost them, re-found by the sweeps."""
-    if client is None and getattr(self.channel.connection, "client", None) is None:
-        logger.warning("broker connection already gone: unacked messages left to the sweeps")
-        return None
-    return _restore_unacked(self, client)
+def _connparams_while_connected(self, asynchronous=False):
+    """Celery 5.7 with kombu 5.7: when Redis dies, the consumer collects and closes the broker connection,
+    but the old channel is still used afterwards — closing it puts unacknowledged messages back, and a
+    task that finishes meanwhile acknowledges on it. Both build a Redis client from the channel's
+    connection, which is gone by then: an AttributeError, which Celery does not expect, and the worker
+    exits ("Unrecoverable error"). Reported as what it is — a connection error — Celery logs it and
+    reconnects. The messages concerned stay in the broker's unacked set (redelivered after the visibility
+    timeout; tasks are idempotent) or, if Redis lost them, are re-found by the sweeps."""
+    if self.connection is None or getattr(self.connection, "client", None) is None:
+        raise RedisConnectionError("the broker connection of this channel is already closed")
+    return _connparams(self, asynchronous=asynchronous)
 
 
-kombu_redis.QoS.restore_unacked = _restore_unacked_unless_collected
+kombu_redis.Channel._connparams = _connparams_while_connected
 
 app = Celery("gigmarket", task_cls=ResilientTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")

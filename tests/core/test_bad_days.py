@@ -241,3 +241,28 @@ def test_breaker_reopens_after_its_time(monkeypatch):
     assert b.open
     time.sleep(0.06)
     assert not b.open
+
+
+@pytest.mark.redis
+def test_a_channel_whose_connection_is_gone_reports_a_connection_error(settings):
+    """The worker's guard (gigmarket/celery.py): kombu building a client for a channel whose connection the
+    consumer already collected raises a connection error (logged, reconnected), not an AttributeError
+    (which made the worker exit when Redis died)."""
+    import kombu
+
+    import gigmarket.celery  # noqa: F401 (installs the guard)
+
+    connection = kombu.Connection(settings.TEST_REDIS_URL)
+    try:
+        channel = connection.default_channel
+        channel._pool = None
+        transport_client, channel.connection.client = channel.connection.client, None  # what collect() leaves
+        with pytest.raises(connection.connection_errors):
+            channel._connparams()
+        channel.connection.client = transport_client
+        channel.connection, transport = None, channel.connection  # an ack on a channel already closed
+        with pytest.raises(connection.connection_errors):
+            channel._connparams()
+        channel.connection = transport
+    finally:
+        connection.release()
