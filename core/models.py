@@ -76,3 +76,17 @@ def chain_hash(entry) -> str:
     ]
     canonical = json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class RateCounter(models.Model):
+    """A rate-limit window counted in the database while the shared cache is down (``core.ratelimit``)."""
+
+    name = models.CharField("计数键（哈希）", max_length=64, unique=True)
+    count = models.PositiveIntegerField("次数", default=0)
+    expires_at = models.DateTimeField("过期时间", db_index=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "限流计数"
+
+    def __str__(self) -> str:
+        return f"{self.name[:12]}… {self.count}"

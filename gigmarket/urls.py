@@ -12,6 +12,8 @@ admin.site.site_header = "零工市场 · 工作人员后台"
 admin.site.site_title = "零工市场后台"
 admin.site.index_title = "今日待办"
 
+handler500 = "core.unavailable.server_error"  # a database outage is a 503, not a 500
+
 api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("jobs.api_urls")),

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.forms import apply_service_error
 from accounts.models import ServicePoint
 from accounts.selectors import sees_every_point, service_points_visible_to
+from core.cache import breaker as shared_cache_breaker
 from core.errors import DomainError, NotAllowed
 from core.masking import mask_phone
 from core.services import client_ip
@@ -106,8 +107,13 @@ def _screen_body(point_pk: int) -> tuple[bytes, str]:
     if local is not None and local[2] > now:
         return local[0], local[1]
     body, etag = _cached(f"hall:screen:{point_pk}", seconds, lambda: _build(point_pk))
-    if settings.HALL_SCREEN_LOCAL_SECONDS:
-        _LOCAL[point_pk] = (body, etag, now + settings.HALL_SCREEN_LOCAL_SECONDS)
+    local_seconds = settings.HALL_SCREEN_LOCAL_SECONDS
+    if local_seconds and shared_cache_breaker.open:
+        # Redis is down (core.cache answers misses): this process's copy stands in for the shared one, so
+        # the database still sees one build per point per HALL_SCREEN_CACHE_SECONDS (per process).
+        local_seconds = seconds
+    if local_seconds:
+        _LOCAL[point_pk] = (body, etag, now + local_seconds)
     return body, etag
 
 

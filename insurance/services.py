@@ -366,6 +366,24 @@ def policies_retry_pending(*, now: dt.datetime | None = None) -> int:
     return count
 
 
+def policies_retry_insurer_cancel(*, now: dt.datetime | None = None) -> int:
+    """Sweep (beat and the worker's own timer): cancelled policies the insurer was never told about (its
+    after-commit task was lost with the broker, or it gave up while the insurer was down) are told again."""
+    from .tasks import cancel_policy_at_insurer
+
+    now = now or timezone.now()
+    missed = Policy.objects.filter(
+        status=Policy.Status.CANCELLED,
+        insurer_cancelled_at__isnull=True,
+        cancelled_at__lte=now - RETRY_PENDING_AFTER,
+    ).exclude(policy_number="")
+    count = 0
+    for pk in missed.order_by("pk").values_list("pk", flat=True)[:500]:
+        cancel_policy_at_insurer.delay(pk)
+        count += 1
+    return count
+
+
 def policy_issue_retry(*, policy: Policy, actor) -> None:
     """Staff ask the insurer again for a policy still waiting for its number."""
     _require_staff_perm(actor, "insurance.change_policy", "没有处理保单的权限", policy)

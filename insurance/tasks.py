@@ -52,5 +52,10 @@ def retry_pending_policies() -> int:
 
 
 @shared_task
+def retry_insurer_cancels() -> int:
+    return services.policies_retry_insurer_cancel()
+
+
+@shared_task
 def end_overdue_cover() -> int:
     return services.policies_end_overdue()

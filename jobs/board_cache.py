@@ -11,6 +11,10 @@ A board page is the same for every visitor, so its rendered JSON is kept, keyed 
 
 Only pages of queries that validated are stored, so a hit needs no validation. A post that fills
 meanwhile stays listed for those seconds and is refused at claim time.
+
+While Redis is down (``core.cache`` answers misses), pages are built from the database and each process
+keeps its copies for the whole ``BOARD_CACHE_SECONDS``, so the database sees at most one build of a page
+per process in that time instead of one per visitor.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from collections import OrderedDict
 
 from django.conf import settings
 from django.core.cache import cache
+
+from core.cache import breaker as shared_cache_breaker
 
 LOCAL_MAX_PAGES = 512  # per process: about 5 MB at ~10 kB a page
 REBUILD_LOCK_SECONDS = 10  # a rebuild that died frees the page after this
@@ -73,6 +79,8 @@ def store(key: str, body: bytes) -> None:
 
 def _remember(key: str, fresh_until: float, body: bytes, now: float) -> None:
     seconds = min(settings.BOARD_LOCAL_CACHE_SECONDS, settings.BOARD_CACHE_SECONDS)
+    if shared_cache_breaker.open:  # no shared copy to fall back on: keep ours as long as it is fresh
+        seconds = settings.BOARD_CACHE_SECONDS
     if seconds <= 0:
         return
     with _lock:

@@ -270,10 +270,34 @@ def _copy(rows: io.StringIO) -> None:
         )
 
 
+def _replace_slice(worker_ids: list[int], rows, *, now: dt.datetime, postgres: bool) -> None:
+    """One slice of seekers: their old suggestions out and the new ones in, in one short transaction. A
+    reader sees each seeker's old set or new set, never a mix, and never waits: plain reads take no lock
+    that a row deletion conflicts with."""
+    with transaction.atomic():
+        Suggestion.objects.filter(worker_id__in=worker_ids).delete()
+        if postgres:
+            stamp = now.isoformat()
+            buffer = io.StringIO(
+                "".join(f"{w}\t{p}\t{r}\t{s}\t{_escape(why)}\t{stamp}\n" for w, p, r, s, why in rows)
+            )
+            if rows:
+                _copy(buffer)
+        else:
+            Suggestion.objects.bulk_create(
+                [
+                    Suggestion(worker_id=w, post_id=p, rank=r, score=s, reason=why, computed_at=now)
+                    for w, p, r, s, why in rows
+                ],
+                batch_size=2000,
+            )
+
+
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\t", " ").replace("\n", " ")
 
 
+SLICE_WORKERS = 2000  # seekers ranked per task and replaced per transaction
 _INDEX: CityIndex | None = None  # set before forking the ranking processes, which inherit it
 _TOP = 10
 _MAX_CELLS: int | None = None
@@ -312,10 +336,12 @@ def recompute_city(
     limit: int | None = None,
     processes: int | None = None,
 ) -> dict:
-    """Recompute every seeker's top posts and replace the stored suggestions in one transaction (readers
-    see the old set until it commits). Ranking runs in ``processes`` forked processes (PostgreSQL; they
-    never touch the database: the parent streams seekers to them and writes their rows with COPY).
-    Returns counts and timings."""
+    """Recompute every seeker's top posts and replace the stored suggestions slice by slice
+    (``SLICE_WORKERS`` seekers per short transaction), then drop the rows of seekers this run did not
+    rank. Never a table lock: readers (the digest, 为你推荐) are served the old rows or the new ones
+    throughout, never made to wait. Ranking runs in ``processes`` forked processes (PostgreSQL; they never
+    touch the database: the parent streams seekers to them and writes their rows with COPY). Returns counts
+    and timings."""
     import multiprocessing
     from collections import deque
 
@@ -327,7 +353,8 @@ def recompute_city(
     started = time.monotonic()
     from .indexing import worker_index_rebuild
 
-    indexed = worker_index_rebuild()  # the retrieval index of the per-post paths, resynced from the profiles
+    with transaction.atomic():  # readers of the retrieval index see the old one until the new one is whole
+        indexed = worker_index_rebuild()
     index = CityIndex.build(now=now)
     loaded = time.monotonic()
     total = _workers().count() if limit is None else min(limit, _workers().count())
@@ -337,68 +364,49 @@ def recompute_city(
     if processes > 1 and postgres and "fork" in multiprocessing.get_all_start_methods():
         pool = multiprocessing.get_context("fork").Pool(processes)
     workers = rows_written = exact = 0
-    stamp = now.isoformat()
-    buffer = io.StringIO()
 
-    def write(result: tuple[list[tuple[int, int, int, float, str]], int]) -> None:
-        nonlocal buffer, rows_written, exact
+    def write(worker_ids: list[int], result: tuple[list[tuple[int, int, int, float, str]], int]) -> None:
+        nonlocal rows_written, exact
         rows, finished = result
         exact += finished
         rows_written += len(rows)
-        if postgres:
-            buffer.write(
-                "".join(f"{w}\t{p}\t{r}\t{s}\t{_escape(why)}\t{stamp}\n" for w, p, r, s, why in rows)
-            )
-            if buffer.tell() > 8_000_000:
-                _copy(buffer)
-                buffer = io.StringIO()
-        else:
-            Suggestion.objects.bulk_create(
-                [
-                    Suggestion(worker_id=w, post_id=p, rank=r, score=s, reason=why, computed_at=now)
-                    for w, p, r, s, why in rows
-                ],
-                batch_size=2000,
-            )
+        _replace_slice(worker_ids, rows, now=now, postgres=postgres)
 
     try:
-        with transaction.atomic():
-            if postgres:
-                with connection.cursor() as cursor:
-                    cursor.execute(f"TRUNCATE {Suggestion._meta.db_table}")
-            else:
-                Suggestion.objects.all().delete()
-            bar = tqdm(
-                total=total, desc="全市推荐", unit="人", file=sys.stderr, disable=not progress, mininterval=1
-            )
-            in_flight: deque = deque()
-            for chunk in _chunks(_facts_stream(index), 2000, limit):
-                workers += len(chunk)
-                if pool is None:
-                    write(_rank_chunk(chunk))
-                    bar.update(len(chunk))
-                    continue
-                in_flight.append((len(chunk), pool.apply_async(_rank_chunk, (chunk,))))
-                while len(in_flight) > processes * 2:
-                    n, result = in_flight.popleft()
-                    write(result.get())
-                    bar.update(n)
-            while in_flight:
-                n, result = in_flight.popleft()
-                write(result.get())
-                bar.update(n)
-            bar.close()
-            if postgres and buffer.tell():
-                _copy(buffer)
+        bar = tqdm(
+            total=total, desc="全市推荐", unit="人", file=sys.stderr, disable=not progress, mininterval=1
+        )
+        in_flight: deque = deque()
+        for chunk in _chunks(_facts_stream(index), SLICE_WORKERS, limit):
+            workers += len(chunk)
+            ids = [wf.id for wf in chunk]
+            if pool is None:
+                write(ids, _rank_chunk(chunk))
+                bar.update(len(chunk))
+                continue
+            in_flight.append((ids, pool.apply_async(_rank_chunk, (chunk,))))
+            while len(in_flight) > processes * 2:
+                ids, result = in_flight.popleft()
+                write(ids, result.get())
+                bar.update(len(ids))
+        while in_flight:
+            ids, result = in_flight.popleft()
+            write(ids, result.get())
+            bar.update(len(ids))
+        bar.close()
     finally:
         if pool is not None:
             pool.close()
             pool.join()
         _INDEX = None
+    # Seekers this run did not rank (gone, no longer seekers, or past ``limit``): their rows are stale.
+    Suggestion.objects.exclude(computed_at=now).delete()
     if postgres:
         with connection.cursor() as cursor:
-            # The table was replaced whole: fresh statistics, or the digest's reads are planned on the old one.
-            cursor.execute(f"ANALYZE {Suggestion._meta.db_table}")
+            # Most rows were replaced: reclaim the dead ones and refresh the statistics, or the digest's
+            # reads are planned on the old table. VACUUM needs autocommit; inside a transaction, ANALYZE.
+            verb = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
+            cursor.execute(f"{verb} {Suggestion._meta.db_table}")
     finished = time.monotonic()
     return {
         "posts": len(index.posts),

@@ -8,11 +8,14 @@ queue up fairly instead of spinning.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from functools import lru_cache
 
 from django.conf import settings
+
+logger = logging.getLogger(__name__)
 
 BURST_SECONDS = 0.2  # the bucket holds this many seconds' worth of messages: smooth, no 1-second bursts
 
@@ -49,15 +52,26 @@ class LocalBucket:
 
 
 class RedisBucket:
+    """The shared bucket. While Redis cannot be reached, each process keeps to the cap on its own (a local
+    bucket): delivery goes on, and a provider's refusal above its cap is retried like any other."""
+
     def __init__(self, url: str, key: str):
         import redis
 
-        self._client = redis.Redis.from_url(url)
+        self._errors = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+        self._client = redis.Redis.from_url(url, socket_connect_timeout=2)
         self._script = self._client.register_script(_RESERVE)
         self._key = key
+        self._local = LocalBucket()
 
     def reserve(self, *, n: int, rate: float, capacity: float) -> float:
-        return float(self._script(keys=[self._key], args=[rate, capacity, n]))
+        try:
+            return float(self._script(keys=[self._key], args=[rate, capacity, n]))
+        except self._errors as exc:
+            logger.warning(
+                "shared SMS rate bucket unavailable (%s): keeping to the cap locally", type(exc).__name__
+            )
+            return self._local.reserve(n=n, rate=rate, capacity=capacity)
 
 
 @lru_cache(maxsize=4)
@@ -66,7 +80,8 @@ def _bucket(url: str | None, key: str):
 
 
 def bucket():
-    return _bucket(settings.SMS_RATE_REDIS_URL, f"gigmarket:sms-rate:{settings.SMS_BACKEND}")
+    prefix = getattr(settings, "SMS_RATE_KEY_PREFIX", "gigmarket")  # the tests give each run its own
+    return _bucket(settings.SMS_RATE_REDIS_URL, f"{prefix}:sms-rate:{settings.SMS_BACKEND}")
 
 
 def acquire(n: int) -> float:

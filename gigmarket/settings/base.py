@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.ContentSecurityPolicyMiddleware",
     "core.middleware.PermissionsPolicyMiddleware",
+    # A database outage in a view is a clean 503 (core/unavailable.py; handler500 covers middleware).
+    "core.unavailable.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -88,11 +90,22 @@ TEMPLATES = [
     },
 ]
 
+# Persistent connections, checked before reuse: after PostgreSQL restarts, gunicorn and Celery reconnect on
+# their own (the first request after the restart gets a fresh connection, not an error).
 DATABASES = {"default": dj_database_url.parse(E.database_url, conn_max_age=60, conn_health_checks=True)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Redis makes things fast, never decides correctness: core.cache turns an unreachable Redis into misses
+# (behind a short circuit breaker), and short socket timeouts keep a hung Redis from holding requests.
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 1.0}
 if E.redis_url:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": E.redis_url}}
+    CACHES = {
+        "default": {
+            "BACKEND": "core.cache.ResilientRedisCache",
+            "LOCATION": E.redis_url,
+            "OPTIONS": REDIS_CACHE_OPTIONS,
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -188,8 +201,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"anon": "120/min", "user": "600/min"},
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "core.throttling.AnonRateThrottle",
+        "core.throttling.UserRateThrottle",
     ],
 }
 REST_KNOX = {"TOKEN_TTL": timedelta(days=30), "AUTO_REFRESH": True, "USER_SERIALIZER": None}
@@ -232,6 +245,19 @@ CELERY_TASK_ALWAYS_EAGER = E.celery_eager
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A broker outage must not hold a request: one quick retry, then gigmarket.celery's task class gives up (the
+# outbox row or the status it left behind is the truth, and the worker's sweeps send it later). A worker
+# keeps trying to reach a lost broker for ever, and waits for it at start.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
@@ -241,6 +267,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "jobs-no-shows": {"task": "jobs.tasks.mark_no_shows", "schedule": 300},
     "insurance-retry-pending": {"task": "insurance.tasks.retry_pending_policies", "schedule": 600},
     "insurance-end-overdue-cover": {"task": "insurance.tasks.end_overdue_cover", "schedule": 3600},
+    "insurance-retry-insurer-cancels": {"task": "insurance.tasks.retry_insurer_cancels", "schedule": 1800},
     "wallet-expire-top-ups": {"task": "wallet.tasks.expire_top_ups", "schedule": 300},
     "wallet-retry-withdrawals": {"task": "wallet.tasks.retry_withdrawals", "schedule": 300},
 }
@@ -526,4 +553,16 @@ CELERY_BEAT_SCHEDULE["matching-recompute"] = {
 CELERY_BEAT_SCHEDULE["matching-digest"] = {
     "task": "matching.tasks.send_digest",
     "schedule": crontab(hour=20, minute=0),
+}
+
+# --- bad days (docs/bad-days.md) ---
+# Sweeps every Celery worker queues when it connects to the broker (start, and each time the broker comes
+# back) and then on its own timer, seconds apart, so work whose after-commit task was lost goes out even
+# when beat is not running. Each is idempotent and also on beat's schedule.
+WORKER_RECOVERY_SWEEPS = {
+    "notifications.tasks.sweep": 30,  # outbox rows (SMS, in-app) never picked up
+    "wallet.tasks.retry_withdrawals": 300,  # requested payouts whose task was lost
+    "insurance.tasks.retry_pending_policies": 300,  # policies still waiting for their number
+    "insurance.tasks.retry_insurer_cancels": 600,  # cancellations the insurer was never told about
+    "matching.tasks.push_due": 900,  # a newly opened post's lost first push (within the hour), second pushes
 }

@@ -63,12 +63,16 @@ if POSTGRES_AVAILABLE:
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 
+# The only Redis database tests may use; each run keeps to its own key prefix in it (never FLUSHDB).
+TEST_REDIS_URL = E.test_redis_url
+TEST_REDIS_PREFIX = f"gmtest{os.getpid()}"
 if REDIS_AVAILABLE:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.cache.ResilientRedisCache",
             "LOCATION": E.test_redis_url,
-            "KEY_PREFIX": f"gmtest{os.getpid()}",
+            "OPTIONS": REDIS_CACHE_OPTIONS,  # noqa: F405
+            "KEY_PREFIX": TEST_REDIS_PREFIX,
         }
     }
 else:

@@ -7,12 +7,14 @@ import time
 import uuid
 
 import pytest
+import redis
+from django.conf import settings
 
 from notifications import delivery
 from notifications.models import Message
 from notifications.ratelimit import LocalBucket, RedisBucket
 
-REDIS_URL = "redis://127.0.0.1:6379/13"
+REDIS_URL = settings.TEST_REDIS_URL  # GIGMARKET_TEST_REDIS_URL: the only Redis database tests may touch
 
 
 def test_local_bucket_allows_a_burst_then_spaces_calls():
@@ -45,6 +47,7 @@ def test_redis_bucket_is_shared_by_processes():
     ends = [out.get(timeout=20) for _ in procs]
     for p in procs:
         p.join(timeout=5)
+    redis.Redis.from_url(REDIS_URL).delete(key)  # this test's key only
     elapsed = max(ends) - start
     assert 1.25 <= elapsed < 4, elapsed
 
@@ -67,3 +70,11 @@ def test_delivery_keeps_under_the_providers_cap(aliyun, settings):
     elapsed = time.monotonic() - start
     assert aliyun.throttled == 0 and len(aliyun.received) == 150
     assert elapsed >= (150 - 10) / 50 - 0.2  # the bucket's 0.2-second burst, then 50/s
+
+
+def test_redis_bucket_keeps_to_the_cap_locally_while_redis_is_down():
+    from tests.outage import closed_port_url
+
+    bucket = RedisBucket(closed_port_url(), "test-rate:down")
+    assert bucket.reserve(n=20, rate=100, capacity=20) == 0
+    assert 0.25 < bucket.reserve(n=30, rate=100, capacity=20) <= 0.31

@@ -1,0 +1,98 @@
+"""The shared cache as an accelerator, never a dependency (settings ``CACHES``).
+
+``ResilientRedisCache`` is Django's Redis cache with one difference: when Redis cannot be reached, a read
+is a miss and a write is dropped, so every caller falls through to the database. A connection error trips
+a short circuit breaker: for ``BREAKER_SECONDS`` no call even tries Redis, so a request never waits for a
+timeout per cache call. ``add`` answers True while Redis is down: a caller that uses it as a lock (the
+board's and the big screen's rebuild locks) does the work itself, which is correct, only slower.
+
+Counters are different: a silently dropped increment would switch a rate limit off. ``incr`` (and
+``decr``) raise :class:`CacheUnavailable`, and ``core.ratelimit`` counts in the database instead.
+
+``clear()`` removes only this cache's keys when it has a ``KEY_PREFIX`` (the tests give every run its
+own), never the whole Redis database another process may be using.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from .breaker import Breaker
+
+BREAKER_SECONDS = 5.0
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
+
+breaker = Breaker("redis cache", BREAKER_SECONDS)
+
+
+class CacheUnavailable(Exception):
+    """The shared cache could not be reached (or was skipped by the breaker): count somewhere else."""
+
+
+def _degrading(fallback):
+    """Run the method against Redis; while it is unreachable, answer ``fallback`` instead."""
+
+    def wrap(method):
+        @functools.wraps(method)
+        def inner(self, *args, **kwargs):
+            if breaker.open:
+                return fallback(args, kwargs)
+            try:
+                return method(self, *args, **kwargs)
+            except UNREACHABLE as exc:
+                breaker.trip(exc)
+                return fallback(args, kwargs)
+
+        return inner
+
+    return wrap
+
+
+def _default(args, kwargs):
+    return kwargs.get("default", args[1] if len(args) > 1 else None)
+
+
+def _unavailable(args, kwargs):
+    raise CacheUnavailable
+
+
+class ResilientRedisCache(RedisCache):
+    get = _degrading(_default)(RedisCache.get)
+    get_many = _degrading(lambda a, k: {})(RedisCache.get_many)
+    has_key = _degrading(lambda a, k: False)(RedisCache.has_key)
+    set = _degrading(lambda a, k: None)(RedisCache.set)
+    set_many = _degrading(lambda a, k: list(a[0]) if a else [])(RedisCache.set_many)
+    add = _degrading(lambda a, k: True)(RedisCache.add)
+    touch = _degrading(lambda a, k: False)(RedisCache.touch)
+    delete = _degrading(lambda a, k: False)(RedisCache.delete)
+    delete_many = _degrading(lambda a, k: None)(RedisCache.delete_many)
+    incr = _degrading(_unavailable)(RedisCache.incr)
+
+    @_degrading(lambda a, k: False)
+    def clear(self) -> bool:
+        if not self.key_prefix:
+            return super().clear()
+        client = self._cache.get_client(write=True)
+        batch = []
+        for key in client.scan_iter(match=f"{self.key_prefix}:*", count=1000):
+            batch.append(key)
+            if len(batch) >= 1000:
+                client.delete(*batch)
+                batch.clear()
+        if batch:
+            client.delete(*batch)
+        return True
+
+    def available(self) -> bool:
+        """Whether Redis answers now (``/healthz``): a real round trip unless the breaker is open."""
+        if breaker.open:
+            return False
+        try:
+            return bool(self._cache.get_client(write=True).ping())
+        except UNREACHABLE as exc:
+            breaker.trip(exc)
+            return False
