@@ -28,8 +28,9 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
             response._csp_exempt_ro = True
         elif content_type.startswith("text/html") and hasattr(request, "csp_nonce"):
             str(request.csp_nonce)  # makes the nonce, so the header names it
+        preset = HEADER in response  # a view's own policy (file responses' sandbox) is left as it wrote it
         response = super().process_response(request, response)
-        if HEADER in response:
+        if HEADER in response and not preset:
             response[HEADER] = in_settings_order(response[HEADER])
         return response
 

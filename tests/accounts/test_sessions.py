@@ -7,10 +7,14 @@ import pytest
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.test import Client
 from django.urls import reverse
+from django_otp.oath import totp
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from accounts import services
+from accounts.second_factor import needs_second_factor
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -18,20 +22,42 @@ PASSWORD = "Gig-pass-2026"  # tests/factories.py
 NEW_PASSWORD = "New-pass-2027"
 
 
+def authenticator(user) -> str:
+    """For staff: the code their authenticator shows now (one is made if they have none)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="测试身份验证器", confirmed=True)
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
+
+
+def recovery_code(user) -> str:
+    """For staff: one of their recovery codes (a TOTP code is accepted once per 30 seconds, so a second
+    login in the same half-minute uses one of these, as a person with two devices at hand might)."""
+    device = StaticDevice.objects.get_or_create(user=user, name="恢复码", defaults={"confirmed": True})[0]
+    token = StaticToken.random_token()
+    device.token_set.create(token=token)
+    return token
+
+
 def web_login(user, password: str = PASSWORD) -> Client:
-    """A browser that signed in through the login page (a real session, as a phone would hold)."""
+    """A browser that signed in through the login page (a real session, as a phone would hold); staff
+    also pass the second factor page."""
     client = Client()
     response = client.post(
         reverse("accounts:login"), {"way": "password", "phone": user.phone, "password": password}
     )
     assert response.status_code == 302, response.content.decode()[:500]
+    if needs_second_factor(user):
+        response = client.post(reverse("accounts:second_factor_verify"), {"code": authenticator(user)})
+        assert response.status_code == 302, response.content.decode()[:500]
     return client
 
 
 def api_login(user, password: str = PASSWORD) -> APIClient:
-    response = APIClient().post(
-        reverse("api:auth-login"), {"phone": user.phone, "password": password}, format="json"
-    )
+    data = {"phone": user.phone, "password": password}
+    if needs_second_factor(user):
+        data["otp_code"] = recovery_code(user)
+    response = APIClient().post(reverse("api:auth-login"), data, format="json")
     assert response.status_code == 200, response.json()
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")

@@ -41,6 +41,7 @@ from accounts.models import (
 )
 from core.models import AuditLog
 from core.scoping import ScopedAdminMixin, SuperuserOnlyAdminMixin, objects_visible_to, scope_of
+from core.services import audit_record
 from disputes.models import Agreement, Case, Evidence, Session, Transfer
 from hall.models import ExportPull, ExportToken, KioskSession
 from insurance.models import AccidentClaim, ClaimDocument, Policy
@@ -177,9 +178,7 @@ def build_world(net, point: ServicePoint, clerk: User, n: int) -> dict:
         "accounts.reviewevent": ReviewEvent.objects.create(
             subject=ReviewEvent.Subject.REALNAME, object_id=realname.pk, to_status="pending"
         ),
-        "core.auditlog": AuditLog.objects.create(
-            actor=clerk, action="unmask_id", target_type="accounts.realname", target_id=str(realname.pk)
-        ),
+        "core.auditlog": audit_record(actor=clerk, action="unmask_id", target=realname),
         "notifications.message": Message.objects.create(
             event_key=f"sweep:{n}", recipient=seeker, phone=seeker.phone, template="t", body="您的订单已确认"
         ),
