@@ -13,6 +13,7 @@ from django.contrib.auth.models import Permission
 from playwright.sync_api import expect
 
 from accounts.models import Area, ServicePoint
+from tests.browser.conftest import pass_second_factor
 from tests.factories import AreaFactory, EmployerFactory, PostFactory, TradeFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -72,13 +73,16 @@ def test_api_docs_render_under_the_policy(live_server, new_page):
 
 
 def test_admin_forms_and_widgets_work_under_the_policy(live_server, browser):
-    UserFactory(phone="13500000090", name="管理员", role="staff", is_staff=True, is_superuser=True)
+    admin_user = UserFactory(
+        phone="13500000090", name="管理员", role="staff", is_staff=True, is_superuser=True
+    )
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = context.new_page()
     page.goto(live_server.url + "/admin/login/?next=/admin/")
     page.get_by_label("手机号").fill("13500000090")
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
+    pass_second_factor(page, admin_user)  # the second factor's pages are under the policy too
     expect(page.locator("#review-queues")).to_be_visible()
     page.goto(live_server.url + "/admin/accounts/user/")
     expect(page.locator("#result_list")).to_be_visible()
@@ -120,6 +124,7 @@ def test_echarts_tooltips_draw_without_inline_styles(live_server, browser):
     page.get_by_label("手机号").fill(staff.phone)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
+    pass_second_factor(page, staff)
     expect(page.locator("body")).to_have_attribute("data-charts-ready", "3")
     before = page.locator("#chart-trades canvas").first.screenshot()
     box = page.locator("#chart-trades").bounding_box()

@@ -15,7 +15,7 @@ from django.utils import timezone
 from PIL import Image
 from playwright.sync_api import expect
 
-from accounts.models import User
+from accounts.models import ServicePoint, User
 from disputes.models import Case
 from jobs import services as job_services
 from tests import phones
@@ -74,7 +74,10 @@ def test_wage_arrears_filed_mediated_agreed_and_paid(live_server, new_page, arti
     boss = UserFactory(phone=BOSS_PHONE, name="陈老板", role="employer")
     employer = EmployerFactory(created_by=boss, name="马架龙建筑劳务公司")
     worker = verified_seeker(phone=WORKER_PHONE, name="赵洪亮")
-    staff = UserFactory(phone=STAFF_PHONE, name="周受理", role="staff", is_staff=True)
+    market = ServicePoint.objects.create(
+        name="青溪区零工市场", kind=ServicePoint.Kind.DISTRICT_MARKET, area=street
+    )
+    staff = UserFactory(phone=STAFF_PHONE, name="周受理", role="staff", is_staff=True, service_point=market)
     staff.user_permissions.add(
         *Permission.objects.filter(codename__in=["accept_case", "add_case", "view_case"])
     )
