@@ -125,10 +125,24 @@ def message_queue(
         except IntegrityError:
             return Message.objects.get(event_key=event_key, channel=channel, phone=phone)
     if channel == Message.Channel.SMS and send_after is None:
-        from .tasks import deliver_message
-
-        transaction.on_commit(lambda: deliver_message.delay(message.pk))
+        urgent = bool(secret)
+        transaction.on_commit(lambda: _dispatch(message.pk, urgent=urgent))
     return message
+
+
+def _dispatch(message_id: int, *, urgent: bool) -> None:
+    """Hand a new SMS to the worker. When the broker is down the task is not queued (gigmarket.celery's
+    ResilientTask) and the worker's sweep sends the row later — except a one-time code, which cannot wait:
+    the person is at the login page now, so this request sends it itself, through the same exactly-once
+    path (the row is claimed under a lease, so a later sweep never sends it twice)."""
+    from .tasks import deliver_message
+
+    if deliver_message.delay(message_id) is not None or not urgent:
+        return
+    try:
+        message_deliver(message_id=message_id)
+    except Exception:  # the provider failed too: the row stays due, the worker's sweep retries it
+        logger.exception("code message %s could not be sent inline; left for the sweep", message_id)
 
 
 def message_deliver(*, message_id: int) -> Message | None:

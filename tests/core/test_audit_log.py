@@ -240,8 +240,10 @@ def test_rows_written_before_the_chain_are_chained_by_the_migration():
     from django.db.migrations.executor import MigrationExecutor
 
     executor = MigrationExecutor(connection)
+    # Only the audit log goes back; the other apps' tables stay as they are (the users' columns too).
+    before = [("core", "0001_initial")] + [n for n in executor.loader.graph.leaf_nodes() if n[0] != "core"]
     executor.migrate([("core", "0001_initial")])
-    old = executor.loader.project_state([("core", "0001_initial")]).apps
+    old = executor.loader.project_state(before).apps
     actor = old.get_model("accounts", "User").objects.create(phone="13800000077")
     for i in range(3):
         old.get_model("core", "AuditLog").objects.create(
