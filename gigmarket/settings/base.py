@@ -416,3 +416,11 @@ CELERY_BEAT_SCHEDULE["matching-digest"] = {
     "task": "matching.tasks.send_digest",
     "schedule": crontab(hour=20, minute=0),
 }
+
+# --- money at the edges ---
+# Every night: owed wages an employer's money could already pay are paid, then every order is checked
+# against its rules (manage.py reconcile_orders); staff who see the books get an in-app message on a breach.
+CELERY_BEAT_SCHEDULE["jobs-reconcile-orders"] = {
+    "task": "jobs.tasks.reconcile_orders_nightly",
+    "schedule": crontab(hour=2, minute=30),
+}
