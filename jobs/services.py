@@ -1158,8 +1158,9 @@ def order_dispute_end(
     elif outcome == "agreed" and order.checked_in_at is None:
         # Agreed before the worker was ever on site: the cover never began, so the premium goes back.
         insurance_services.policy_cancel_for_order(order=order, back_to_post=False, reason="调解结案，未开工")
-    elif new == Order.Status.COMPLETED:
-        # Owed wages on it were frozen with the case; money that came in meanwhile pays them now.
+    elif new == Order.Status.COMPLETED and outcome != "agreed":
+        # Owed wages on it were frozen with the case; money that came in meanwhile pays them now. (An
+        # agreement's pay is the settlement's to make: wallet.order_settle_by_agreement, right after.)
         wallet.owed_wages_pay(employer=order.employer)
     return order
 

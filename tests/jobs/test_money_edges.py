@@ -317,3 +317,29 @@ def test_grab_racing_a_post_cancel_is_told_the_post_was_cancelled(post, worker):
         services.claim_create(post=post, worker=worker)
     assert info.value.message == "岗位已取消" and info.value.code == "post_cancelled"
     assert not Order.objects.exists()
+
+
+def test_an_agreement_on_an_order_with_owed_wages_pays_the_agreed_amount_once(trade, street, worker, boss):
+    """Found by the state machine (tests/jobs/test_order_machine.py): a case on a completed order with owed
+    wages, money arriving while it runs, then an agreement. The agreement's pay was paid twice: once as
+    "owed wages" when the case ended, again by the settlement."""
+    poor = EmployerFactory(created_by=boss, name="欠薪测试单位", funds=0)
+    wallet.employer_credit(employer=poor, amount_fen=PAY, key="t:fund")
+    post = PostFactory(employer=poor, trade=trade, area=street, slots=1)
+    order = services.claim_create(post=post, worker=worker).order
+    work(order, worker)
+    with at(order.ends_at):
+        services.order_confirm_completion(order=order, actor=boss, quantity="1.5")  # 100 元 owed
+    services.order_mark_disputed(order=order, actor=worker, case_id=9)
+    wallet.employer_credit(employer=poor, amount_fen=50_000, key="t:topup")  # held: the order is disputed
+    order.refresh_from_db()
+    assert order.paid_fen == PAY
+    ended = services.order_dispute_end(order=order, actor=None, case_id=9, outcome="agreed", amount_fen=5000)
+    assert wallet.order_settle_by_agreement(order=ended, to_worker_fen=5000, key="case:9:agreement:1") == (
+        5000,
+        0,
+    )
+    order.refresh_from_db()
+    assert order.amount_fen == order.paid_fen == PAY + 5000
+    assert balance(ledger.worker_account(worker)) == PAY + 5000
+    assert balance(ledger.employer_account(poor)) == 45_000
