@@ -50,7 +50,7 @@ pytestmark = pytest.mark.django_db
 
 START = dt.datetime(2031, 3, 3, 8, 0, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))
 SCALE = float(os.environ.get("GIGMARKET_PROPERTY_SCALE", "1"))
-EXAMPLES, STEPS = int(20 * SCALE), 25
+EXAMPLES, STEPS = int(40 * SCALE), 30
 LIVE = ("open", "filled")
 STATS: dict[str, int] = {"steps": 0, "calls": 0, "refused": 0}
 REFUSALS: set[str] = set()
