@@ -48,6 +48,7 @@ from .models import (
     WorkerProfile,
 )
 from .selectors import default_service_point
+from .signals import employer_suspended
 from .validators import (
     normalize_id_number,
     normalize_phone,
@@ -732,13 +733,15 @@ def employer_reject(*, employer: Employer, actor: User, reason: str) -> Employer
 
 @transaction.atomic
 def employer_suspend(*, employer: Employer, actor: User, reason: str) -> Employer:
-    return _employer_decide(
+    employer = _employer_decide(
         employer=employer,
         actor=actor,
         allowed_from={Employer.Status.APPROVED},
         new=Employer.Status.SUSPENDED,
         reason=_require_reason(reason),
     )
+    employer_suspended.send(sender=Employer, employer=employer, actor=actor)
+    return employer
 
 
 @transaction.atomic

@@ -254,12 +254,9 @@ def case_file(
 ) -> Case:  # fmt: skip
     """One tap from an order: either party files. The order becomes DISPUTED, so its escrow is held."""
     # The order's row lock serialises filings on it: a second party filing at the same moment waits, then
-    # finds the first case (a Conflict, not a unique-index error).
-    order = (
-        Order.objects.select_for_update(of=("self",))
-        .select_related("post", "employer", "worker")
-        .get(pk=order.pk)
-    )
+    # finds the first case (a Conflict, not a unique-index error). Taken as jobs takes it (post, then order).
+    job_services.order_lock(order=order)
+    order = Order.objects.select_related("post", "employer", "worker").get(pk=order.pk)
     if order.worker_id == actor.pk:
         side = Case.Side.WORKER
     elif _is_member(order.employer_id, actor):
@@ -340,11 +337,8 @@ def case_record_oral(
     user = User.objects.filter(phone=phone, is_active=True).first()
     worker = None
     if order is not None:
-        order = (
-            Order.objects.select_for_update(of=("self",))
-            .select_related("post", "employer", "worker")
-            .get(pk=order.pk)
-        )
+        job_services.order_lock(order=order)
+        order = Order.objects.select_related("post", "employer", "worker").get(pk=order.pk)
         employer, worker = order.employer, order.worker
         side_user = order.worker if complainant_side == Case.Side.WORKER else None
         if complainant_side == Case.Side.WORKER and side_user.phone != phone:
@@ -502,10 +496,14 @@ def case_post_review(*, case: Case, actor: User, upheld: bool, note: str) -> Cas
     _event(case, actor=actor, old=old, new=case.status, upheld=upheld, note=note)
     post = case.post
     if upheld:
-        job_services.post_remove_after_review(post=post, actor=actor)
+        post = job_services.post_remove_after_review(post=post, actor=actor)
     else:
-        job_services.post_restore(post=post, actor=actor, status=case.post_hidden_from or Post.Status.OPEN)
+        post = job_services.post_restore(
+            post=post, actor=actor, status=case.post_hidden_from or Post.Status.OPEN
+        )
     result = "经核实存在问题，已下架" if upheld else "未发现问题，已恢复展示"
+    if post.status in (Post.Status.CANCELLED, Post.Status.EXPIRED):  # it ended while it was being checked
+        result = ("经核实存在问题；" if upheld else "未发现问题；") + f"该岗位已{post.get_status_display()}"
     _notify_parties(case, template="post_review_result", event=f"case:{case.pk}:post_review",
                     params={"post": post.title, "result": result})  # fmt: skip
     return case

@@ -161,7 +161,10 @@ def policy_issue(*, policy_id: int) -> Policy | None:
         Policy.objects.filter(pk=policy.pk).update(last_error=str(exc)[:200])
         raise
     with transaction.atomic():
-        policy = Policy.objects.select_for_update().select_related("order__post").get(pk=policy_id)
+        # Only the policy row: in jobs.services' lock order the policy comes after its order and post.
+        policy = (
+            Policy.objects.select_for_update(of=("self",)).select_related("order__post").get(pk=policy_id)
+        )
         if policy.status != Policy.Status.PENDING:
             if policy.status == Policy.Status.CANCELLED and not policy.policy_number:
                 # The order was cancelled while the insurer was writing the policy: take it back there too.
@@ -196,7 +199,9 @@ def policy_fail(*, policy: Policy, reason: str, code: str = "", actor=None) -> P
     """The insurer refused the policy: it fails, the premium goes back to the employer, and the employer is
     told (the order goes on without cover; staff see failed policies in the console and the figures)."""
     policy = (
-        Policy.objects.select_for_update().select_related("order__post", "order__employer").get(pk=policy.pk)
+        Policy.objects.select_for_update(of=("self",))
+        .select_related("order__post", "order__employer")
+        .get(pk=policy.pk)
     )
     old = _move(
         Policy, policy, expected=(Policy.Status.PENDING,), new=Policy.Status.FAILED, message="只有出单中的保单会出单失败",
@@ -209,6 +214,7 @@ def policy_fail(*, policy: Policy, reason: str, code: str = "", actor=None) -> P
     wallet.premium_refund(
         order=order, premium_fen=policy.premium_fen, back_to_post=False, memo="保险出单失败退回保费"
     )
+    wallet.owed_wages_pay(employer=order.employer)
     _notify_employer(
         employer=order.employer, template="policy_failed",
         params={"post": order.post.title, "reason": reason, "premium": _yuan(policy.premium_fen)},

@@ -117,6 +117,16 @@ class Post(models.Model):
     contact_name = models.CharField("联系人", max_length=40)
     contact_phone = models.CharField("联系电话", max_length=11)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.DRAFT)
+    # A reported post is hidden (closed) while staff check it; this is the status it comes back to. While it
+    # is set the post still counts as taking claims for its money: a freed slot's pay returns to its hold.
+    hidden_from = models.CharField(
+        "举报核实前状态",
+        max_length=10,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="非空即因举报暂时下架",
+    )
     search_tokens = models.TextField(editable=False, default="")
     created_at = models.DateTimeField("创建时间", default=timezone.now)
     published_at = models.DateTimeField("发布时间", null=True, blank=True)

@@ -5,17 +5,33 @@ Capacity lives in the database: ``Post.slots_left`` only moves through guarded U
 orders are excluded under a row lock on the worker. Every order transition is one function that checks the
 current status with a compare-and-swap UPDATE and writes an :class:`~jobs.models.OrderEvent`; messages to
 the other side go into the outbox in the same transaction.
+
+**Lock order.** Every path that touches an order and its post takes its row locks in one order, so two
+of them (a worker cancelling while the employer cancels the whole post, a check-in racing a dispute's
+end…) queue behind each other instead of deadlocking:
+
+1. the worker's user row — only where the worker's overlapping orders are checked (claims, a dispute's end);
+2. the post row;
+3. the post's order rows, in pk order (:func:`order_lock` takes 2 then 3 for one order);
+4. the order's policy (insurance);
+5. ledger accounts, in pk order (:mod:`wallet.ledger`).
+
+A 抢单 inserts its claim and order before it takes the post's slot with the guarded UPDATE (new rows no
+other transaction can see, so that is still worker → post); the disputes area locks its case before any of
+these. The one exception is paying owed wages when money reaches an employer's account (wallet): it runs
+after the account is locked and therefore only takes order rows nobody holds (``SKIP LOCKED``), never waits.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+import math
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounts import services as account_services
@@ -106,6 +122,34 @@ def _bump_stats(user: User, **increments: int) -> None:
     score = reliability(completed=stats.completed, no_shows=stats.no_shows, late_cancels=stats.late_cancels)
     if score != stats.reliability:
         WorkerStats.objects.filter(pk=stats.pk).update(reliability=score)
+
+
+def order_lock(*, order: Order | int, worker: bool = False) -> Order:
+    """Lock one order for a transition, in the module's lock order: (its worker,) its post, then the order.
+    Returns the order as stored, with its post and worker."""
+    pk = order if isinstance(order, int) else order.pk
+    post_id, worker_id = Order.objects.filter(pk=pk).values_list("post_id", "worker_id").get()
+    if worker:
+        User.objects.select_for_update().filter(pk=worker_id).first()
+    Post.objects.select_for_update().filter(pk=post_id).first()
+    return Order.objects.select_for_update(of=("self",)).select_related("post", "worker").get(pk=pk)
+
+
+def quantity_ceiling(post: Post) -> Decimal:
+    """The most a worker can report for one order of this post: the shift's length in the post's unit
+    (hours; days counted as started 24-hour periods), the post's own figure for pieces and class hours, 1
+    for a whole job (整单) — and never less than the quantity the post's money was set aside for. More
+    than that is only paid when the employer confirms it."""
+    span = Decimal(int((post.ends_at - post.starts_at).total_seconds()))
+    if post.pay_unit == PayUnit.HOUR:
+        by_post = (span / 3600).quantize(Decimal("0.01"), ROUND_CEILING)
+    elif post.pay_unit == PayUnit.DAY:
+        by_post = Decimal(math.ceil(span / 86400))
+    elif post.pay_unit == PayUnit.JOB:
+        by_post = Decimal(1)
+    else:
+        by_post = post.quantity
+    return max(by_post, Decimal(post.quantity))
 
 
 def _quantity(value: Any, *, field: str = "quantity") -> Decimal:
@@ -296,7 +340,9 @@ def post_close(*, post: Post, actor: User) -> Post:
 @transaction.atomic
 def post_cancel(*, post: Post, actor: User, reason: str) -> Post:
     """Cancel the whole post: every confirmed order is cancelled by the employer, under the late-cancel
-    compensation rule."""
+    compensation rule. An order in dispute that had not started is marked to be cancelled the same way when
+    its case ends without an agreement (its escrow is held by the case until then). After the start nothing
+    is cancelled: a worker who did not come is a no-show once the grace has passed."""
     post = Post.objects.select_for_update().get(pk=post.pk)
     _require_poster(post, actor)
     if post.status in (Post.Status.CANCELLED, Post.Status.EXPIRED):
@@ -304,30 +350,101 @@ def post_cancel(*, post: Post, actor: User, reason: str) -> Post:
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("请填写取消原因，工人会看到它", field="reason")
-    for order in post.orders.filter(status=Order.Status.CONFIRMED):
-        order_cancel_by_employer(order=order, actor=actor, reason=reason, _post_locked=True)
-    if post.orders.filter(status__in=(Order.Status.CHECKED_IN, Order.Status.CHECKED_OUT)).exists():
+    now, r = timezone.now(), rules()
+    orders = list(
+        Order.objects.select_for_update(of=("self",))
+        .filter(post=post, status__in=(*Order.ACTIVE, Order.Status.DISPUTED))
+        .select_related("post", "worker")
+        .order_by("pk")
+    )
+    origins = {o.pk: _disputed_from(o) for o in orders if o.status == Order.Status.DISPUTED}
+    started = [o for o in orders if o.status in (Order.Status.CHECKED_IN, Order.Status.CHECKED_OUT)]
+    started += [o for o in orders if origins.get(o.pk) in (Order.Status.CHECKED_IN, Order.Status.CHECKED_OUT)]
+    if started:
         raise InvalidTransition("已有工人签到，不能取消整个岗位")
+    if (
+        now >= post.starts_at
+        and now < post.starts_at + r.no_show_grace
+        and any(o.status == Order.Status.CONFIRMED for o in orders)
+    ):
+        raise InvalidTransition(
+            f"已过开工时间，工人仍可签到；开工{_minutes(r.no_show_grace)}后未签到的记为未到岗，之后再取消岗位"
+        )
+    for order in orders:
+        if order.status == Order.Status.CONFIRMED and now >= order.starts_at:
+            _no_show(order, actor=None)
+        elif order.status == Order.Status.CONFIRMED:
+            order_cancel_by_employer(order=order, actor=actor, reason=reason, _post_locked=True)
+        elif origins.get(order.pk) == Order.Status.CONFIRMED:
+            _mark_cancel_after_dispute(order, actor=actor, reason=reason, now=now)
     for claim in post.claims.filter(status=Claim.Status.PENDING):
         _claim_close(claim, status=Claim.Status.EXPIRED, reason="岗位已取消")
-    Post.objects.filter(pk=post.pk).update(status=Post.Status.CANCELLED)
-    post.status = Post.Status.CANCELLED
+    Post.objects.filter(pk=post.pk).update(status=Post.Status.CANCELLED, hidden_from="")
+    post.status, post.hidden_from = Post.Status.CANCELLED, ""
     wallet.post_hold_release(post=post, reason="岗位取消")
     return post
 
 
+def _mark_cancel_after_dispute(order: Order, *, actor: User, reason: str, now: dt.datetime) -> None:
+    """The post of a disputed, not yet started order is cancelled: record the employer's cancellation (and
+    the compensation due at this moment) for when the case ends; the escrow stays held until then."""
+    r = rules()
+    late = order.starts_at - now < r.employer_late_cancel
+    compensation = r.compensation_fen(order.post.expected_amount_fen) if late else 0
+    _event(
+        order, actor=actor, old=order.status, new=order.status, post_cancelled=True, reason=reason[:200],
+        late=late, compensation_fen=compensation,
+    )  # fmt: skip
+    extra = f"原因：{reason}。该订单正在调解，调解结束后按雇主取消处理" + (
+        f"，您将获得补偿{compensation / 100:.2f}元。" if compensation else "。"
+    )
+    _notify(
+        user=order.worker, template="order_cancelled",
+        params={"post": order.post.title, "start": _local(order.starts_at), "by": "雇主", "extra": extra},
+        event=f"order:{order.pk}:post_cancelled",
+    )  # fmt: skip
+
+
+def _minutes(delta: dt.timedelta) -> int:
+    return int(delta.total_seconds() // 60)
+
+
+def _hidden() -> Q:
+    return Q(status=Post.Status.CLOSED) & ~Q(hidden_from="")
+
+
 def posts_expire(*, now: dt.datetime | None = None) -> int:
-    """Beat task body: posts whose start has passed stop taking claims (open → expired)."""
+    """Beat task body: posts whose start has passed stop taking claims (open, or hidden while a report is
+    checked → expired) and give back what they still hold."""
     now = now or timezone.now()
     count = 0
-    for pk in Post.objects.filter(status=Post.Status.OPEN, starts_at__lte=now).values_list("pk", flat=True):
+    due = Post.objects.filter(Q(status=Post.Status.OPEN) | _hidden(), starts_at__lte=now)
+    for pk in due.values_list("pk", flat=True):
         with transaction.atomic():
-            expired = Post.objects.filter(pk=pk, status=Post.Status.OPEN).update(status=Post.Status.EXPIRED)
+            expired = Post.objects.filter(Q(status=Post.Status.OPEN) | _hidden(), pk=pk).update(
+                status=Post.Status.EXPIRED, hidden_from=""
+            )
             count += expired
             if expired:
                 wallet.post_hold_release(post=Post.objects.get(pk=pk), reason="岗位过期")
             for claim in Claim.objects.filter(post_id=pk, status=Claim.Status.PENDING).select_related("post"):
                 _claim_close(claim, status=Claim.Status.EXPIRED, reason="岗位已开工")
+    return count
+
+
+@transaction.atomic
+def posts_close_for_suspended_employer(*, employer: Employer, actor: User | None = None) -> int:
+    """The employer was suspended: its posts still taking claims (or hidden for a report) leave the board
+    and give back their holds; pending applications close. Confirmed orders run their course."""
+    count = 0
+    live = Post.objects.filter(Q(status__in=(Post.Status.OPEN, Post.Status.FILLED)) | _hidden())
+    for post in live.filter(employer=employer).select_for_update().order_by("pk"):
+        Post.objects.filter(pk=post.pk).update(status=Post.Status.CLOSED, hidden_from="")
+        post.status, post.hidden_from = Post.Status.CLOSED, ""
+        for claim in post.claims.filter(status=Claim.Status.PENDING).select_related("post", "worker"):
+            _claim_close(claim, status=Claim.Status.EXPIRED, reason="用工主体已被暂停")
+        wallet.post_hold_release(post=post, reason="用工主体暂停")
+        count += 1
     return count
 
 
@@ -348,13 +465,35 @@ def _take_slot(post_id: int) -> bool:
 
 def _free_slot(post_id: int) -> None:
     Post.objects.filter(pk=post_id, slots_left__lt=F("slots")).update(slots_left=F("slots_left") + 1)
-    Post.objects.filter(pk=post_id, status=Post.Status.FILLED, starts_at__gt=timezone.now()).update(
-        status=Post.Status.OPEN
+    future = Post.objects.filter(pk=post_id, starts_at__gt=timezone.now())
+    future.filter(status=Post.Status.FILLED).update(status=Post.Status.OPEN)
+    # A hidden post that was full comes back open: it has a free slot now.
+    future.filter(status=Post.Status.CLOSED, hidden_from=Post.Status.FILLED).update(
+        hidden_from=Post.Status.OPEN
     )
 
 
 def _takes_claims(post_id: int) -> bool:
-    return Post.objects.filter(pk=post_id, status=Post.Status.OPEN, starts_at__gt=timezone.now()).exists()
+    """Whether a freed slot's money goes back to the post's hold: it takes claims, or will again once the
+    report that hid it is checked."""
+    return Post.objects.filter(
+        Q(status=Post.Status.OPEN) | _hidden(), pk=post_id, starts_at__gt=timezone.now()
+    ).exists()
+
+
+def _employer_active(post: Post) -> None:
+    if post.employer.status != Employer.Status.APPROVED:
+        raise NotAllowed("该用工主体已被暂停，岗位暂不能接单", code="employer_suspended")
+
+
+def _slot_refused(post_id: int, *, full: str) -> DomainError:
+    """Why the guarded UPDATE took no slot, read after it (a cancel that committed meanwhile wins)."""
+    status = Post.objects.filter(pk=post_id).values_list("status", flat=True).get()
+    if status == Post.Status.CANCELLED:
+        return InvalidTransition("岗位已取消", code="post_cancelled")
+    if status not in (Post.Status.OPEN, Post.Status.FILLED):
+        return InvalidTransition("该岗位已停止招工", code="post_closed")
+    return Conflict(full, code="full")
 
 
 def _check_worker_gates(post: Post, worker: User) -> None:
@@ -376,14 +515,28 @@ def _check_worker_gates(post: Post, worker: User) -> None:
 
 
 def _check_no_overlap(post: Post, worker: User) -> None:
-    """Called with the worker's row locked, so two parallel claims cannot both pass."""
-    clash = Order.objects.filter(
-        worker=worker, status__in=Order.ACTIVE, starts_at__lt=post.ends_at, ends_at__gt=post.starts_at
-    ).first()
+    """Called with the worker's row locked, so two parallel claims cannot both pass. An order in dispute
+    counts while it had not finished (it may come back to that course when its case ends)."""
+    clash = _overlapping(worker, starts_at=post.starts_at, ends_at=post.ends_at).first()
     if clash is not None:
         raise Conflict(
             f"与您已接的订单时间冲突：{clash.post.title}（{_local(clash.starts_at)}）", code="overlap"
         )
+
+
+def _overlapping(worker: User | int, *, starts_at: dt.datetime, ends_at: dt.datetime):
+    origin = (
+        OrderEvent.objects.filter(order=OuterRef("pk"), to_status=Order.Status.DISPUTED)
+        .exclude(from_status=Order.Status.DISPUTED)
+        .order_by("-pk")
+        .values("from_status")[:1]
+    )
+    return (
+        Order.objects.filter(worker=worker, starts_at__lt=ends_at, ends_at__gt=starts_at)
+        .annotate(disputed_from=Subquery(origin))
+        .filter(Q(status__in=Order.ACTIVE) | Q(status=Order.Status.DISPUTED, disputed_from__in=Order.ACTIVE))
+        .select_related("post")
+    )
 
 
 def _open_order(claim: Claim, post: Post, *, actor: User | None, fund: bool = True) -> Order:
@@ -411,8 +564,11 @@ def claim_create(*, post: Post, worker: User, note: str = "") -> Claim:
     post = Post.objects.select_related("trade__certificate_type", "employer", "area").get(pk=post.pk)
     if post.status == Post.Status.FILLED:
         raise Conflict("名额已满", code="full")
+    if post.status == Post.Status.CANCELLED:
+        raise InvalidTransition("岗位已取消", code="post_cancelled")
     if post.status != Post.Status.OPEN or post.starts_at <= timezone.now():
         raise InvalidTransition("该岗位已停止招工")
+    _employer_active(post)
     _check_worker_gates(post, worker)
     if Claim.objects.filter(post=post, worker=worker).exists():
         raise Conflict("您已经接过/报过这个岗位", code="duplicate")
@@ -435,7 +591,7 @@ def claim_create(*, post: Post, worker: User, note: str = "") -> Claim:
         # locked last, as pretix takes its quota locks late: they stay locked for the commit only, not for
         # the whole claim. No slot left → everything above rolls back with the transaction.
         if not _take_slot(post.pk):
-            raise Conflict("手慢了，名额已被抢完", code="full")
+            raise _slot_refused(post.pk, full="手慢了，名额已被抢完")
         wallet.order_escrow_fund(order=order)
         _notify(user=worker, template="claim_confirmed", params=params, event=f"order:{order.pk}:confirmed")
         _notify_employer(
@@ -463,10 +619,11 @@ def claim_accept(*, claim: Claim, actor: User) -> Order:
         raise Conflict("名额已满，不能再录用", code="full")
     if post.status != Post.Status.OPEN or post.starts_at <= timezone.now():
         raise InvalidTransition("该岗位已停止招工")
+    _employer_active(post)
     _check_worker_gates(post, claim.worker)
     _check_no_overlap(post, claim.worker)
     if not _take_slot(post.pk):
-        raise Conflict("名额已满，不能再录用", code="full")
+        raise _slot_refused(post.pk, full="名额已满，不能再录用")
     now = timezone.now()
     if (
         Claim.objects.filter(pk=claim.pk, status=Claim.Status.PENDING).update(
@@ -548,9 +705,11 @@ def applications_expire(*, now: dt.datetime | None = None) -> int:
 def order_check_in(
     *, order: Order, worker: User, lat: float | None = None, lng: float | None = None
 ) -> Order:
-    order = Order.objects.select_related("post").get(pk=order.pk)
+    order = order_lock(order=order)
     if order.worker_id != worker.pk:
         raise NotAllowed("不是您的订单")
+    if order.post.status == Post.Status.CANCELLED:
+        raise InvalidTransition("岗位已取消，不能签到", code="post_cancelled")
     now, r = timezone.now(), rules()
     if now < order.starts_at - r.check_in_early:
         raise DomainError(
@@ -589,10 +748,18 @@ def order_check_in(
 
 @transaction.atomic
 def order_check_out(*, order: Order, worker: User, quantity: Any = None) -> Order:
-    order = Order.objects.select_related("post").get(pk=order.pk)
+    """Check-out with the hours/days/pieces worked, at most :func:`quantity_ceiling` of the post."""
+    order = order_lock(order=order)
     if order.worker_id != worker.pk:
         raise NotAllowed("不是您的订单")
     qty = _quantity(order.post.quantity if quantity in (None, "") else quantity)
+    ceiling = quantity_ceiling(order.post)
+    if qty > ceiling:
+        raise DomainError(
+            f"最多可填报{ceiling.normalize():f}{order.post.get_pay_unit_display()}（按岗位的工作时长或数量）；"
+            "实际更多的，请雇主确认完工时填写",
+            field="quantity", code="above_ceiling",
+        )  # fmt: skip
     now = timezone.now()
     old = _move(
         order, expected=(Order.Status.CHECKED_IN,), new=Order.Status.CHECKED_OUT, actor=worker,
@@ -611,7 +778,7 @@ def order_check_out(*, order: Order, worker: User, quantity: Any = None) -> Orde
     return order
 
 
-def _complete(order: Order, *, actor: User | None, quantity: Decimal, auto: bool) -> Order:
+def _complete(order: Order, *, actor: User | None, quantity: Decimal, auto: bool, **data: Any) -> Order:
     amount = int((Decimal(order.post.pay_fen) * quantity).to_integral_value())
     old = _move(
         order, expected=(Order.Status.CHECKED_OUT,), new=Order.Status.COMPLETED, actor=actor,
@@ -619,8 +786,9 @@ def _complete(order: Order, *, actor: User | None, quantity: Decimal, auto: bool
         amount_fen=amount, auto_approved=auto,
     )  # fmt: skip
     _event(
-        order, actor=actor, old=old, new=order.status, quantity=str(quantity), amount_fen=amount, auto=auto
-    )
+        order, actor=actor, old=old, new=order.status, quantity=str(quantity), amount_fen=amount, auto=auto,
+        **data,
+    )  # fmt: skip
     _bump_stats(order.worker, completed=1)
     wallet.order_release(order=order, actor=actor)
     _notify(
@@ -636,8 +804,10 @@ def _complete(order: Order, *, actor: User | None, quantity: Decimal, auto: bool
 
 @transaction.atomic
 def order_confirm_completion(*, order: Order, actor: User, quantity: Any = None) -> Order:
-    """The employer confirms the hours or pieces (defaults to what the worker reported)."""
-    order = Order.objects.select_related("post", "worker").get(pk=order.pk)
+    """The employer confirms the hours or pieces (defaults to what the worker reported). Confirming more
+    than the escrow covers is the employer's own decision: the excess comes from its account, and what that
+    cannot pay yet is owed wages, paid first from the next money that reaches the account."""
+    order = order_lock(order=order)
     _require_member(order.employer_id, actor)
     if order.status != Order.Status.CHECKED_OUT:
         # Before check-out there is no reported quantity to default to: say what is wrong (the state).
@@ -647,16 +817,20 @@ def order_confirm_completion(*, order: Order, actor: User, quantity: Any = None)
 
 
 def orders_auto_approve(*, now: dt.datetime | None = None) -> int:
-    """Beat task body: employers silent past the limit → the worker's figures are approved."""
+    """Beat task body: employers silent past the limit → the worker's figures are approved, up to the
+    quantity the escrow holds (auto-approval never pays more than the escrow; more needs the employer)."""
     now = now or timezone.now()
     cutoff = now - rules().auto_approve
     count = 0
-    for order in Order.objects.filter(
-        status=Order.Status.CHECKED_OUT, checked_out_at__lte=cutoff
-    ).select_related("post", "worker"):
+    due = Order.objects.filter(status=Order.Status.CHECKED_OUT, checked_out_at__lte=cutoff)
+    for pk in due.order_by("pk").values_list("pk", flat=True):
         try:
             with transaction.atomic():
-                _complete(order, actor=None, quantity=order.worker_quantity, auto=True)
+                order = order_lock(order=pk)
+                reported = order.worker_quantity
+                quantity = min(reported, Decimal(order.post.quantity))
+                extra = {"reported": str(reported)} if quantity != reported else {}
+                _complete(order, actor=None, quantity=quantity, auto=True, **extra)
                 count += 1
         except InvalidTransition:
             continue  # confirmed meanwhile by the employer
@@ -665,10 +839,21 @@ def orders_auto_approve(*, now: dt.datetime | None = None) -> int:
 
 @transaction.atomic
 def order_cancel_by_worker(*, order: Order, worker: User, reason: str = "") -> Order:
-    order = Order.objects.select_related("post").get(pk=order.pk)
+    """The worker cancels before the start (free in the free windows, a late cancel otherwise). From the
+    start on there is nothing left to cancel: not coming is a no-show, and is recorded as one."""
+    order = order_lock(order=order)
     if order.worker_id != worker.pk:
         raise NotAllowed("不是您的订单")
     now, r = timezone.now(), rules()
+    if order.status == Order.Status.CONFIRMED and now >= order.starts_at:
+        _no_show(order, actor=worker, reason=reason or "开工后取消")
+        _notify_employer(
+            employer=order.employer, template="order_cancelled",
+            params={"post": order.post.title, "start": _local(order.starts_at), "by": "工人",
+                    "extra": "开工后取消，按未到岗处理"},
+            event=f"order:{order.pk}:cancelled",
+        )  # fmt: skip
+        return order
     late = not (
         now - order.confirmed_at <= r.free_cancel or order.starts_at - now >= r.free_cancel_before_start
     )
@@ -678,8 +863,7 @@ def order_cancel_by_worker(*, order: Order, worker: User, reason: str = "") -> O
     )  # fmt: skip
     Claim.objects.filter(pk=order.claim_id).update(status=Claim.Status.WITHDRAWN, decided_at=now)
     _event(order, actor=worker, old=old, new=order.status, by="worker", late=late, reason=reason)
-    if order.starts_at > now:
-        _free_slot(order.post_id)
+    _free_slot(order.post_id)
     wallet.order_refund(order=order, back_to_post=_takes_claims(order.post_id), reason="工人取消")
     if late:
         _bump_stats(worker, late_cancels=1)
@@ -693,12 +877,20 @@ def order_cancel_by_worker(*, order: Order, worker: User, reason: str = "") -> O
 
 @transaction.atomic
 def order_cancel_by_employer(*, order: Order, actor: User, reason: str, _post_locked: bool = False) -> Order:
-    order = Order.objects.select_related("post", "worker").get(pk=order.pk)
+    """The employer cancels an order that has not started; closer to the start than the late-cancel
+    window it pays the worker compensation. From the start on it cannot: a worker who does not come is a
+    no-show after the grace."""
+    order = order_lock(order=order)
     _require_member(order.employer_id, actor)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("请填写取消原因，工人会看到它", field="reason")
     now, r = timezone.now(), rules()
+    if order.status == Order.Status.CONFIRMED and now >= order.starts_at:
+        raise InvalidTransition(
+            f"已过开工时间，不能取消订单；工人开工{_minutes(r.no_show_grace)}分钟后仍未签到的，自动记为未到岗",
+            code="started",
+        )
     late = order.starts_at - now < r.employer_late_cancel
     compensation = r.compensation_fen(order.post.expected_amount_fen) if late else 0
     old = _move(
@@ -709,7 +901,7 @@ def order_cancel_by_employer(*, order: Order, actor: User, reason: str, _post_lo
     _event(
         order, actor=actor, old=old, new=order.status, by="employer", late=late, compensation_fen=compensation
     )
-    if not _post_locked and order.starts_at > now:
+    if not _post_locked:
         _free_slot(order.post_id)
     wallet.order_refund(
         order=order,
@@ -726,40 +918,34 @@ def order_cancel_by_employer(*, order: Order, actor: User, reason: str, _post_lo
     return order
 
 
+def _no_show(order: Order, *, actor: User | None, reason: str = "") -> None:
+    """A confirmed order whose worker did not come (the caller holds the order's locks)."""
+    old = _move(order, expected=(Order.Status.CONFIRMED,), new=Order.Status.NO_SHOW, actor=actor, message="")
+    _event(
+        order, actor=actor, old=old, new=order.status, reason=reason,
+        grace_minutes=_minutes(rules().no_show_grace),
+    )  # fmt: skip
+    _bump_stats(order.worker, no_shows=1)
+    wallet.order_refund(order=order, reason="工人未到岗")
+    _notify(
+        user=order.worker, template="order_no_show", params={"post": order.post.title},
+        event=f"order:{order.pk}:no_show",
+    )  # fmt: skip
+
+
 def orders_mark_no_show(*, now: dt.datetime | None = None) -> int:
     """Beat task body: confirmed orders not checked in by start + grace become no-shows."""
     now = now or timezone.now()
     cutoff = now - rules().no_show_grace
     count = 0
-    for order in Order.objects.filter(status=Order.Status.CONFIRMED, starts_at__lte=cutoff).select_related(
-        "post", "worker"
-    ):
+    due = Order.objects.filter(status=Order.Status.CONFIRMED, starts_at__lte=cutoff)
+    for pk in due.order_by("pk").values_list("pk", flat=True):
         with transaction.atomic():
+            order = order_lock(order=pk)
             try:
-                old = _move(
-                    order,
-                    expected=(Order.Status.CONFIRMED,),
-                    new=Order.Status.NO_SHOW,
-                    actor=None,
-                    message="",
-                )
+                _no_show(order, actor=None)
             except InvalidTransition:
                 continue
-            _event(
-                order,
-                actor=None,
-                old=old,
-                new=order.status,
-                grace_minutes=int(rules().no_show_grace.total_seconds() // 60),
-            )
-            _bump_stats(order.worker, no_shows=1)
-            wallet.order_refund(order=order, reason="工人未到岗")
-            _notify(
-                user=order.worker,
-                template="order_no_show",
-                params={"post": order.post.title},
-                event=f"order:{order.pk}:no_show",
-            )
             count += 1
     return count
 
@@ -769,7 +955,7 @@ def order_mark_disputed(
     *, order: Order, actor: User | None, reason: str = "", case_id: int | None = None
 ) -> Order:
     """Called by the disputes area when a case is filed on an order."""
-    order = Order.objects.get(pk=order.pk)
+    order = order_lock(order=order)
     old = _move(
         order, expected=(*Order.ACTIVE, Order.Status.COMPLETED, Order.Status.NO_SHOW), new=Order.Status.DISPUTED,
         actor=actor, message="该订单不能发起争议",
@@ -880,8 +1066,7 @@ def block_remove(*, block: Block, actor: User) -> None:
 
 
 # ============================================================================ disputes hooks
-# Added for the disputes area (disputes/services.py): the way back out of DISPUTED, and hiding a reported
-# post while staff check it. New functions only; nothing above changed.
+# The way back out of DISPUTED, and hiding a reported post while staff check it (disputes/services.py).
 
 
 def _disputed_from(order: Order) -> str:
@@ -895,57 +1080,133 @@ def _disputed_from(order: Order) -> str:
     return event.from_status if event and event.from_status else Order.Status.CHECKED_OUT
 
 
+def _post_cancelled_during(order: Order) -> OrderEvent | None:
+    """The record :func:`post_cancel` left on this disputed order, if its post was cancelled meanwhile."""
+    began = (
+        OrderEvent.objects.filter(order=order, to_status=Order.Status.DISPUTED)
+        .exclude(from_status=Order.Status.DISPUTED)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return (
+        OrderEvent.objects.filter(order=order, pk__gt=began or 0, data__post_cancelled=True)
+        .order_by("pk")
+        .last()
+    )
+
+
 @transaction.atomic
 def order_dispute_end(
     *, order: Order, actor: User | None, case_id: int, outcome: str, amount_fen: int | None = None
 ) -> Order:
-    """The case on this order ended. ``outcome="agreed"`` with ``amount_fen`` (what the agreement makes the
-    employer pay now, on top of anything paid before): the order is completed with that pay. Any other
-    outcome: the order goes back to the status it came from, and the usual rules (auto-approval, no-show,
-    refunds) take over again. The caller moves the escrow (wallet.order_settle_by_agreement)."""
-    order = Order.objects.select_for_update().get(pk=order.pk)
+    """The case on this order ended. The order's ending decides its money (docs/money.md):
+
+    - ``outcome="agreed"`` with ``amount_fen`` (what the agreement makes the employer pay now, on top of
+      anything paid before): the order is completed with that pay; the caller moves the escrow
+      (wallet.order_settle_by_agreement). A policy whose cover never began is cancelled, its premium back.
+    - any other outcome, on an order that had not started when the case was filed: if its post was
+      cancelled meanwhile, it is cancelled by the employer with the compensation due when the post was
+      cancelled; if its start has passed meanwhile, it is cancelled without fault (the worker could not work
+      an order held by a case); if the worker took another order for the same hours, likewise. Otherwise it
+      is confirmed again.
+    - any other outcome, otherwise: the order goes back to the status it came from, and the usual rules
+      (auto-approval, refunds) take over again.
+    """
+    order = order_lock(order=order, worker=True)
+    now = timezone.now()
+    fields: dict[str, Any] = {}
+    origin = _disputed_from(order) if order.status == Order.Status.DISPUTED else ""
+    refund: dict[str, Any] | None = None
     if outcome == "agreed":
         if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen < 0:
             raise DomainError("协议金额不正确", field="worker_amount_fen")
-        fields: dict[str, Any] = {"amount_fen": order.paid_fen + amount_fen}
+        fields["amount_fen"] = order.paid_fen + amount_fen
         if order.completed_at is None:
-            fields["completed_at"] = timezone.now()
+            fields["completed_at"] = now
         new = Order.Status.COMPLETED
+    elif origin == Order.Status.CONFIRMED:
+        cancelled = _post_cancelled_during(order) if order.post.status == Post.Status.CANCELLED else None
+        clash = (
+            _overlapping(order.worker_id, starts_at=order.starts_at, ends_at=order.ends_at)
+            .exclude(pk=order.pk)
+            .first()
+        )
+        new = Order.Status.CANCELLED
+        if cancelled is not None:
+            fields = {
+                "cancelled_by": "employer", "cancel_reason": cancelled.data.get("reason", "")[:200],
+                "late_cancel": bool(cancelled.data.get("late")),
+                "compensation_fen": int(cancelled.data.get("compensation_fen") or 0),
+            }  # fmt: skip
+            refund = {"compensation_fen": fields["compensation_fen"], "reason": "岗位取消（调解结束）"}
+        elif now >= order.starts_at or clash is not None:
+            why = "调解期间已过开工时间" if clash is None else f"与订单{clash.pk}时间冲突"
+            fields = {"cancelled_by": "dispute", "cancel_reason": why}
+            refund = {"reason": f"调解结束：{why}"}
+        else:
+            new = Order.Status.CONFIRMED
     else:
-        fields, new = {}, _disputed_from(order)
+        new = origin or Order.Status.CONFIRMED
     old = _move(
         order, expected=(Order.Status.DISPUTED,), new=new, actor=actor, message="订单不在争议中", **fields
     )
-    _event(order, actor=actor, old=old, new=new, case=case_id, outcome=outcome, amount_fen=amount_fen)
+    _event(order, actor=actor, old=old, new=new, case=case_id, outcome=outcome, amount_fen=amount_fen,
+           **({"cancelled_by": fields["cancelled_by"]} if refund is not None else {}))  # fmt: skip
+    if refund is not None:
+        back = order.starts_at > now and order.post.status != Post.Status.CANCELLED
+        if back:
+            _free_slot(order.post_id)
+        Claim.objects.filter(pk=order.claim_id).update(status=Claim.Status.WITHDRAWN, decided_at=now)
+        wallet.order_refund(order=order, back_to_post=back and _takes_claims(order.post_id), **refund)
+    elif outcome == "agreed" and order.checked_in_at is None:
+        # Agreed before the worker was ever on site: the cover never began, so the premium goes back.
+        insurance_services.policy_cancel_for_order(order=order, back_to_post=False, reason="调解结案，未开工")
+    elif new == Order.Status.COMPLETED and outcome != "agreed":
+        # Owed wages on it were frozen with the case; money that came in meanwhile pays them now. (An
+        # agreement's pay is the settlement's to make: wallet.order_settle_by_agreement, right after.)
+        wallet.owed_wages_pay(employer=order.employer)
     return order
 
 
 @transaction.atomic
 def post_hide_for_review(*, post: Post, actor: User | None) -> str:
-    """A reported post stops showing (closed) while staff check it. Its held money stays held so it can
-    come back as it was. Returns the status it had."""
+    """A reported post stops showing (closed) while staff check it. Its held money stays held (a slot a
+    worker frees meanwhile brings its money back to the hold) so it can come back as it was. Returns the
+    status it had."""
     post = Post.objects.select_for_update().get(pk=post.pk)
     if post.status not in (Post.Status.OPEN, Post.Status.FILLED):
         raise InvalidTransition("该岗位已不在招工中")
     old = post.status
-    Post.objects.filter(pk=post.pk).update(status=Post.Status.CLOSED)
+    Post.objects.filter(pk=post.pk).update(status=Post.Status.CLOSED, hidden_from=old)
     return old
 
 
 @transaction.atomic
-def post_restore(*, post: Post, actor: User | None, status: str) -> Post:
-    """The report was unfounded: the post shows again (or expires, if its start passed meanwhile)."""
-    post = Post.objects.select_for_update().get(pk=post.pk)
-    if post.status != Post.Status.CLOSED or status not in (Post.Status.OPEN, Post.Status.FILLED):
+def post_restore(*, post: Post, actor: User | None, status: str = "") -> Post:
+    """The report was unfounded: the post shows again — open while it has a free slot, else filled — or
+    expires, if its start passed meanwhile. A post that is no longer hidden (its employer cancelled it, it
+    expired, its employer was suspended) stays as it is, so the case can still close. ``status`` is the
+    status the case recorded, for posts hidden before the post kept it itself."""
+    post = Post.objects.select_for_update(of=("self",)).select_related("employer").get(pk=post.pk)
+    if post.status != Post.Status.CLOSED:
+        if post.status in (Post.Status.CANCELLED, Post.Status.EXPIRED):
+            return post
         raise InvalidTransition("该岗位不能恢复")
+    legacy = (
+        status in (Post.Status.OPEN, Post.Status.FILLED) and post.employer.status == Employer.Status.APPROVED
+    )
+    if not (post.hidden_from or legacy):
+        return post  # closed for another reason meanwhile (suspension): not the report's to undo
     if post.starts_at <= timezone.now():
-        Post.objects.filter(pk=post.pk).update(status=Post.Status.EXPIRED)
+        Post.objects.filter(pk=post.pk).update(status=Post.Status.EXPIRED, hidden_from="")
         wallet.post_hold_release(post=post, reason="岗位过期")
         for claim in post.claims.filter(status=Claim.Status.PENDING).select_related("post", "worker"):
             _claim_close(claim, status=Claim.Status.EXPIRED, reason="岗位已开工")
     else:
-        Post.objects.filter(pk=post.pk).update(status=status)
-        if status == Post.Status.OPEN:
+        new = Post.Status.OPEN if post.slots_left > 0 else Post.Status.FILLED
+        Post.objects.filter(pk=post.pk).update(status=new, hidden_from="")
+        if new == Post.Status.OPEN:
             transaction.on_commit(lambda: post_opened.send(sender=Post, post_id=post.pk))
     post.refresh_from_db()
     return post
@@ -954,10 +1215,15 @@ def post_restore(*, post: Post, actor: User | None, status: str) -> Post:
 @transaction.atomic
 def post_remove_after_review(*, post: Post, actor: User | None) -> Post:
     """The report was upheld: the post stays closed for good, its held money goes back to the employer and
-    pending applications are closed. Confirmed orders are left to their own course."""
+    pending applications are closed. Confirmed orders are left to their own course. A post that already
+    ended (cancelled, expired) stays as it is."""
     post = Post.objects.select_for_update().get(pk=post.pk)
+    if post.status in (Post.Status.CANCELLED, Post.Status.EXPIRED):
+        return post
     if post.status != Post.Status.CLOSED:
         raise InvalidTransition("该岗位不在待核实状态")
+    Post.objects.filter(pk=post.pk).update(hidden_from="")
+    post.hidden_from = ""
     for claim in post.claims.filter(status=Claim.Status.PENDING).select_related("post", "worker"):
         _claim_close(claim, status=Claim.Status.EXPIRED, reason="岗位经核实已下架")
     wallet.post_hold_release(post=post, reason="举报核实下架")

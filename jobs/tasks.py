@@ -23,3 +23,12 @@ def auto_approve_orders() -> int:
 @shared_task
 def mark_no_shows() -> int:
     return services.orders_mark_no_show()
+
+
+@shared_task
+def reconcile_orders_nightly() -> int:
+    """Pay what can be paid, check every order against its rules, alert staff on a breach. Returns the
+    number of problems."""
+    from . import reconcile
+
+    return len(reconcile.nightly())

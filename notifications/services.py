@@ -15,6 +15,7 @@ import logging
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.errors import DomainError
@@ -46,8 +47,15 @@ def quiet_hours_end(*, at: dt.datetime) -> dt.datetime | None:
     return until
 
 
-def _marketing_refused(*, template, recipient, phone: str, channel: str, now: dt.datetime) -> str:
-    """Why a marketing message must not be written ('' when it may)."""
+def _send_day(at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    start = timezone.localtime(at).replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + dt.timedelta(days=1)
+
+
+def _marketing_refused(*, template, recipient, phone: str, channel: str, send_at: dt.datetime) -> str:
+    """Why a marketing message must not be written ('' when it may). The daily cap counts the messages
+    that reach the phone on the day this one would: sent that day, or waiting to go out that day (held
+    overnight by quiet hours), whenever they were written."""
     if recipient is None:
         return "no user, so no consent"
     # Locked: two pushes at once for the same person must not both slip under the daily cap.
@@ -57,11 +65,17 @@ def _marketing_refused(*, template, recipient, phone: str, channel: str, now: dt
     if not pref.allows(channel=channel, category=template.category or "recommendation"):
         return f"user switched off {template.kind} by {channel}"
     if channel == Message.Channel.SMS:
-        day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-        sent_today = Message.objects.filter(
-            phone=phone, channel=Message.Channel.SMS, marketing=True, created_at__gte=day_start
-        ).count()
-        if sent_today >= settings.NOTIFY_MARKETING_DAILY_CAP:
+        day_start, day_end = _send_day(send_at)
+        # When each one goes out: its send time once sent, else when it may be sent (or was written).
+        goes_out = Coalesce("sent_at", "send_after", "created_at")
+        that_day = (
+            Message.objects.filter(phone=phone, channel=Message.Channel.SMS, marketing=True)
+            .exclude(status=Message.Status.FAILED, sent_at__isnull=True)
+            .alias(goes_out=goes_out)
+            .filter(goes_out__gte=day_start, goes_out__lt=day_end)
+            .count()
+        )
+        if that_day >= settings.NOTIFY_MARKETING_DAILY_CAP:
             return "daily marketing cap for this number reached"
     return ""
 
@@ -95,13 +109,13 @@ def message_queue(
         if existing is not None:
             return existing
         if spec.marketing:
+            send_after = quiet_hours_end(at=now)
             refused = _marketing_refused(
-                template=spec, recipient=recipient, phone=phone, channel=channel, now=now
+                template=spec, recipient=recipient, phone=phone, channel=channel, send_at=send_after or now
             )
             if refused:
                 logger.info("message %s for event %s not written: %s", template, event_key, refused)
                 return None
-            send_after = quiet_hours_end(at=now)
         # In-app messages are delivered by being written, unless they wait for the end of quiet hours.
         delivered = channel == Message.Channel.INAPP and send_after is None
         try:

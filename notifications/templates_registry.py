@@ -124,6 +124,11 @@ TEMPLATES: dict[str, MessageTemplate] = {
         MessageTemplate(
             "order_settled", "SMS_GM_SETTLED", "订单“{post}”的报酬{amount}元已付到您的钱包，请登录查看。"
         ),
+        MessageTemplate(
+            "reconcile_alert",
+            "SMS_GM_RECONCILE",
+            "{date}夜间对账发现{count}个问题，例如：{first}。请到后台“欠薪预警”和账户流水核查。",
+        ),
         # matching (活找人)
         MessageTemplate(
             "post_recommended",

@@ -216,6 +216,28 @@ def wage_arrears(*, now: dt.datetime | None = None, hours: int | None = None):
     )
 
 
+def owed_wages(*, employer=None, worker=None):
+    """欠薪 as each side sees it at once (not only after 欠薪预警's delay): completed orders of this employer
+    or worker whose pay has not all reached the worker, oldest first, with ``owed_fen``. The employer's next
+    money in pays them in this order (wallet.services.owed_wages_pay)."""
+    from django.db.models import F
+
+    from jobs.models import Order
+
+    orders = Order.objects.filter(
+        status=Order.Status.COMPLETED, amount_fen__isnull=False, paid_fen__lt=F("amount_fen")
+    )
+    if employer is not None:
+        orders = orders.filter(employer=employer)
+    if worker is not None:
+        orders = orders.filter(worker=worker)
+    return (
+        orders.select_related("post", "employer")
+        .annotate(owed_fen=F("amount_fen") - F("paid_fen"))
+        .order_by("completed_at", "pk")
+    )
+
+
 def top_ups_for_member(*, user):
     from .models import TopUp
 

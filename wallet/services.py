@@ -13,6 +13,10 @@ Where the money sits along an order's life:
   while the post still takes claims, else to the employer.
 - **post ends** (filled and started, closed, cancelled, expired): post hold → employer.
 - A disputed order's escrow stays where it is until the case ends.
+- **owed wages** (欠薪): pay the employer confirmed beyond the escrow that its account could not cover. Any
+  money that reaches the employer's account (a top-up, a post's hold or an order's escrow coming back, a
+  refused premium) pays its owed wages first, oldest completion first, in the same transaction
+  (:func:`owed_wages_pay`). Both sides see what is owed; staff see it in 欠薪预警.
 
 Each call is keyed on its business event, so repeating it moves nothing.
 """
@@ -73,11 +77,13 @@ def post_hold_release(*, post, reason: str) -> LedgerTransaction | None:
     n = LedgerTransaction.objects.filter(
         order=None, idempotency_key__startswith=f"post:{post.pk}:release"
     ).count()
-    return ledger.transfer(
+    txn = ledger.transfer(
         key=f"post:{post.pk}:release:{n}", kind=LedgerTransaction.Kind.REFUND,
         legs=[(hold, -hold.balance_fen), (ledger.employer_account(post.employer), hold.balance_fen)],
         memo=f"岗位结束退回：{reason}",
     )  # fmt: skip
+    owed_wages_pay(employer=post.employer)
+    return txn
 
 
 @transaction.atomic
@@ -141,6 +147,8 @@ def order_release(*, order, actor=None) -> int:
     owed = amount - from_escrow
     if owed:
         owed = order_pay_shortfall(order=order, actor=actor)
+    if in_escrow - from_escrow:
+        owed_wages_pay(employer=order.employer)
     return owed
 
 
@@ -212,6 +220,7 @@ def order_refund(*, order, compensation_fen: int = 0, back_to_post: bool = False
     policy_cancel_for_order(order=order, back_to_post=back_to_post, reason=reason or "订单取消")
     if back_to_post and in_escrow:  # (a repeated call finds the escrow empty and moves nothing)
         _hold_refill(order)
+    owed_wages_pay(employer=order.employer)
 
 
 def _hold_refill(order) -> None:
@@ -235,7 +244,8 @@ def _hold_refill(order) -> None:
 @transaction.atomic
 def premium_refund(*, order, premium_fen: int, back_to_post: bool, memo: str) -> LedgerTransaction:
     """A policy undone before its cover began (order cancelled, insurer refused): the premium leaves insurance
-    payable for the post's hold (the slot is open again) or the employer's account. At most once per order."""
+    payable for the post's hold (the slot is open again) or the employer's account. At most once per order.
+    Its callers pay owed wages from it when they are done (see :func:`owed_wages_pay`)."""
     target = post_hold(order.post) if back_to_post else ledger.employer_account(order.employer)
     return ledger.transfer(
         key=f"order:{order.pk}:premium-refund", kind=LedgerTransaction.Kind.REFUND,
@@ -262,10 +272,48 @@ def employer_credit(
     """Money arrived from the gateway for this employer (called by the top-up flow once paid)."""
     if not isinstance(amount_fen, int) or amount_fen <= 0:
         raise DomainError("充值金额必须大于0", field="amount")
-    return ledger.transfer(
+    txn = ledger.transfer(
         key=key, kind=LedgerTransaction.Kind.TOP_UP,
         legs=[(ledger.bank(), -amount_fen), (ledger.employer_account(employer), amount_fen)], memo=memo, actor=actor,
     )  # fmt: skip
+    owed_wages_pay(employer=employer)
+    return txn
+
+
+def owed_wages_pay(*, employer) -> int:
+    """Pay the employer's owed wages from its account, oldest completion first, as far as it goes; called
+    after every credit to the account, inside the transaction that made it. Returns what was paid.
+
+    Orders another transaction holds are skipped, not waited for (``SKIP LOCKED``): this runs after the
+    account's row is locked, against the lock order of jobs.services, so waiting could deadlock; the order's
+    holder is paying or disputing it anyway, and the next credit (or the nightly check) comes back to it.
+    An order whose escrow still holds money is being settled right now (a mediation agreement) and is
+    left to that settlement."""
+    from django.db.models import F
+
+    from jobs.models import Order
+
+    employer_id = getattr(employer, "pk", employer)
+    account = Account.objects.filter(kind=Account.Kind.EMPLOYER, employer_id=employer_id).first()
+    if account is None or account.balance_fen <= 0:
+        return 0
+    busy_escrow = Account.objects.filter(kind=Account.Kind.ORDER_ESCROW, balance_fen__gt=0).values("order_id")
+    owed = (
+        Order.objects.select_for_update(of=("self",), skip_locked=True)
+        .filter(employer_id=employer_id, status=Order.Status.COMPLETED, amount_fen__isnull=False)
+        .filter(paid_fen__lt=F("amount_fen"))
+        .exclude(pk__in=busy_escrow)
+        .order_by("completed_at", "pk")
+    )
+    paid = 0
+    for order in owed:
+        before = order.paid_fen
+        left = order_pay_shortfall(order=order)
+        order.refresh_from_db(fields=["paid_fen"])
+        paid += order.paid_fen - before
+        if left:
+            break  # the account is empty: later debts wait for the next credit
+    return paid
 
 
 # ================================================================== top-ups and withdrawals (充值、提现)
@@ -708,4 +756,5 @@ def order_settle_by_agreement(*, order, to_worker_fen: int, key: str, actor=None
         )  # fmt: skip
     paid = from_escrow + extra
     _record_paid(Order.objects.get(pk=order.pk), paid)  # paid_fen, settled_at, the settlement notice
+    owed_wages_pay(employer=order.employer)
     return paid, to_worker_fen - paid

@@ -110,6 +110,7 @@ def _wallet_page(request, *, form=None, status: int = 200):
             "more_url": more,
             "paged": bool(_before(request)),
             "withdrawals": selectors.withdrawals_for_worker(user=user)[:10],
+            "owed": list(selectors.owed_wages(worker=user)[:20]),
             "form": form or WithdrawalForm(initial={"holder_name": _realname(user)}),
             "verified": user.is_verified,
             "rules": settings.WALLET_RULES,
@@ -207,6 +208,7 @@ def _escrow_page(request, employer: Employer, *, form=None, status: int = 200):
                 for o in orders
             ],
             "months": selectors.statement_months(employer=employer)[:12],
+            "owed": list(selectors.owed_wages(employer=employer)[:50]),
         },
         status=status,
     )

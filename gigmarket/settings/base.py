@@ -566,3 +566,11 @@ WORKER_RECOVERY_SWEEPS = {
     "insurance.tasks.retry_insurer_cancels": 600,  # cancellations the insurer was never told about
     "matching.tasks.push_due": 900,  # a newly opened post's lost first push (within the hour), second pushes
 }
+
+# --- money at the edges ---
+# Every night: owed wages an employer's money could already pay are paid, then every order is checked
+# against its rules (manage.py reconcile_orders); staff who see the books get an in-app message on a breach.
+CELERY_BEAT_SCHEDULE["jobs-reconcile-orders"] = {
+    "task": "jobs.tasks.reconcile_orders_nightly",
+    "schedule": crontab(hour=2, minute=30),
+}

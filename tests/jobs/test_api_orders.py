@@ -116,9 +116,13 @@ def test_grab_check_in_check_out_confirm_rate_through_the_api(soon, worker, boss
     checked_in = me.post(reverse("api:order-check-in", args=[order_id]), {"lat": 28.901, "lng": 120.031})
     assert checked_in.status_code == 200, checked_in.json()
     assert checked_in.json()["status"] == "checked_in"
-    checked_out = me.post(reverse("api:order-check-out", args=[order_id]), {"quantity": "1.5"}, format="json")
-    assert checked_out.status_code == 200 and checked_out.json()["worker_quantity"] == "1.50"
-    confirmed = employer.post(reverse("api:order-confirm-completion", args=[order_id]), {}, format="json")
+    too_much = me.post(reverse("api:order-check-out", args=[order_id]), {"quantity": "1.5"}, format="json")
+    assert too_much.status_code == 400 and "quantity" in too_much.json()["fields"]  # a 1-day, 9-hour post
+    checked_out = me.post(reverse("api:order-check-out", args=[order_id]), {"quantity": "1"}, format="json")
+    assert checked_out.status_code == 200 and checked_out.json()["worker_quantity"] == "1.00"
+    confirmed = employer.post(  # the employer may confirm more than the escrow
+        reverse("api:order-confirm-completion", args=[order_id]), {"quantity": "1.5"}, format="json"
+    )
     assert confirmed.status_code == 200, confirmed.json()
     assert confirmed.json()["status"] == "completed"
     assert confirmed.json()["approved_quantity"] == "1.50" and confirmed.json()["amount_fen"] == 30000

@@ -564,14 +564,16 @@ def test_worker_and_employer_walk_an_order_through_the_pages(client, boss, emplo
     with time_machine.travel(post.ends_at, tick=False):
         response = client.post(reverse("jobs:order_check_out", args=[order.pk]), {"quantity": "-1"})
         assert "数量应大于0" in html(response)
-        client.post(reverse("jobs:order_check_out", args=[order.pk]), {"quantity": "1.5"})
+        response = client.post(reverse("jobs:order_check_out", args=[order.pk]), {"quantity": "1.5"})
+        assert "最多可填报1天" in html(response)  # a 1-day post: more is the employer's to confirm
+        client.post(reverse("jobs:order_check_out", args=[order.pk]), {"quantity": "1"})
         order.refresh_from_db()
-        assert order.status == Order.Status.CHECKED_OUT and str(order.worker_quantity) == "1.50"
+        assert order.status == Order.Status.CHECKED_OUT and str(order.worker_quantity) == "1.00"
         # the employer sees the order, with the worker's figure as the default
         client.force_login(boss)
         assert post.title in html(client.get(reverse("jobs:employer_orders")))
         page = html(client.get(order_url))
-        assert "确认完工" in page and 'value="1.5"' in page
+        assert "确认完工" in page and 'value="1' in page
         client.post(reverse("jobs:order_confirm", args=[order.pk]), {"quantity": "1.5"})
         order.refresh_from_db()
         assert order.status == Order.Status.COMPLETED and order.amount_fen == 30000

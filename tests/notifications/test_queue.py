@@ -198,3 +198,17 @@ def test_preferences_update_records_consent_and_refuses_bad_input(alice):
     pref = preferences_update(user=alice, marketing_consent=False)
     assert pref.marketing_consent_at is None
     assert Preference.objects.count() == 1
+
+
+def test_marketing_cap_counts_the_day_a_message_is_sent_not_written(consenting, settings):
+    """Three recommendations written late at night wait for 08:00; three more the next morning would make
+    six SMS that day against a cap of three. The cap counts by the day each one reaches the phone."""
+    settings.NOTIFY_MARKETING_DAILY_CAP = 3
+    with time_machine.travel(NIGHT):
+        held = [digest(consenting, f"night{i}") for i in range(3)]
+    assert all(m is not None and m.send_after.astimezone(SH).hour == 8 for m in held)
+    with time_machine.travel(NIGHT + dt.timedelta(hours=11)):  # 09:30 the next morning
+        assert digest(consenting, "morning") is None
+    assert Message.objects.filter(channel="sms").count() == 3
+    with time_machine.travel(NIGHT + dt.timedelta(days=1, hours=11)):  # the day after: a fresh cap
+        assert digest(consenting, "later") is not None

@@ -225,6 +225,7 @@ def make_order(db):
     """A grab order on a fresh post of ``employer``, taken to completion: ``make_order(employer, boss,
     worker, quantity="1")``. The employer needs the hold's money (pay 200 yuan/day × slots)."""
     import datetime as dt
+    from decimal import Decimal
 
     import time_machine
     from django.utils import timezone
@@ -248,7 +249,8 @@ def make_order(db):
         with time_machine.travel(order.starts_at, tick=False):
             jobs.order_check_in(order=order, worker=worker)
         with time_machine.travel(order.ends_at, tick=False):
-            jobs.order_check_out(order=order, worker=worker, quantity=quantity)
+            # The worker reports at most the post's one day; more is the employer's to confirm.
+            jobs.order_check_out(order=order, worker=worker, quantity=min(Decimal(quantity), Decimal(1)))
             order = jobs.order_confirm_completion(order=order, actor=boss, quantity=quantity)
         return order
 

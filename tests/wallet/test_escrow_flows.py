@@ -187,9 +187,9 @@ def test_completion_pays_the_approved_amount_rest_back(publish, employer, boss, 
 def test_larger_quantity_draws_the_excess_from_the_employer(publish, employer, boss, worker):
     post = publish(slots=1)
     order = grab(post, worker)
-    finish(order, worker, quantity="1.5")
+    finish(order, worker, quantity="1")
     with at(order.ends_at + dt.timedelta(hours=1)):
-        services.order_confirm_completion(order=order, actor=boss)
+        services.order_confirm_completion(order=order, actor=boss, quantity="1.5")
     order.refresh_from_db()
     assert order.amount_fen == order.paid_fen == PAY * 3 // 2 and order.settled_at is not None
     assert money(employer, post, order) == {
@@ -201,9 +201,9 @@ def test_employer_without_funds_leaves_the_excess_owed(publish, boss, worker):
     poor = EmployerFactory(created_by=boss, name="紧巴公司", funds=PAY + 1_000)
     post = publish(slots=1, who=poor)
     order = grab(post, worker)
-    finish(order, worker, quantity="2")
+    finish(order, worker, quantity="1")
     with at(order.ends_at + dt.timedelta(hours=1)):
-        services.order_confirm_completion(order=order, actor=boss)
+        services.order_confirm_completion(order=order, actor=boss, quantity="2")
     order.refresh_from_db()
     assert order.amount_fen == 2 * PAY and order.paid_fen == PAY + 1_000 < order.amount_fen
     assert order.settled_at is None and order.status == "completed"
