@@ -123,13 +123,19 @@ def test_post_grab_check_in_out_confirm_and_rate(live_server, new_page, artifact
     order.refresh_from_db()
     assert order.status == Order.Status.CHECKED_IN
     worker_page.screenshot(path=artifacts / "jobs_checked_in.png", full_page=True)
+    # More than the 3-hour shift is the employer's to confirm, not the worker's to report.
     worker_page.get_by_label("干了多少（小时）").fill("3.5")
+    worker_page.get_by_role("button", name="签退").click()
+    expect(worker_page.get_by_text("最多可填报3小时")).to_be_visible()
+    expect(worker_page.locator("#order-status")).to_have_text("已签到")
+    worker_page.get_by_label("干了多少（小时）").fill("3")
     worker_page.get_by_role("button", name="签退").click()
     expect(worker_page.locator("#order-status")).to_have_text("已签退")
 
-    # --- The employer confirms the worker's figure.
+    # --- The employer confirms the worker's figure, and the half hour they stayed on.
     employer.reload()
-    expect(employer.get_by_label("确认数量（小时）")).to_have_value("3.5")
+    expect(employer.get_by_label("确认数量（小时）")).to_have_value("3")
+    employer.get_by_label("确认数量（小时）").fill("3.5")
     employer.screenshot(path=artifacts / "jobs_confirm.png", full_page=True)
     employer.get_by_role("button", name="确认完工").click()
     expect(employer.locator("#order-status")).to_have_text("已完工")
