@@ -55,6 +55,32 @@ from .validators import fold_input, normalize_phone
 ID_NUMBER_RE = re.compile(r"^\d{17}[\dXx]$")
 FROM_CHANGE_PAGE = "_from_change"
 
+
+def _unmask_page(model_admin, request, obj, *, reveal, title: str, template: str, shown_as: str, **extra):
+    """The console's unmask page (ID number, phone): a GET asks for the reason, a POST calls ``reveal``
+    (the audited service) with the actor, address and reason, and shows the full value once."""
+    revealed = None
+    if request.method == "POST":
+        try:
+            revealed = reveal(
+                actor=request.user,
+                ip_address=client_ip(request),
+                reason=request.POST.get("reason", "").strip()[:300],
+            )
+        except DomainError as exc:
+            raise PermissionDenied(exc.message) from exc
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "subtitle": None,
+        "opts": model_admin.opts,
+        "original": obj,
+        shown_as: revealed,
+        **extra,
+    }
+    return TemplateResponse(request, template, context)
+
+
 # ----------------------------------------------------------------------------------- shared helpers
 
 
@@ -389,27 +415,12 @@ class RealNameAdmin(ReviewAdmin):
         realname = self.get_object(request, unquote(object_id))
         if realname is None or not self.has_view_permission(request, realname):
             raise Http404
-        full_number = None
-        if request.method == "POST":
-            try:
-                full_number = services.realname_unmask(
-                    realname=realname,
-                    actor=request.user,
-                    ip_address=client_ip(request),
-                    reason=request.POST.get("reason", "").strip()[:300],
-                )
-            except DomainError as exc:
-                raise PermissionDenied(exc.message) from exc
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "查看完整证件号",
-            "subtitle": None,
-            "opts": self.opts,
-            "original": realname,
-            "masked_name": mask_name(realname.name),
-            "full_number": full_number,
-        }
-        return TemplateResponse(request, "admin/accounts/realname/unmask.html", context)
+        return _unmask_page(
+            self, request, realname,
+            reveal=lambda **audit: services.realname_unmask(realname=realname, **audit),
+            title="查看完整证件号", template="admin/accounts/realname/unmask.html", shown_as="full_number",
+            masked_name=mask_name(realname.name),
+        )  # fmt: skip
 
     def get_urls(self):
         return [
@@ -915,26 +926,11 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
             raise Http404("未找到")
         if not self.can_unmask_phone(request):
             raise PermissionDenied
-        full_phone = None
-        if request.method == "POST":
-            try:
-                full_phone = services.user_phone_unmask(
-                    user=user,
-                    actor=request.user,
-                    ip_address=client_ip(request),
-                    reason=request.POST.get("reason", "").strip()[:300],
-                )
-            except DomainError as exc:
-                raise PermissionDenied(exc.message) from exc
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "查看完整手机号",
-            "subtitle": None,
-            "opts": self.opts,
-            "original": user,
-            "full_phone": full_phone,
-        }
-        return TemplateResponse(request, "admin/accounts/user/unmask_phone.html", context)
+        return _unmask_page(
+            self, request, user,
+            reveal=lambda **audit: services.user_phone_unmask(user=user, **audit),
+            title="查看完整手机号", template="admin/accounts/user/unmask_phone.html", shown_as="full_phone",
+        )  # fmt: skip
 
     def get_urls(self):
         return [

@@ -156,13 +156,14 @@ class CodeLoginForm(CodeRequestMixin, forms.Form):
     code = CodeField()
 
 
-class PasswordResetForm(CodeRequestMixin, forms.Form):
-    phone = PhoneField()
-    code = CodeField()
+class NewPasswordForm(forms.Form):
+    """A new password typed twice; the second must match the first."""
+
+    new_password_help = "至少8位，不能全是数字"
+
     new_password = forms.CharField(
         label="新密码",
         strip=False,
-        help_text="至少8位，不能全是数字",
         widget=forms.PasswordInput(attrs=_attrs(autocomplete="new-password")),
         error_messages={"required": "请输入新密码"},
     )
@@ -173,6 +174,10 @@ class PasswordResetForm(CodeRequestMixin, forms.Form):
         error_messages={"required": "请再输一次新密码"},
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password"].help_text = self.new_password_help
+
     def clean(self):
         data = super().clean()
         first, second = data.get("new_password"), data.get("new_password2")
@@ -181,33 +186,22 @@ class PasswordResetForm(CodeRequestMixin, forms.Form):
         return data
 
 
-class PasswordChangeForm(forms.Form):
+class PasswordResetForm(CodeRequestMixin, NewPasswordForm):
+    phone = PhoneField()
+    code = CodeField()
+    field_order = ["phone", "code", "new_password", "new_password2"]
+
+
+class PasswordChangeForm(NewPasswordForm):
+    new_password_help = "至少8位，不能全是数字。改好后，其他手机和电脑上的登录都会退出"
+
     old_password = forms.CharField(
         label="原密码",
         strip=False,
         widget=forms.PasswordInput(attrs=_attrs(autocomplete="current-password")),
         error_messages={"required": "请输入原密码"},
     )
-    new_password = forms.CharField(
-        label="新密码",
-        strip=False,
-        help_text="至少8位，不能全是数字。改好后，其他手机和电脑上的登录都会退出",
-        widget=forms.PasswordInput(attrs=_attrs(autocomplete="new-password")),
-        error_messages={"required": "请输入新密码"},
-    )
-    new_password2 = forms.CharField(
-        label="再输一次新密码",
-        strip=False,
-        widget=forms.PasswordInput(attrs=_attrs(autocomplete="new-password")),
-        error_messages={"required": "请再输一次新密码"},
-    )
-
-    def clean(self):
-        data = super().clean()
-        first, second = data.get("new_password"), data.get("new_password2")
-        if first and second and first != second:
-            self.add_error("new_password2", "两次输入的密码不一样")
-        return data
+    field_order = ["old_password", "new_password", "new_password2"]
 
 
 PAGE_FORMS_BY_PURPOSE = {"register": RegisterForm, "login": CodeLoginForm, "reset": PasswordResetForm}
