@@ -199,7 +199,10 @@ def _actions_written_in_code() -> list[tuple[str, str]]:
     root = Path(settings.BASE_DIR)
     found = []
     for path in root.rglob("*.py"):
-        if any(part in (".venv", "tests", "migrations", "node_modules") for part in path.parts):
+        if any(
+            part in ("tests", "migrations", "node_modules") or part.startswith(".")
+            for part in path.relative_to(root).parts
+        ):
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
