@@ -167,8 +167,8 @@ def data_summary() -> dict[str, int]:
 
 def board_paths() -> dict[str, str]:
     """Filtered board queries a worker's phone sends, built from the seeded city."""
-    from accounts import demo_data as D
     from accounts.models import Area
+    from demo import demo_data as D
     from jobs.models import Trade
 
     trades = dict(Trade.objects.values_list("name", "pk"))
@@ -515,8 +515,8 @@ def claims(
     from django.db import connection, connections
     from django.utils import timezone
 
-    from accounts import demo_data as D
     from accounts.models import EmployerMember
+    from demo import demo_data as D
     from jobs import services
     from jobs.models import Order, Post, Trade
     from wallet import ledger

@@ -74,8 +74,8 @@ def matching_facts() -> None:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from accounts import demo_data as D
     from core.crypto import encrypt
+    from demo import demo_data as D
 
     cipher = encrypt("000000190001010000")
     now = timezone.now().isoformat()

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from stdnum.cn import uscc
 
-from accounts import demo_data, second_factor
+from accounts import second_factor
 from accounts.models import (
     Area,
     Certificate,
@@ -32,6 +32,7 @@ from accounts.models import (
 )
 from accounts.validators import normalize_id_number
 from core.models import AuditLog
+from demo import demo_data
 from jobs import selectors
 from jobs import services as jobs_services
 from jobs.contract import content_hash

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "disputes",
     "hall",
     "outreach",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -215,6 +216,9 @@ def pass_second_factor(page, user) -> None:
     from playwright.sync_api import expect
 
     code = authenticator_code(user)
+    # The password form's submit is still navigating when the click returns: wait until the browser is
+    # on a second-factor page (enrol or verify) before looking at where it landed, or a reload races it.
+    page.wait_for_url(re.compile(r"/2fa/(verify|enrol)/"), wait_until="load")
     if "/2fa/verify/" not in page.url:
         page.reload()
     expect(page.get_by_role("heading", name="二次验证")).to_be_visible()

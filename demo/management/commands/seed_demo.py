@@ -40,7 +40,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image, ImageDraw
 from tqdm import tqdm
 
-from accounts import demo_data as D
 from accounts import second_factor, services
 from accounts.models import (
     Area,
@@ -55,6 +54,7 @@ from accounts.models import (
     WorkerProfile,
 )
 from core.errors import DomainError
+from demo import demo_data as D
 from jobs import services as jobs_services
 from jobs.contract import content_hash, render_contract
 from jobs.models import Claim, Contract, Order, OrderEvent, Post, Rating, Trade

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import demo_data as D
+from demo import demo_data as D
 
 
 class Command(BaseCommand):
