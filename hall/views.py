@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -25,11 +24,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.forms import apply_service_error
 from accounts.models import ServicePoint
 from accounts.selectors import sees_every_point, service_points_visible_to
-from core.cache import breaker as shared_cache_breaker
 from core.errors import DomainError, NotAllowed
 from core.masking import mask_phone
 from core.services import client_ip
 from core.spreadsheets import Sheet, csv_response, xlsx_response
+from core.swr import StaleWhileRebuild
 from jobs.models import Claim, Post
 
 from . import selectors, services
@@ -65,56 +64,35 @@ def screen(request, pk: int):
     )
 
 
-def _cached(key: str, seconds: int, build):
-    """``build()``'s value from the shared cache, rebuilt at most once per ``seconds`` across all processes:
-    when the copy goes stale, the one request that takes the rebuild lock rebuilds it while every other
-    request is served the stale copy (no stampede of identical builds)."""
-    now = time.time()
-    hit = cache.get(key)  # (value, fresh until)
-    if hit is not None and (hit[1] > now or not cache.add(f"{key}:lock", 1, seconds)):
-        return hit[0]
-    try:
-        value = build()
-        cache.set(key, (value, now + seconds), seconds * 12)
-    finally:
-        if hit is not None:
-            cache.delete(f"{key}:lock")
-    return value
+# Each point's screen data (JSON bytes and ETag) and the market-wide ticker counts, through the same
+# stale-while-rebuild helper as the board's pages (core/swr.py): however many screens poll, the database sees
+# at most one build per point per HALL_SCREEN_CACHE_SECONDS; each process keeps a copy for
+# HALL_SCREEN_LOCAL_SECONDS (bounded by the number of service points), for the whole period while Redis is
+# down.
+SCREENS = StaleWhileRebuild(
+    "hall:screen",
+    fresh=lambda: settings.HALL_SCREEN_CACHE_SECONDS,
+    local=lambda: settings.HALL_SCREEN_LOCAL_SECONDS,
+    local_max=4096,
+    keep=12,
+)
+FIGURES = StaleWhileRebuild(
+    "hall:screen-figures", fresh=lambda: settings.HALL_SCREEN_FIGURES_SECONDS, keep=12
+)
 
 
 def _build(point_pk: int) -> tuple[bytes, str]:
     point = _point(point_pk)
     # Market-wide counts, the same for every screen: one build per HALL_SCREEN_FIGURES_SECONDS.
-    figures = _cached("hall:screen:figures", settings.HALL_SCREEN_FIGURES_SECONDS, selectors.screen_figures)
+    figures = FIGURES.get("all", selectors.screen_figures)
     payload = selectors.screen_payload(point=point, figures=figures)
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder).encode()
     return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
-# Per-process copies of the screen data for HALL_SCREEN_LOCAL_SECONDS, in front of the shared cache: a hot
-# poll then costs no network round trip at all. Bounded by the number of service points.
-_LOCAL: dict[int, tuple[bytes, str, float]] = {}
-
-
 def _screen_body(point_pk: int) -> tuple[bytes, str]:
-    """The point's screen data as JSON bytes and their ETag: however many screens poll, the database sees
-    at most one build per point per HALL_SCREEN_CACHE_SECONDS (:func:`_cached`)."""
-    seconds = settings.HALL_SCREEN_CACHE_SECONDS
-    if not seconds:
-        return _build(point_pk)
-    now = time.time()
-    local = _LOCAL.get(point_pk)
-    if local is not None and local[2] > now:
-        return local[0], local[1]
-    body, etag = _cached(f"hall:screen:{point_pk}", seconds, lambda: _build(point_pk))
-    local_seconds = settings.HALL_SCREEN_LOCAL_SECONDS
-    if local_seconds and shared_cache_breaker.open:
-        # Redis is down (core.cache answers misses): this process's copy stands in for the shared one, so
-        # the database still sees one build per point per HALL_SCREEN_CACHE_SECONDS (per process).
-        local_seconds = seconds
-    if local_seconds:
-        _LOCAL[point_pk] = (body, etag, now + local_seconds)
-    return body, etag
+    """The point's screen data as JSON bytes and their ETag."""
+    return SCREENS.get(str(point_pk), lambda: _build(point_pk))
 
 
 @require_GET

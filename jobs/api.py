@@ -119,7 +119,6 @@ class BoardView(PublicAPIView):
         body = JSONRenderer().render(
             {"results": [board_item(p) for p in page.posts], "next_cursor": page.next_cursor}
         )
-        board_cache.store(board_cache.key_for(request.query_params, BOARD_PARAMS), body)
         return HttpResponse(body, content_type="application/json")
 
 
@@ -132,13 +131,25 @@ def board_endpoint(view):
 
     @functools.wraps(view)
     def endpoint(request, *args, **kwargs):
-        if request.method == "GET":
-            body = board_cache.lookup(board_cache.key_for(request.GET, BOARD_PARAMS))
-            if body is not None:
-                return HttpResponse(body, content_type="application/json")
-        return view(request, *args, **kwargs)
+        if request.method != "GET":
+            return view(request, *args, **kwargs)
+        answered = None
+
+        def build() -> bytes | None:
+            nonlocal answered
+            answered = view(request, *args, **kwargs)
+            return answered.content if answered.status_code == 200 else None  # refused queries are not kept
+
+        body, hit = board_cache.page(board_cache.key_for(request.GET, BOARD_PARAMS), build)
+        response = HttpResponse(body, content_type="application/json") if answered is None else answered
+        # Whether the page came from the cache (the bench counts hit rates with it; no personal data).
+        response[BOARD_CACHE_HEADER] = "hit" if hit else "miss"
+        return response
 
     return endpoint
+
+
+BOARD_CACHE_HEADER = "X-Board-Cache"
 
 
 class PostDetailView(APIView):

@@ -17,9 +17,9 @@ def _no_local_screen_copies(settings):
 
     settings.HALL_SCREEN_LOCAL_SECONDS = 0
     settings.HALL_DASHBOARD_CACHE_SECONDS = 0
-    views._LOCAL.clear()
+    views.SCREENS.clear_local()
     yield
-    views._LOCAL.clear()
+    views.SCREENS.clear_local()
 
 
 @pytest.fixture

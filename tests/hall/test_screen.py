@@ -126,16 +126,16 @@ def test_stale_copy_is_served_while_another_request_rebuilds(
     data(client, east_point)
     PostFactory(employer=employer, trade=mason, area=east, district=east.parent, title="新的")
     key = f"hall:screen:{east_point.pk}"
-    value, _fresh = cache.get(key)
-    cache.set(key, (value, 0), 60)  # gone stale
-    cache.add(f"{key}:lock", 1, 5)  # another worker is rebuilding
+    _fresh, value = cache.get(key)
+    cache.set(key, (0, value), 60)  # gone stale
+    cache.add(f"{key}:rebuild", 1, 5)  # another worker is rebuilding
     with django_assert_num_queries(0):
         stale = data(client, east_point)
     assert [p["title"] for p in stale.json()["posts"]] == ["旧的"]
-    cache.delete(f"{key}:lock")  # that rebuild ended without storing: the next request rebuilds
+    cache.delete(f"{key}:rebuild")  # that rebuild ended without storing: the next request rebuilds
     fresh = data(client, east_point)
     assert sorted(p["title"] for p in fresh.json()["posts"]) == ["新的", "旧的"]
-    assert cache.get(f"{key}:lock") is None
+    assert cache.get(f"{key}:rebuild") is None
 
 
 def test_each_process_keeps_a_short_local_copy(
@@ -155,7 +155,7 @@ def test_each_process_keeps_a_short_local_copy(
     with time_machine.travel(time.time() + 1.5):
         titles = [p["title"] for p in data(client, east_point).json()["posts"]]  # local copy expired: rebuilt
     assert sorted(titles) == ["后来的", "本地副本"]
-    assert views._LOCAL[east_point.pk][0] != first.content
+    assert views.SCREENS.local_value(str(east_point.pk))[0] != first.content
 
 
 def test_ticker_counts_are_shared_by_every_screen(

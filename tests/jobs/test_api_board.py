@@ -331,9 +331,13 @@ def test_cached_board_ignores_unknown_parameters_and_never_stores_a_refused_quer
     ok = api_as().get("/api/v1/posts/", {"q": "保洁", "utm": "x"})
     assert ok.status_code == 200 and ok["Content-Type"] == "application/json"
     assert (
-        cache.get(board_cache.key_for(QueryDict("q=保洁"), BOARD_PARAMS))[1] == ok.content
+        cache.get(board_cache.pages.shared_key(board_cache.key_for(QueryDict("q=保洁"), BOARD_PARAMS)))[1]
+        == ok.content
     )  # utm: same entry
-    assert cache.get(board_cache.key_for(QueryDict("limit=0"), BOARD_PARAMS)) is None
+    assert (
+        cache.get(board_cache.pages.shared_key(board_cache.key_for(QueryDict("limit=0"), BOARD_PARAMS)))
+        is None
+    )
 
 
 def test_each_process_keeps_hot_pages_for_a_second_without_a_cache_round_trip(
@@ -352,7 +356,7 @@ def test_each_process_keeps_hot_pages_for_a_second_without_a_cache_round_trip(
     with django_assert_num_queries(0):
         assert api_as().get("/api/v1/posts/", {"q": "保洁"}).content == first
     later = time.time() + 1.5
-    monkeypatch.setattr(board_cache.time, "time", lambda: later)
+    monkeypatch.setattr(time, "time", lambda: later)
     with django_assert_num_queries(2):  # … for a second, then asks the database again
         api_as().get("/api/v1/posts/", {"q": "保洁"})
     board_cache.clear_local()
@@ -369,17 +373,17 @@ def test_a_stale_page_is_rebuilt_by_one_visitor_while_the_others_get_the_stale_c
     old = api_as().get("/api/v1/posts/", {"q": "保洁"}).content
     PostFactory(employer=EmployerFactory(), trade=city["cleaning"], title="新来的保洁活")
     stale = time.time() + 6
-    monkeypatch.setattr(board_cache.time, "time", lambda: stale)
+    monkeypatch.setattr(time, "time", lambda: stale)
     from django.core.cache import cache
     from django.http import QueryDict
 
     from jobs.api import BOARD_PARAMS
 
     key = board_cache.key_for(QueryDict("q=保洁"), BOARD_PARAMS)
-    cache.add(f"{key}:rebuild", 1, 10)  # another visitor is rebuilding it right now
+    cache.add(board_cache.pages.lock_key(key), 1, 10)  # another visitor is rebuilding it right now
     with django_assert_num_queries(0):
         assert api_as().get("/api/v1/posts/", {"q": "保洁"}).content == old
-    cache.delete(f"{key}:rebuild")  # nobody is: this visitor rebuilds
+    cache.delete(board_cache.pages.lock_key(key))  # nobody is: this visitor rebuilds
     with django_assert_num_queries(2):
         new = api_as().get("/api/v1/posts/", {"q": "保洁"}).content
     assert "新来的保洁活" in new.decode()
