@@ -6,10 +6,11 @@ sessions, CSRF, auth, axes, htmx), the Redis cache, persistent database connecti
 reads, and sends ``X-Forwarded-Proto: https`` as the TLS-terminating proxy in front of gunicorn would.
 """
 
+import os
 import warnings
 
 from gigmarket.settings.production import *  # noqa: F403
-from gigmarket.settings.production import REST_FRAMEWORK
+from gigmarket.settings.production import CACHES, REST_FRAMEWORK
 
 # No collectstatic for the bench (the image runs it at build time); JSON responses never touch static files.
 warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
@@ -31,4 +32,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
+}
+
+# Benches sharing one Redis keep apart: their cache keys carry the bench database's name.
+CACHES = {
+    "default": {**CACHES["default"], "KEY_PREFIX": os.environ.get("GIGMARKET_BENCH_CACHE_PREFIX", "bench")}
 }

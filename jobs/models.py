@@ -144,7 +144,9 @@ class Post(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "-published_at", "-id"], name="post_open_newest"),
-            models.Index(fields=["status", "trade", "-published_at"], name="post_open_trade"),
+            # Keyset pages of one trade seek (status, trade, key, id) with a row comparison (jobs.selectors).
+            models.Index(fields=["status", "trade", "-published_at", "-id"], name="post_open_trade"),
+            models.Index(fields=["status", "trade", "-pay_fen", "-id"], name="post_open_trade_pay"),
             models.Index(fields=["status", "district", "-published_at"], name="post_open_district"),
             models.Index(fields=["status", "-pay_fen", "-id"], name="post_open_pay"),
             models.Index(fields=["status", "lat", "lng"], name="post_open_geo"),

@@ -12,9 +12,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import F, FloatField, Q, QuerySet, Value
+from django.db.models import BigIntegerField, F, FloatField, Max, Min, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Sqrt
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
+from django.db.models.functions import Cast, Floor, Sqrt
 from django.utils import timezone
 
 from accounts.models import Area, Employer, EmployerMember, User
@@ -22,7 +23,7 @@ from core.errors import DomainError
 from core.masking import mask_phone
 
 from .models import Block, Claim, Contract, Order, Post, Rating, WorkerStats
-from .search import keyword_filter
+from .search import STORED_VECTOR, keyword_filter, query_tokens, to_tsquery
 
 PAGE_SIZE = 20
 SORTS = ("newest", "nearest", "pay")
@@ -73,9 +74,15 @@ def _decode(cursor: str, *, number: bool = False) -> list[Any]:
 
 
 def board(query: BoardQuery, *, now: dt.datetime | None = None) -> BoardPage:
-    """Open posts for the public board: two queries per page, whatever the filters. The first finds the
-    page's ids on jobs_post alone (index work, no joins); the second loads those rows with their trade,
-    employer and places. Joining first would join every match before the sort picks twenty."""
+    """Open posts for the public board. The page's ids are found on jobs_post alone (index work, no joins)
+    and only those rows are loaded with their trade, employer and places: joining first would join every
+    match before the sort picks twenty. Newest and best-paid do both in one statement (the ids as an
+    ``IN`` subquery); keyword pages and nearest-first find the ids first (jobs_post_token, distance rings).
+
+    Pages are true keyset pages: the cursor is the last row's (sort key, id), and the next page is the rows
+    after it as one row-value comparison, ``(published_at, id) < (x, y)``, which the b-tree index of that
+    sort seeks to (an Index Cond), so the 5,000th page costs what the first does. Nearest-first pages seek
+    by distance ring on a grid index instead (:func:`_nearest_rows`)."""
     now = now or timezone.now()
     if query.sort not in SORTS:
         raise DomainError("排序方式不正确", field="sort")
@@ -83,14 +90,15 @@ def board(query: BoardQuery, *, now: dt.datetime | None = None) -> BoardPage:
         raise DomainError("按距离排序需要您的位置", field="lat")
     qs = Post.objects.filter(status=Post.Status.OPEN, starts_at__gt=now)
     keyword = keyword_filter(query.q) if query.q else None
-    if keyword is not None:
+    near = query.sort == "nearest"
+    if keyword is not None and not near:  # nearest applies it where it is cheapest (_nearest_rows)
         qs = qs.filter(keyword)
     if query.trade_ids:
         qs = qs.filter(trade_id__in=query.trade_ids)
     if query.area_id:
-        qs = qs.filter(
-            Q(district_id=query.area_id) | Q(area_id=query.area_id) | Q(area__parent_id=query.area_id)
-        )
+        # The streets of a district by a subquery on the small area table: no join in the ids query.
+        streets = Area.objects.filter(parent_id=query.area_id).values("pk")
+        qs = qs.filter(Q(district_id=query.area_id) | Q(area_id=query.area_id) | Q(area_id__in=streets))
     if query.pay_unit:
         qs = qs.filter(pay_unit=query.pay_unit)
     if query.pay_min_fen:
@@ -101,29 +109,10 @@ def board(query: BoardQuery, *, now: dt.datetime | None = None) -> BoardPage:
         start = timezone.make_aware(dt.datetime.combine(query.date, dt.time.min))
         qs = qs.filter(starts_at__gte=start, starts_at__lt=start + dt.timedelta(days=1))
     if query.lat is not None and query.lng is not None:
-        # Local equirectangular distance in degrees of latitude: exact enough at city scale. On PostgreSQL it
-        # is the ``<->`` of two points, which the GiST index jobs_post_geo_knn answers nearest-first without
-        # sorting the city (migration 0005); elsewhere the same figure as plain arithmetic.
-        k = geo_scale()
-        if connection.vendor == "postgresql":
-            # k is a float computed from settings, never user input; the query point goes in as parameters.
-            dist = RawSQL(  # noqa: S611
-                f"point(jobs_post.lng * {k!r}, jobs_post.lat) <-> point(%s, %s)",
-                (query.lng * k, query.lat),
-                output_field=FloatField(),
-            )
-        else:
-            dist = Sqrt(
-                (F("lat") - Value(query.lat)) * (F("lat") - Value(query.lat))
-                + (F("lng") - Value(query.lng)) * (F("lng") - Value(query.lng)) * Value(k * k),
-                output_field=FloatField(),
-            )
-        qs = qs.filter(lat__isnull=False).annotate(dist=dist)
-        # Nearest-first pages walk the KNN index and stop after a page: the radius is applied to what the
-        # walk returns (below), since a radius in the query would make the planner fetch and sort every
-        # post inside it instead.
-        if query.radius_km and query.sort != "nearest":
+        qs = qs.filter(lat__isnull=False).annotate(dist=distance_expression(query.lat, query.lng))
+        if query.radius_km and not near:  # nearest applies the radius as it widens its rings
             deg = query.radius_km / KM_PER_DEGREE
+            k = geo_scale()
             qs = qs.filter(
                 lat__range=(query.lat - deg, query.lat + deg),
                 lng__range=(query.lng - deg / max(k, 0.01), query.lng + deg / max(k, 0.01)),
@@ -131,34 +120,45 @@ def board(query: BoardQuery, *, now: dt.datetime | None = None) -> BoardPage:
             )
     limit = max(1, min(int(query.limit or PAGE_SIZE), 50))
     if query.sort == "newest":
-        order, key = ("-published_at", "-id"), lambda p: [p.published_at.isoformat(), p.pk]
+        fields, key = ("published_at", "id"), lambda p: [p.published_at.isoformat(), p.pk]
+        after = None
         if query.cursor:
             published, pk = _decode(query.cursor)
-            moment = _parse_moment(published)
-            qs = qs.filter(Q(published_at__lt=moment) | Q(published_at=moment, id__lt=pk))
+            after = (_parse_moment(published), pk)
     elif query.sort == "pay":
-        order, key = ("-pay_fen", "-id"), lambda p: [p.pay_fen, p.pk]
-        if query.cursor:
-            pay, pk = _decode(query.cursor, number=True)
-            qs = qs.filter(Q(pay_fen__lt=pay) | Q(pay_fen=pay, id__lt=pk))
+        fields, key = ("pay_fen", "id"), lambda p: [p.pay_fen, p.pk]
+        after = tuple(_decode(query.cursor, number=True)) if query.cursor else None
     else:
-        order, key = ("dist", "id"), lambda p: [p.dist, p.pk]
-        if query.cursor:
-            d, pk = _decode(query.cursor, number=True)
-            qs = qs.filter(Q(dist__gt=d) | Q(dist=d, id__gt=pk))
-    near = query.sort == "nearest"
+        fields, key = ("dist", "id"), lambda p: [p.dist, p.pk]
+        after = tuple(_decode(query.cursor, number=True)) if query.cursor else None
+    related = (
+        Post.objects.select_related("trade", "employer", "area", "district")
+        .defer("search_tokens", "description")
+        .order_by()
+    )
+    ids = None
     if near:
-        rows = _nearest_rows(qs, limit + 1)
+        radius = query.radius_km / KM_PER_DEGREE if query.radius_km else None
+        tokens = query_tokens(query.q) if keyword is not None else []
+        rows = _nearest_rows(qs, query.lat, query.lng, after, limit + 1, radius, keyword, tokens)
+    elif keyword is not None:
+        ids = _keyword_rows(qs, query_tokens(query.q), fields[0], after, limit + 1)
+    if not near and ids is None:
+        # The page's ids as a subquery of the query that loads the rows: one round trip.
+        if after is not None:
+            qs = qs.filter(TupleLessThan(Tuple(*(F(f) for f in fields)), after))
+        page = qs.order_by(*(F(f).desc() for f in fields)).values("pk")[: limit + 1]
+        loaded = sorted(
+            related.filter(pk__in=page), key=lambda p: [getattr(p, f) for f in fields], reverse=True
+        )
+        rows = [(p.pk, None) for p in loaded]
+        loaded = {p.pk: p for p in loaded}
     else:
-        rows = [(pk, None) for pk in qs.order_by(*order).values_list("pk", flat=True)[: limit + 1]]
+        if not near:
+            rows = [(pk, None) for pk in ids]
+        loaded = related.in_bulk([r[0] for r in rows[:limit]])
     more = len(rows) > limit
-    if near and query.radius_km:
-        inside = [row for row in rows if row[1] * KM_PER_DEGREE <= query.radius_km]
-        more = more and len(inside) == len(rows)
-        rows = inside
     rows = rows[:limit]
-    related = Post.objects.select_related("trade", "employer", "area", "district").order_by()
-    loaded = related.in_bulk([r[0] for r in rows])
     posts = []
     for pk, dist in rows:
         post = loaded[pk]
@@ -168,19 +168,230 @@ def board(query: BoardQuery, *, now: dt.datetime | None = None) -> BoardPage:
     return BoardPage(posts=posts, next_cursor=_encode(key(posts[-1])) if more and posts else None)
 
 
-NEAREST_SLACK = 20
+TOKEN_WINDOW = 4000  # a keyword page reads at most this many of its word's rows before asking the GIN index
 
 
-def _nearest_rows(qs: QuerySet[Post], count: int) -> list[tuple[int, float]]:
-    """The first ``count`` (id, distance) rows in (distance, id) order. The KNN index walks in distance
-    order only (PostgreSQL will not use it for ORDER BY distance, id), so a few more rows than needed come
-    from the walk and are put in (distance, id) order here; that is exact unless posts tied at the page's
-    last distance run past what was fetched (many posts at one address), and then the plain sort decides."""
-    fetch = count + NEAREST_SLACK
-    rows = sorted(qs.order_by("dist").values_list("pk", "dist")[:fetch], key=lambda r: (r[1], r[0]))
-    if len(rows) == fetch and rows[count - 1][1] == rows[-1][1]:
-        rows = list(qs.order_by("dist", "id").values_list("pk", "dist")[:count])
-    return rows[:count]
+def _keyword_rows(qs: QuerySet[Post], tokens: list[str], column: str, after, count: int) -> list[int] | None:
+    """A keyword page driven from the word's side (PostgreSQL; migration jobs 0010): the first token's rows
+    in ``jobs_post_token``, already in page order under their b-tree, joined to the post for every other
+    condition (all the words through the GIN-indexed tsvector, the filters), stopping after ``count``.
+    Exact: every matching post has a row for that token. At most TOKEN_WINDOW token rows are read; when the
+    filters drop nearly all of them, None hands the page to the plain query (GIN bitmap and sort)."""
+    if connection.vendor != "postgresql" or not tokens or column not in ("published_at", "pay_fen"):
+        return None
+    where, params = qs.query.get_compiler(connection=connection).compile(qs.query.where)
+    cond, cond_params = "", []
+    if after is not None:
+        cond, cond_params = f"AND (t.{column}, t.post_id) < (%s, %s)", list(after)
+    # Only fixed names go into the text (column is one of two, ``where`` is Django's compiled SQL); every
+    # value is a parameter.
+    window = (
+        f"SELECT t.post_id, t.{column} FROM jobs_post_token t WHERE t.token = %s {cond} "  # noqa: S608
+        f"ORDER BY t.{column} DESC, t.post_id DESC LIMIT {TOKEN_WINDOW}"
+    )
+    with connection.cursor() as cursor:
+        # One round trip: the page's ids, and -1 − (how many of the word's rows the window held), which tells
+        # "the word's rows ran out" (a last page) from "the filters dropped them" (ask the GIN index).
+        cursor.execute(
+            f"(SELECT w.post_id FROM ({window}) w JOIN jobs_post ON jobs_post.id = w.post_id "  # noqa: S608
+            f"WHERE {where} ORDER BY w.{column} DESC, w.post_id DESC LIMIT %s) "
+            f"UNION ALL (SELECT -count(*) - 1 FROM ({window}) w)",
+            [tokens[0], *cond_params, *params, count, tokens[0], *cond_params],
+        )
+        rows = [row[0] for row in cursor.fetchall()]
+    ids, held = [pk for pk in rows if pk > 0], -min(rows) - 1
+    if len(ids) == count or held < TOKEN_WINDOW:
+        return ids
+    return None
+
+
+def distance_expression(lat: float, lng: float):
+    """Local equirectangular distance in degrees of latitude: exact enough at city scale. On PostgreSQL it is
+    the ``<->`` of two points (the GiST index jobs_post_geo_knn answers it nearest-first, migration 0005);
+    elsewhere the same figure as plain arithmetic."""
+    k = geo_scale()
+    if connection.vendor == "postgresql":
+        # k is a float computed from settings, never user input; the query point goes in as parameters.
+        return RawSQL(  # noqa: S611
+            f"point(jobs_post.lng * {k!r}, jobs_post.lat) <-> point(%s, %s)",
+            (lng * k, lat),
+            output_field=FloatField(),
+        )
+    return Sqrt(
+        (F("lat") - Value(lat)) * (F("lat") - Value(lat))
+        + (F("lng") - Value(lng)) * (F("lng") - Value(lng)) * Value(k * k),
+        output_field=FloatField(),
+    )
+
+
+# --------------------------------------------------------------------------------------- nearest first
+#
+# A distance from the visitor is not a column, so no b-tree can seek "the posts after distance d". The GiST
+# KNN walk (jobs_post_geo_knn) orders by distance but cannot start at d: page n would walk n pages first.
+# Instead the city is cut into square cells of GEO_CELL degrees (about 445 m) and an expression index holds
+# each open post's cell number (migration jobs 0009). Page n reads only the cells of the ring between the
+# cursor's distance d and a radius r, sorts what it finds by (distance, id) and keeps what lies in (d, r];
+# when that is less than a page, the ring doubles, up to the farthest open post (four index end points) or
+# the visitor's radius. Every post with a distance in (d, r] lies in those cells, so the page is exact,
+# ties included. The same code runs on SQLite (no index there: a scan of a small table).
+
+GEO_CELL = 0.004  # degrees of latitude per cell side; longitude is scaled by geo_scale() first
+CELL_ROW = 100_000  # cell number = row × CELL_ROW + column (|column| < 40,000 anywhere on Earth)
+MAX_CELLS = 3000  # beyond this many cells in one ring, one plain sorted query is cheaper
+_EPS = 1e-9
+
+
+def geo_cell_sql(table: str = "") -> str:
+    """The cell number of a row as SQL: migration jobs 0009 indexes exactly this expression."""
+    p = f"{table}." if table else ""
+    k = geo_scale()
+    return f"(floor({p}lat / {GEO_CELL!r}) * {CELL_ROW} + floor({p}lng * {k!r} / {GEO_CELL!r}))::bigint"
+
+
+def _cell_expression():
+    if connection.vendor == "postgresql":
+        return RawSQL(geo_cell_sql("jobs_post"), (), output_field=BigIntegerField())  # noqa: S611
+    k = geo_scale()
+    return Cast(
+        Floor(F("lat") / Value(GEO_CELL)) * Value(CELL_ROW) + Floor(F("lng") * Value(k) / Value(GEO_CELL)),
+        BigIntegerField(),
+    )
+
+
+def cell_keys(x: float, y: float, inner: float, outer: float) -> list[int] | None:
+    """The numbers of the cells that can hold a point whose distance from (x, y) (scaled longitude,
+    latitude) lies in [inner, outer]: per row of cells, the columns that reach the outer circle minus those
+    wholly inside the inner one. None when there are more than MAX_CELLS. One ``= ANY`` list for the
+    index (hundreds of OR'd ranges made planning alone cost more than the page)."""
+    size = GEO_CELL
+    keys: list[int] = []
+    for row in range(math.floor((y - outer) / size), math.floor((y + outer) / size) + 1):
+        y0, y1 = row * size, (row + 1) * size
+        dy_near = max(y0 - y, 0.0, y - y1)
+        if dy_near > outer + _EPS:
+            continue
+        half = math.sqrt(max(outer * outer - dy_near * dy_near, 0.0)) + _EPS
+        first, last = math.floor((x - half) / size), math.floor((x + half) / size)
+        spans = [(first, last)]
+        dy_far = max(abs(y - y0), abs(y - y1))
+        if inner > dy_far:
+            # Columns whose every corner is nearer than ``inner`` hold no point of the ring.
+            hole = math.sqrt(inner * inner - dy_far * dy_far) - _EPS
+            lo, hi = math.ceil((x - hole) / size), math.floor((x + hole) / size) - 1
+            if lo <= hi:
+                spans = [(first, min(last, lo - 1)), (max(first, hi + 1), last)]
+        for a, b in spans:
+            keys.extend(range(row * CELL_ROW + a, row * CELL_ROW + b + 1))
+        if len(keys) > MAX_CELLS:
+            return None
+    return keys
+
+
+def _farthest(x: float, y: float) -> float | None:
+    """The distance from (x, y) to the far corner of the box holding every open post with a place (the
+    min/max of indexed columns: four index end points), or None when there is none."""
+    box = Post.objects.filter(status=Post.Status.OPEN, lat__isnull=False).aggregate(
+        lat0=Min("lat"), lat1=Max("lat"), lng0=Min("lng"), lng1=Max("lng")
+    )
+    if box["lat0"] is None:
+        return None
+    k = geo_scale()
+    dx = max(abs(box["lng0"] * k - x), abs(box["lng1"] * k - x))
+    dy = max(abs(box["lat0"] - y), abs(box["lat1"] - y))
+    return math.hypot(dx, dy) + _EPS
+
+
+def _nearest_rows(
+    qs: QuerySet[Post],
+    lat: float,
+    lng: float,
+    after: tuple | None,
+    count: int,
+    radius: float | None,
+    keyword: Q | None,
+    tokens: list[str],
+) -> list[tuple[int, float]]:
+    """The first ``count`` (id, distance) rows in (distance, id) order after the cursor ``after``, matching
+    ``keyword`` if given."""
+    if after is not None:
+        qs = qs.filter(TupleGreaterThan(Tuple(F("dist"), F("id")), after))
+    ordered = qs.order_by("dist", "id")
+    if radius is not None:
+        ordered = ordered.filter(dist__lte=radius)
+    tsquery = None
+    if keyword is not None:
+        if connection.vendor != "postgresql" or _few_token_rows(tokens[0]):
+            # A rare word (at most TOKEN_WINDOW posts) or no token table (SQLite): all its posts sorted by
+            # distance cost less than widening rings until a page of them is found.
+            ordered = ordered.filter(keyword)
+            if connection.vendor == "postgresql":
+                ordered = ordered.filter(pk__in=_token_posts(tokens[0]))
+            return list(ordered.values_list("pk", "dist")[:count])
+        # A common word: the rings find a page of it near anyone; checked on each ring's rows (the GIN
+        # index would be read again for every cell).
+        tsquery = to_tsquery(tokens)
+    x, y = lng * geo_scale(), lat
+    inner = float(after[0]) if after is not None else 0.0
+    limit = radius
+    width, farthest = GEO_CELL, None
+    while True:
+        outer = inner + width
+        if width > 2 * GEO_CELL and farthest is None:
+            farthest = _farthest(x, y) or 0.0
+            limit = farthest if limit is None else min(limit, farthest)
+        final = limit is not None and outer >= limit
+        if final:
+            outer = limit
+        keys = cell_keys(x, y, inner, outer)
+        if keys is None:
+            break
+        rows = _ring_rows(ordered, keys, outer, count, tsquery) if keys else []  # none: inside the cursor
+        if len(rows) == count or final:
+            return rows
+        width *= 4
+    if keyword is not None:
+        ordered = ordered.filter(keyword)
+    return list(ordered.values_list("pk", "dist")[:count])
+
+
+def _ring_rows(
+    qs: QuerySet[Post], keys: list[int], outer: float, count: int, tsquery: str | None = None
+) -> list[tuple[int, float]]:
+    """The first ``count`` (id, distance) rows of ``qs`` in the cells ``keys`` within ``outer``, by (distance,
+    id). On PostgreSQL one index probe per cell (a LATERAL join over the cell list, kept apart by OFFSET 0):
+    given a list, the planner guesses every cell as full as the busiest and would rather scan the table."""
+    if connection.vendor != "postgresql":
+        ring = qs.alias(cell=_cell_expression()).filter(cell__in=keys, dist__lte=outer)
+        return list(ring.values_list("pk", "dist")[:count])
+    compiler = qs.query.get_compiler(connection=connection)
+    where, params = compiler.compile(qs.query.where)
+    dist, dist_params = compiler.compile(qs.query.annotations["dist"])
+    # Fixed SQL only (Django's compiled WHERE and distance, the cell expression); values are parameters.
+    words, words_params = ("AND p.words @@ to_tsquery('simple', %s)", [tsquery]) if tsquery else ("", [])
+    sql = (
+        f"SELECT p.id, p.dist FROM unnest(%s::bigint[]) AS c(cell) CROSS JOIN LATERAL ("  # noqa: S608
+        f"SELECT jobs_post.id, {dist} AS dist, jobs_post.{STORED_VECTOR} AS words FROM jobs_post "
+        f"WHERE {geo_cell_sql('jobs_post')} = c.cell AND {where} OFFSET 0) p "
+        f"WHERE p.dist <= %s {words} ORDER BY p.dist, p.id LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [keys, *dist_params, *params, outer, *words_params, count])
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+def _few_token_rows(token: str) -> bool:
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM jobs_post_token WHERE token = %s LIMIT %s) t",
+            [token, TOKEN_WINDOW],
+        )
+        return cursor.fetchone()[0] < TOKEN_WINDOW
+
+
+def _token_posts(token: str) -> RawSQL:
+    return RawSQL("SELECT post_id FROM jobs_post_token WHERE token = %s", (token,))
 
 
 def geo_scale() -> float:

@@ -94,6 +94,10 @@ TEMPLATES = [
 # Persistent connections, checked before reuse: after PostgreSQL restarts, gunicorn and Celery reconnect on
 # their own (the first request after the restart gets a fresh connection, not an error).
 DATABASES = {"default": dj_database_url.parse(E.database_url, conn_max_age=60, conn_health_checks=True)}
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Short OLTP queries only: JIT compiling took seconds (measured 1.6–5 s on a board page whose rows took
+    # 60 ms) whenever a cost estimate passed jit_above_cost, and repays on none of our queries.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis makes things fast, never decides correctness: core.cache turns an unreachable Redis into misses

@@ -151,21 +151,30 @@ def test_absurd_date_is_a_clear_error():
 
 
 @pytest.mark.postgres
-def test_nearest_first_query_matches_the_gist_index(city):
-    """The board's distance expression is exactly the indexed one (so PostgreSQL can walk the GiST index
-    nearest-first; bench/jobs_board.py prints the plan on 100k posts)."""
+def test_nearest_first_pages_seek_the_grid_cell_index(city):
+    """The board's cell expression is exactly the indexed one, so PostgreSQL can read a distance ring
+    through jobs_post_geo_cell (bench/jobs_board.py prints the real plan on 100k posts)."""
     from django.test.utils import CaptureQueriesContext
 
-    from jobs.selectors import geo_scale
+    from jobs import selectors
 
     with CaptureQueriesContext(connection) as ctx:
         board(BoardQuery(sort="nearest", lat=28.9, lng=120.0))
+    assert selectors.geo_cell_sql("jobs_post") in ctx.captured_queries[0]["sql"]
+    one_range = (
+        Post.objects.filter(status="open", lat__isnull=False)
+        .alias(cell=selectors._cell_expression())
+        .filter(cell__range=(722326238, 722326240))
+    )
+    sql, params = one_range.query.sql_with_params()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'jobs_post_geo_knn'")
-        (indexdef,) = cursor.fetchone()
-    k = repr(geo_scale())
-    assert "USING gist" in indexdef and f"(lng * ({k})" in indexdef
-    assert f"point(jobs_post.lng * {k}, jobs_post.lat) <->" in ctx.captured_queries[0]["sql"]
+        # A few rows here: the planner would scan anything. Left only bitmap scans, the index with a
+        # matching condition is the cheapest.
+        cursor.execute("SET enable_seqscan = off; SET enable_indexscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("SET enable_seqscan = on; SET enable_indexscan = on")
+    assert "jobs_post_geo_cell" in plan, plan
 
 
 def test_nearest_pages_stop_at_the_radius(employer, trade):
@@ -184,13 +193,13 @@ def test_nearest_pages_stop_at_the_radius(employer, trade):
     assert len(exact.posts) == 5 and exact.next_cursor is None
 
 
-@pytest.mark.parametrize("slack", [0, 20])
-def test_nearest_pages_keep_posts_at_one_address_in_order(employer, trade, monkeypatch, slack):
+@pytest.mark.parametrize("max_cells", [3000, 0])
+def test_nearest_pages_keep_posts_at_one_address_in_order(employer, trade, monkeypatch, max_cells):
     """Seven posts at one address and two nearer: every page continues where the last stopped, whether
-    the tie is settled from the KNN walk's extra rows or by the plain sort."""
+    the page comes from the grid's rings or from the plain sort (no cells allowed)."""
     from jobs import selectors
 
-    monkeypatch.setattr(selectors, "NEAREST_SLACK", slack)
+    monkeypatch.setattr(selectors, "MAX_CELLS", max_cells)
     PostFactory(employer=employer, trade=trade, title="近1", lat=28.900, lng=120.0)
     PostFactory(employer=employer, trade=trade, title="近2", lat=28.901, lng=120.0)
     same = [
@@ -205,3 +214,91 @@ def test_nearest_pages_keep_posts_at_one_address_in_order(employer, trade, monke
             break
     assert seen[:2] == [p.pk for p in Post.objects.filter(title__startswith="近").order_by("lat")]
     assert seen[2:] == sorted(p.pk for p in same)
+
+
+def _walk(query: BoardQuery) -> list:
+    posts, cursor = [], ""
+    for _ in range(200):
+        page = board(BoardQuery(**{**query.__dict__, "cursor": cursor}))
+        posts += page.posts
+        cursor = page.next_cursor
+        if not cursor:
+            return posts
+    raise AssertionError("the pages never ended")
+
+
+@pytest.fixture
+def spread(employer, trade):
+    """Posts with ties in every sort key: one published instant for many, few pay levels, an address shared
+    by six, a cluster, a grid over ~30 km, three far away (100+ km) and two without a place."""
+    import random
+
+    rng = random.Random(16)
+    now = timezone.now()
+    moments = [now - dt.timedelta(minutes=m) for m in (1, 1, 1, 5, 9)]
+    places = [(28.95, 120.05)] * 6
+    places += [(28.95 + rng.uniform(-0.003, 0.003), 120.05 + rng.uniform(-0.003, 0.003)) for _ in range(12)]
+    places += [(28.8 + rng.uniform(0, 0.3), 119.9 + rng.uniform(0, 0.3)) for _ in range(14)]
+    places += [(30.1, 121.3), (27.5, 118.9), (28.95, 121.2)]
+    places += [(None, None)] * 2
+    for i, (lat, lng) in enumerate(places):
+        PostFactory(
+            employer=employer, trade=trade, title=f"散{i}", lat=lat, lng=lng,
+            pay_fen=rng.choice((15000, 20000, 20000, 30000)), published_at=rng.choice(moments),
+        )  # fmt: skip
+    return Post.objects.filter(title__startswith="散")
+
+
+@pytest.mark.parametrize(("cell", "max_cells"), [(0.004, 3000), (0.05, 3000), (0.0005, 30), (0.004, 0)])
+@pytest.mark.parametrize("limit", [1, 4, 7])
+def test_keyset_pages_return_every_row_once_in_order_for_every_sort(
+    spread, monkeypatch, cell, max_cells, limit
+):
+    """Every sort, ties included, through small and odd pages: each row exactly once, in the order of one
+    page holding them all. Nearest runs with big and tiny grid cells, and with the plain sort."""
+    from jobs import selectors
+
+    monkeypatch.setattr(selectors, "GEO_CELL", cell)
+    monkeypatch.setattr(selectors, "MAX_CELLS", max_cells)
+    every = set(spread.values_list("pk", flat=True))
+    placed = set(spread.exclude(lat=None).values_list("pk", flat=True))
+    for sort, expected, key in [
+        ("newest", every, lambda p: (-p.published_at.timestamp(), -p.pk)),
+        ("pay", every, lambda p: (-p.pay_fen, -p.pk)),
+        ("nearest", placed, lambda p: (p.dist, p.pk)),
+    ]:
+        place = {"lat": 28.95, "lng": 120.05} if sort == "nearest" else {}
+        walked = _walk(BoardQuery(sort=sort, limit=limit, **place))
+        ids = [p.pk for p in walked]
+        assert len(ids) == len(set(ids)) and set(ids) == expected, sort
+        assert [key(p) for p in walked] == sorted(key(p) for p in walked), sort
+        if sort == "nearest":
+            one_page = board(BoardQuery(sort=sort, lat=28.95, lng=120.05, limit=50))
+            assert ids == [p.pk for p in one_page.posts]
+            inside = [
+                p.pk for p in _walk(BoardQuery(sort=sort, lat=28.95, lng=120.05, radius_km=12, limit=limit))
+            ]
+            assert inside == [
+                p.pk for p in one_page.posts if p.distance_km is not None and p.dist * 111.195 <= 12
+            ]
+
+
+def test_cell_keys_cover_the_ring_and_skip_the_hole():
+    """Brute force over a grid of points: every point whose distance lies in [inner, outer] falls in a
+    range; cells wholly inside the inner circle are left out."""
+    import math
+
+    from jobs import selectors
+
+    x, y, size = 105.123, 28.95, selectors.GEO_CELL
+    for inner, outer in [(0.0, 0.004), (0.01, 0.02), (0.0231, 0.0232), (0.05, 0.11)]:
+        keys = set(selectors.cell_keys(x, y, inner, outer))
+        for i in range(-60, 61):
+            for j in range(-60, 61):
+                px, py = x + i * 0.00191, y + j * 0.00187
+                d = math.hypot(px - x, py - y)
+                key = math.floor(py / size) * selectors.CELL_ROW + math.floor(px / size)
+                if inner <= d <= outer:
+                    assert key in keys, (inner, outer, i, j)
+        if inner > 0.02:  # the hole is skipped: fewer cells than the whole disc
+            assert len(keys) < len(selectors.cell_keys(x, y, 0.0, outer))
