@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import services
+from . import reminders, services
 
 
 @shared_task
@@ -23,6 +23,11 @@ def auto_approve_orders() -> int:
 @shared_task
 def mark_no_shows() -> int:
     return services.orders_mark_no_show()
+
+
+@shared_task(acks_late=True)
+def queue_order_reminders() -> int:
+    return reminders.order_reminders_queue()
 
 
 @shared_task

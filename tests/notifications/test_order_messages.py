@@ -9,8 +9,8 @@ import pytest
 import time_machine
 
 from jobs import services as jobs_services
+from jobs.reminders import order_reminders_queue
 from notifications.models import Message
-from notifications.reminders import order_reminders_queue
 
 pytestmark = pytest.mark.django_db
 
