@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import reminders, services
+from . import reconcile, reminders, services
 
 
 @shared_task
@@ -34,6 +34,4 @@ def queue_order_reminders() -> int:
 def reconcile_orders_nightly() -> int:
     """Pay what can be paid, check every order against its rules, alert staff on a breach. Returns the
     number of problems."""
-    from . import reconcile
-
     return len(reconcile.nightly())
