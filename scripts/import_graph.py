@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # Lowest first; apps on one line are side by side (none imports another).
 LAYERS = [
     ["core"],
-    ["accounts"],
     ["notifications"],
+    ["accounts"],
     ["wallet"],
     ["insurance"],
     ["jobs"],
@@ -168,15 +168,13 @@ def elementary_cycles(graph: dict[str, set[str]], limit: int = MAX_CYCLES) -> li
     return found
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--list", action="store_true", help="list every function-local project import")
-    args = parser.parse_args()
-
+def scan() -> tuple[dict[str, set[str]], list[tuple[str, int, str, bool]]]:
+    """The module graph (every import, top or function-local) and the function-local project imports as
+    (file, line, module, whether the line has a comment)."""
     files = list(source_files())
     modules = {module_name(p) for p in files}
     module_graph: dict[str, set[str]] = defaultdict(set)
-    local: list[tuple[str, int, str, bool]] = []  # (file, line, target, has a comment)
+    local: list[tuple[str, int, str, bool]] = []
     for path in files:
         module = module_name(path)
         lines = path.read_text().splitlines()
@@ -191,8 +189,20 @@ def main() -> int:
             if in_function and (lineno, found) not in seen:
                 seen.add((lineno, found))
                 commented = "#" in lines[lineno - 1]
-                local.append((str(path.relative_to(ROOT)), lineno, found or target, commented))
+                local.append((path.relative_to(ROOT).as_posix(), lineno, found or target, commented))
+    return module_graph, local
 
+
+def function_local_imports() -> list[tuple[str, int, str, bool]]:
+    return scan()[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--list", action="store_true", help="list every function-local project import")
+    args = parser.parse_args(argv)
+
+    module_graph, local = scan()
     app_graph: dict[str, set[str]] = defaultdict(set)
     for module, targets in module_graph.items():
         app_graph[app_of(module)]
