@@ -237,7 +237,7 @@ def policy_fail(*, policy: Policy, reason: str, code: str = "", actor=None) -> P
 
 
 def policy_cancel_for_order(*, order, back_to_post: bool, reason: str) -> Policy | None:
-    """Called by the wallet when an order ends before check-in (cancelled, no-show): a policy whose cover
+    """Called by jobs (jobs.money) when an order ends before check-in (cancelled, no-show): a policy whose cover
     never began is cancelled and its premium returned with the order's pay (to the post's hold when the slot
     opens again, else to the employer). A no-show's issued policy ends instead, its premium earned."""
     policy = Policy.objects.select_for_update().filter(order_id=order.pk).first()

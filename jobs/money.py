@@ -41,8 +41,6 @@ from wallet.signals import employer_credited
 
 from .models import Order, Post
 
-__all__ = ["post_hold"]  # the post's hold account (wallet.ledger), where callers have always found it
-
 
 def per_order_cost(post) -> tuple[int, int]:
     """(pay, premium) one order of this post needs."""
