@@ -63,12 +63,14 @@ def _decode(cursor: str, *, number: bool = False) -> list[Any]:
         values = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
     except (ValueError, UnicodeDecodeError) as exc:
         raise DomainError("翻页参数无效，请从第一页重新开始", field="cursor") from exc
-    if not isinstance(values, list) or len(values) != 2:
+    # Nearest-first cursors carry a third number: the ring width that filled the last page (a hint).
+    if not isinstance(values, list) or len(values) not in ((2, 3) if number else (2,)):
         raise DomainError("翻页参数无效，请从第一页重新开始", field="cursor")
     # A hand-made cursor must not reach the query with the wrong types (that would be a 500).
-    key, pk = values
+    key, pk, *hint = values
     key_ok = isinstance(key, (int, float) if number else str) and not isinstance(key, bool)
-    if not key_ok or not isinstance(pk, int) or isinstance(pk, bool):
+    hint_ok = all(isinstance(h, (int, float)) and not isinstance(h, bool) and 0 < h <= 10 for h in hint)
+    if not key_ok or not hint_ok or not isinstance(pk, int) or isinstance(pk, bool):
         raise DomainError("翻页参数无效，请从第一页重新开始", field="cursor")
     return values
 
@@ -129,8 +131,11 @@ def board(query: BoardQuery, *, now: dt.datetime | None = None) -> BoardPage:
         fields, key = ("pay_fen", "id"), lambda p: [p.pay_fen, p.pk]
         after = tuple(_decode(query.cursor, number=True)) if query.cursor else None
     else:
-        fields, key = ("dist", "id"), lambda p: [p.dist, p.pk]
+        fields, key = ("dist", "id"), lambda p: [p.dist, p.pk, ring[0]]
         after = tuple(_decode(query.cursor, number=True)) if query.cursor else None
+        hint = after[2] if after is not None and len(after) == 3 else GEO_CELL
+        ring = [min(max(float(hint), GEO_CELL), 64 * GEO_CELL)]  # a hand-made hint cannot cost more
+        after = after[:2] if after is not None else None
     related = (
         Post.objects.select_related("trade", "employer", "area", "district")
         .defer("search_tokens", "description")
@@ -140,7 +145,7 @@ def board(query: BoardQuery, *, now: dt.datetime | None = None) -> BoardPage:
     if near:
         radius = query.radius_km / KM_PER_DEGREE if query.radius_km else None
         tokens = query_tokens(query.q) if keyword is not None else []
-        rows = _nearest_rows(qs, query.lat, query.lng, after, limit + 1, radius, keyword, tokens)
+        rows = _nearest_rows(qs, query.lat, query.lng, after, limit + 1, radius, keyword, tokens, ring)
     elif keyword is not None:
         ids = _keyword_rows(qs, query_tokens(query.q), fields[0], after, limit + 1)
     if not near and ids is None:
@@ -310,9 +315,11 @@ def _nearest_rows(
     radius: float | None,
     keyword: Q | None,
     tokens: list[str],
+    ring: list[float],
 ) -> list[tuple[int, float]]:
     """The first ``count`` (id, distance) rows in (distance, id) order after the cursor ``after``, matching
-    ``keyword`` if given."""
+    ``keyword`` if given. ``ring[0]`` is the ring width to start from (the last page's, from its cursor); it
+    is set to the width that filled this page."""
     if after is not None:
         qs = qs.filter(TupleGreaterThan(Tuple(F("dist"), F("id")), after))
     ordered = qs.order_by("dist", "id")
@@ -333,10 +340,10 @@ def _nearest_rows(
     x, y = lng * geo_scale(), lat
     inner = float(after[0]) if after is not None else 0.0
     limit = radius
-    width, farthest = GEO_CELL, None
+    width, farthest = ring[0], None
     while True:
         outer = inner + width
-        if width > 2 * GEO_CELL and farthest is None:
+        if width > ring[0] and farthest is None:
             farthest = _farthest(x, y) or 0.0
             limit = farthest if limit is None else min(limit, farthest)
         final = limit is not None and outer >= limit
@@ -347,6 +354,7 @@ def _nearest_rows(
             break
         rows = _ring_rows(ordered, keys, outer, count, tsquery) if keys else []  # none: inside the cursor
         if len(rows) == count or final:
+            ring[0] = width
             return rows
         width *= 4
     if keyword is not None:
