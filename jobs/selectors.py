@@ -56,7 +56,7 @@ def _encode(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str, *, number: bool = False) -> list[Any]:
+def _decode(cursor: str, *, number: bool = False, hint: bool = False) -> list[Any]:
     """A cursor's (sort key, id); the key is a number for the pay and distance sorts, else a timestamp."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
@@ -64,7 +64,7 @@ def _decode(cursor: str, *, number: bool = False) -> list[Any]:
     except (ValueError, UnicodeDecodeError) as exc:
         raise DomainError("翻页参数无效，请从第一页重新开始", field="cursor") from exc
     # Nearest-first cursors carry a third number: the ring width that filled the last page (a hint).
-    if not isinstance(values, list) or len(values) not in ((2, 3) if number else (2,)):
+    if not isinstance(values, list) or len(values) not in ((2, 3) if hint else (2,)):
         raise DomainError("翻页参数无效，请从第一页重新开始", field="cursor")
     # A hand-made cursor must not reach the query with the wrong types (that would be a 500).
     key, pk, *hint = values
@@ -132,7 +132,7 @@ def board(query: BoardQuery, *, now: dt.datetime | None = None) -> BoardPage:
         after = tuple(_decode(query.cursor, number=True)) if query.cursor else None
     else:
         fields, key = ("dist", "id"), lambda p: [p.dist, p.pk, ring[0]]
-        after = tuple(_decode(query.cursor, number=True)) if query.cursor else None
+        after = tuple(_decode(query.cursor, number=True, hint=True)) if query.cursor else None
         hint = after[2] if after is not None and len(after) == 3 else GEO_CELL
         ring = [min(max(float(hint), GEO_CELL), 64 * GEO_CELL)]  # a hand-made hint cannot cost more
         after = after[:2] if after is not None else None
