@@ -32,6 +32,7 @@ from notifications.services import message_queue
 
 from .backends import InsurerRefused, InsurerUnavailable, IssueRequest, get_insurer
 from .models import AccidentClaim, ClaimDocument, ClaimEvent, Policy, PolicyEvent
+from .payable import premium_account_of
 from .premiums import post_quote
 
 logger = logging.getLogger("gigmarket.insurance")
@@ -212,8 +213,9 @@ def policy_fail(*, policy: Policy, reason: str, code: str = "", actor=None) -> P
 
     order = policy.order
     wallet.premium_refund(
-        order=order, premium_fen=policy.premium_fen, back_to_post=False, memo="保险出单失败退回保费"
-    )
+        order=order, premium_fen=policy.premium_fen, back_to_post=False, memo="保险出单失败退回保费",
+        source=premium_account_of(order=order),
+    )  # fmt: skip
     wallet.owed_wages_pay(employer=order.employer)
     _notify_employer(
         employer=order.employer, template="policy_failed",
@@ -252,8 +254,9 @@ def policy_cancel_for_order(*, order, back_to_post: bool, reason: str) -> Policy
     from wallet import services as wallet
 
     wallet.premium_refund(
-        order=order, premium_fen=policy.premium_fen, back_to_post=back_to_post, memo="退保退回保费"
-    )
+        order=order, premium_fen=policy.premium_fen, back_to_post=back_to_post, memo="退保退回保费",
+        source=premium_account_of(order=order),
+    )  # fmt: skip
     if policy.policy_number:
         _queue_insurer_cancel(policy.pk)
     return policy

@@ -42,6 +42,7 @@ from core.errors import Conflict, DomainError, InvalidTransition, NotAllowed
 from core.scoping import object_visible_to
 from insurance import premiums as insurance_premiums
 from insurance import services as insurance_services
+from insurance.payable import payable_account_for
 from notifications.models import Message
 from notifications.services import message_queue
 from wallet import services as wallet
@@ -552,7 +553,7 @@ def _open_order(claim: Claim, post: Post, *, actor: User | None, fund: bool = Tr
     _stats(claim.worker)
     insurance_services.policy_open(order=order)
     if fund:
-        wallet.order_escrow_fund(order=order)
+        wallet.order_escrow_fund(order=order, premium_account=payable_account_for(order=order))
     return order
 
 
@@ -592,7 +593,7 @@ def claim_create(*, post: Post, worker: User, note: str = "") -> Claim:
         # the whole claim. No slot left → everything above rolls back with the transaction.
         if not _take_slot(post.pk):
             raise _slot_refused(post.pk, full="手慢了，名额已被抢完")
-        wallet.order_escrow_fund(order=order)
+        wallet.order_escrow_fund(order=order, premium_account=payable_account_for(order=order))
         _notify(user=worker, template="claim_confirmed", params=params, event=f"order:{order.pk}:confirmed")
         _notify_employer(
             employer=post.employer, template="contract_ready", params={"post": post.title},

@@ -108,6 +108,17 @@ TEMPLATES: dict[str, MessageTemplate] = {
         ),
         MessageTemplate("claim_under_review", "SMS_GM_CLAIM_REVIEW", "您的理赔{number}已进入审核。"),
         MessageTemplate(
+            "claim_forwarded", "SMS_GM_CLAIM_FORWARDED", "您的理赔{number}已审核通过，已报送保险公司。"
+        ),
+        MessageTemplate(
+            "claim_insurer_accepted", "SMS_GM_CLAIM_ACCEPTED", "保险公司已受理您的理赔{number}。"
+        ),
+        MessageTemplate(
+            "claim_need_documents",
+            "SMS_GM_CLAIM_DOCS",
+            "保险公司需要您为理赔{number}补充材料：{needed}。请登录平台“我的理赔”上传。",
+        ),
+        MessageTemplate(
             "claim_approved", "SMS_GM_CLAIM_PAID", "您的理赔{number}已核准，赔付{amount}元已到您的钱包。"
         ),
         MessageTemplate(

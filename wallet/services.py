@@ -87,12 +87,13 @@ def post_hold_release(*, post, reason: str) -> LedgerTransaction | None:
 
 
 @transaction.atomic
-def order_escrow_fund(*, order) -> LedgerTransaction:
-    """At confirmation: one order's pay and premium leave the post's hold."""
+def order_escrow_fund(*, order, premium_account: Account | None = None) -> LedgerTransaction:
+    """At confirmation: one order's pay and premium leave the post's hold. The premium goes to
+    ``premium_account`` (the caller picks the day's insurer-payable account, insurance/payable.py)."""
     pay, premium = per_order_cost(order.post)
     legs = [(post_hold(order.post), -(pay + premium)), (ledger.order_escrow(order), pay)]
     if premium:
-        legs.append((ledger.insurance_payable(), premium))
+        legs.append((premium_account or ledger.insurance_payable(), premium))
     try:
         return ledger.transfer(
             key=f"order:{order.pk}:fund", kind=LedgerTransaction.Kind.ESCROW_FUND, legs=legs, order=order,
@@ -242,14 +243,17 @@ def _hold_refill(order) -> None:
 
 
 @transaction.atomic
-def premium_refund(*, order, premium_fen: int, back_to_post: bool, memo: str) -> LedgerTransaction:
+def premium_refund(
+    *, order, premium_fen: int, back_to_post: bool, memo: str, source: Account | None = None
+) -> LedgerTransaction:
     """A policy undone before its cover began (order cancelled, insurer refused): the premium leaves insurance
-    payable for the post's hold (the slot is open again) or the employer's account. At most once per order.
-    Its callers pay owed wages from it when they are done (see :func:`owed_wages_pay`)."""
+    payable (``source``: the account it went into) for the post's hold (the slot is open again) or the
+    employer's account. At most once per order. Its callers pay owed wages from it when they are done (see
+    :func:`owed_wages_pay`)."""
     target = post_hold(order.post) if back_to_post else ledger.employer_account(order.employer)
     return ledger.transfer(
         key=f"order:{order.pk}:premium-refund", kind=LedgerTransaction.Kind.REFUND,
-        legs=[(ledger.insurance_payable(), -premium_fen), (target, premium_fen)], order=order, memo=memo,
+        legs=[(source or ledger.insurance_payable(), -premium_fen), (target, premium_fen)], order=order, memo=memo,
     )  # fmt: skip
 
 
