@@ -578,8 +578,8 @@ def claim_reject(*, claim: AccidentClaim, actor, reason: str) -> AccidentClaim:
         raise DomainError("请填写不予赔付的原因，工人会看到它", field="reason")
     claim = _claim_locked(claim)
     old = _move(
-        AccidentClaim, claim, expected=AccidentClaim.OPEN, new=AccidentClaim.Status.REJECTED,
-        message="该理赔已结案", reviewed_by=actor, decided_at=timezone.now(), decision_note=reason[:300],
+        AccidentClaim, claim, expected=(AccidentClaim.Status.REPORTED, AccidentClaim.Status.UNDER_REVIEW),
+        new=AccidentClaim.Status.REJECTED, message="该理赔已结案或已报保险公司", reviewed_by=actor, decided_at=timezone.now(), decision_note=reason[:300],
     )  # fmt: skip
     _claim_event(claim, actor=actor, old=old, new=claim.status, reason=reason)
     _notify(

@@ -145,6 +145,8 @@ class FakeInsurer(BaseHTTPRequestHandler):
             time.sleep(3)  # beyond the client's 2-second timeout
             return self._send(200, {"code": "5000", "message": "超时"})
         if self.path.endswith("/claims"):
+            if FakeInsurer.mode == "decline":
+                return self._send(200, {"code": "1001", "message": "保单号与被保险人不符"})
             number = FakeInsurer.claims.setdefault(
                 data["request_no"], f"PICCLP{len(FakeInsurer.claims) + 1:06d}"
             )
