@@ -31,8 +31,18 @@ def _register_scopes() -> None:
     """Staff scoping (core.scoping): a case is its accepting point's (受理网点); everything on it follows."""
     from core.scoping import scope_by_point
 
-    from .models import Agreement, Case, CaseEvent, Evidence, PrivateNote, Session, Transfer
+    from .models import (
+        Agreement,
+        Case,
+        CaseEvent,
+        Evidence,
+        Extension,
+        PrivateNote,
+        Recovery,
+        Session,
+        Transfer,
+    )
 
     scope_by_point(Case, "service_point")
-    for model in (Agreement, CaseEvent, Evidence, PrivateNote, Session, Transfer):
+    for model in (Agreement, CaseEvent, Evidence, Extension, PrivateNote, Recovery, Session, Transfer):
         scope_by_point(model, "case__service_point")

@@ -213,6 +213,24 @@ TEMPLATES: dict[str, MessageTemplate] = {
         MessageTemplate("case_transferred", "SMS_GM_CASE_TRANSFER", "纠纷{number}已移交{to}：{note}"),
         MessageTemplate("case_closed", "SMS_GM_CASE_CLOSED", "纠纷{number}已结案。"),
         MessageTemplate(
+            "case_extension_proposed",
+            "SMS_GM_CASE_EXT_PROPOSED",
+            "纠纷{number}的调解员申请延长调解期限至{deadline}，理由：{reason}。请登录平台用短信验证码确认或拒绝。",
+        ),
+        MessageTemplate(
+            "case_extended", "SMS_GM_CASE_EXTENDED", "经双方同意，纠纷{number}的调解期限延长至{deadline}。"
+        ),
+        MessageTemplate(
+            "case_extension_rejected",
+            "SMS_GM_CASE_EXT_REJECTED",
+            "纠纷{number}的延期申请未获同意：{reason}。",
+        ),
+        MessageTemplate(
+            "case_recovery_recorded",
+            "SMS_GM_CASE_RECOVERY",
+            "纠纷{number}已登记线下追回工资{amount}元（{method}，{date}支付）。如有不符请联系调解员。",
+        ),
+        MessageTemplate(
             "case_deadline_near", "SMS_GM_CASE_NEAR", "纠纷{number}的调解期限{deadline}即将届满，请抓紧处理。"
         ),
         MessageTemplate(
