@@ -360,6 +360,10 @@ class RemittanceAdmin(ScopedAdminMixin, admin.ModelAdmin):
             "已为 {n} 笔结算重新发起",
         )  # fmt: skip
 
+    def changelist_view(self, request, extra_context=None):
+        extra = {**(extra_context or {}), "can_settle": self.has_change_permission(request)}
+        return super().changelist_view(request, extra)
+
     def get_urls(self):
         own = [
             path("<int:pk>/statement.csv", self.admin_site.admin_view(self.statement_view),
