@@ -28,6 +28,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from core.dispatch import dispatch, dispatch_on_commit
 from core.errors import DomainError, InvalidTransition, NotAllowed
 from wallet import ledger
 from wallet.models import LedgerTransaction
@@ -75,9 +76,7 @@ def _backoff(attempts: int) -> dt.timedelta:
 
 
 def _queue_forward(claim_id: int) -> None:
-    from .tasks import forward_claim  # the tasks module imports this one
-
-    transaction.on_commit(lambda: forward_claim.delay(claim_id))
+    dispatch_on_commit("insurance.tasks.forward_claim", claim_id)
 
 
 # ---------------------------------------------------------------------------------------- staff accept
@@ -162,15 +161,13 @@ def claim_submit(*, claim_id: int, now: dt.datetime | None = None) -> AccidentCl
 
 def claims_retry_forwarding(*, now: dt.datetime | None = None) -> int:
     """Sweep: claims at the insurer with a submission or documents still to send, due for another try."""
-    from .tasks import forward_claim
-
     now = now or timezone.now()
     due = AccidentClaim.objects.filter(
         status__in=AccidentClaim.AT_INSURER, next_forward_at__lte=now
     ).values_list("pk", flat=True)
     count = 0
     for pk in list(due.order_by("pk")[:200]):
-        forward_claim.delay(pk)
+        dispatch("insurance.tasks.forward_claim", pk)
         count += 1
     return count
 

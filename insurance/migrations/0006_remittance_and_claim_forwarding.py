@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('insurance', '0004_policy_request_no'),
-        ('wallet', '0006_insurance_payable_per_day'),
+        ('insurance', '0005_status_event_base'),
+        ('wallet', '0007_insurance_payable_per_day'),
     ]
 
     operations = [

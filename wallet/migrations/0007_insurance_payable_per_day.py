@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0010_remove_realname_birth_date'),
         ('jobs', '0008_post_hidden_from_review'),
-        ('wallet', '0005_withdrawal_card_last_four'),
+        ('wallet', '0006_status_event_base'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
