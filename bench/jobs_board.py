@@ -190,7 +190,7 @@ def board_paths() -> dict[str, str]:
     }
 
 
-def start_gunicorn(args, env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+def start_gunicorn(args, env: dict[str, str], port: int, log: Path, output=None) -> subprocess.Popen:
     cmd = [
         GUNICORN,
         "gigmarket.wsgi:application",
@@ -205,13 +205,15 @@ def start_gunicorn(args, env: dict[str, str], port: int, log: Path) -> subproces
         "--keep-alive",
         "5",
         "--backlog",
-        "256",
+        str(getattr(args, "backlog", 256)),
         "--log-level",
         "warning",
         "--error-logfile",
         str(log),
     ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env={**os.environ, **env}, start_new_session=True, stdout=output, stderr=output
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import services
+from . import followon, services
 
 
 @shared_task
@@ -32,3 +32,15 @@ def reconcile_orders_nightly() -> int:
     from . import reconcile
 
     return len(reconcile.nightly())
+
+
+@shared_task
+def grab_followon(claim_id: int) -> str:
+    """The order, escrow, policy, contract and messages of one confirmed 抢单 (jobs/followon.py)."""
+    return followon.complete(claim_id)
+
+
+@shared_task
+def grab_followon_sweep() -> dict:
+    """Recovery sweep: confirmed 抢单 whose follow-on task was lost (broker down, worker killed)."""
+    return followon.sweep()

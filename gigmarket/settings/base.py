@@ -346,6 +346,9 @@ WALLET_RULES = {
     "WAGE_ARREARS_HOURS": 24,  # a completed order still unpaid this long shows in 欠薪预警
     "NOTIFY_MAX_AGE_SECONDS": 300,  # a gateway notification older (or newer) than this is refused
 }
+# Insurance payable is split in this many ledger accounts (an order's premium goes to shard pk % N), so
+# parallel insured confirmations do not queue on one balance row (docs/money.md).
+WALLET_INSURANCE_PAYABLE_SHARDS = 16
 
 # Security headers (core/middleware.py, docs/security-headers.md). Scripts run only from our own files
 # or with this request's nonce: no inline code, no eval, no plugins, no <base>, never framed, forms post
@@ -566,7 +569,17 @@ WORKER_RECOVERY_SWEEPS = {
     "insurance.tasks.retry_pending_policies": 300,  # policies still waiting for their number
     "insurance.tasks.retry_insurer_cancels": 600,  # cancellations the insurer was never told about
     "matching.tasks.push_due": 900,  # a newly opened post's lost first push (within the hour), second pushes
+    "jobs.tasks.grab_followon_sweep": 15,  # confirmed 抢单 whose follow-on task was lost (broker down)
 }
+# 抢单 (jobs/grabbing.py): the grab commits the slot and the claim in one short transaction and answers;
+# the order, escrow, policy, contract and messages follow (jobs/followon.py) in a Celery task right after
+# the commit. True runs the follow-on inside the grab's transaction instead (one transaction, as before):
+# for test suites that check the order right after a grab inside a test's transaction.
+GRAB_FOLLOWON_INLINE = False
+# A claim whose follow-on has waited this long is picked up by the sweep (and reported by reconcile_orders
+# when it waited more than GRAB_FOLLOWON_ALERT_SECONDS).
+GRAB_FOLLOWON_SWEEP_AFTER_SECONDS = 5
+GRAB_FOLLOWON_ALERT_SECONDS = 120
 
 # --- money at the edges ---
 # Every night: owed wages an employer's money could already pay are paid, then every order is checked
