@@ -348,10 +348,13 @@ def main() -> None:
     parser.add_argument("--gunicorn-workers", type=int, default=4)
     parser.add_argument("--gunicorn-threads", type=int, default=1)
     parser.add_argument("--celery-concurrency", type=int, default=1)
+    parser.add_argument(
+        "--startup-timeout", type=float, default=120, help="seconds gunicorn may take to start"
+    )
     parser.add_argument("--backlog", type=int, default=2048, help="gunicorn's listen queue: the whole crowd")
     parser.add_argument("--db", default="postgres://postgres@127.0.0.1:5432/gigmarket_bench_grab")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/13")
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds one request may take")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds one request may take")
     parser.add_argument("--followon-timeout", type=float, default=60.0)
     parser.add_argument("--drop", action="store_true", help="drop the bench database at the end")
     parser.add_argument(

@@ -214,7 +214,8 @@ def start_gunicorn(args, env: dict[str, str], port: int, log: Path, output=None)
     proc = subprocess.Popen(
         cmd, cwd=ROOT, env={**os.environ, **env}, start_new_session=True, stdout=output, stderr=output
     )
-    deadline = time.monotonic() + 30
+    wait = getattr(args, "startup_timeout", 30)
+    deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             sys.exit(f"gunicorn exited with {proc.returncode}; see {log}")
@@ -226,7 +227,7 @@ def start_gunicorn(args, env: dict[str, str], port: int, log: Path, output=None)
             pass
         time.sleep(0.3)
     stop(proc)
-    sys.exit(f"gunicorn did not answer /healthz within 30 s; see {log}")
+    sys.exit(f"gunicorn did not answer /healthz within {wait} s; see {log}")
 
 
 def stop(proc: subprocess.Popen) -> None:
