@@ -86,7 +86,7 @@ def prepare(args) -> dict:
     call_command("migrate", verbosity=0)
     call_command("seed_demo", no_progress=True, stdout=open(os.devnull, "w"))  # noqa: SIM115
     member = gr.owner()
-    for post in Post.objects.filter(title__startswith=TITLE, status__in=["open", "filled"]):
+    for post in Post.objects.filter(title__contains=TITLE, status__in=["open", "filled"]):
         services.post_cancel(post=post, actor=member.user, reason="压测结束")
     gr_prefix, gr.PHONE_PREFIX = gr.PHONE_PREFIX, PHONE_PREFIX
     try:
@@ -135,7 +135,7 @@ def verify(args) -> dict:
     from jobs.models import Claim, Post
     from jobs.reconcile import reconcile_orders
 
-    ids = list(Post.objects.filter(title__startswith=TITLE).values_list("pk", flat=True))
+    ids = list(Post.objects.filter(title__contains=TITLE).values_list("pk", flat=True))
     started = time.monotonic()
     took, state = gr.wait_followon(ids, started, 90)
     problems = reconcile_orders()

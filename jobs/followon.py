@@ -14,7 +14,7 @@ worker's recovery sweep (:func:`jobs.tasks.grab_followon_sweep`, ``WORKER_RECOVE
 - **Lock order** (jobs/services.py): the claim, then the post with ``FOR KEY SHARE`` — grabs still take
   slots (their guarded UPDATE does not change a key) while the post cannot be cancelled, hidden or closed
   under this transaction — then the new order's rows and the ledger accounts in pk order (the post's hold,
-  the order's escrow, one shard of insurance payable: no row shared by every order).
+  the order's escrow, insurance payable — split per day and shard by insurance/payable.py once merged).
 """
 
 from __future__ import annotations

@@ -11,7 +11,6 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
@@ -24,10 +23,8 @@ class InsufficientFunds(Conflict):
     code = "insufficient_funds"
 
 
-def _singleton(kind: str, shard: int = 0) -> Account:
-    account, _ = Account.objects.get_or_create(
-        kind=kind, shard=shard, defaults={"allow_negative": kind in Account.CONTRA}
-    )
+def _singleton(kind: str) -> Account:
+    account, _ = Account.objects.get_or_create(kind=kind, defaults={"allow_negative": kind in Account.CONTRA})
     return account
 
 
@@ -39,35 +36,8 @@ def bank() -> Account:
     return _singleton(Account.Kind.EXTERNAL_BANK)
 
 
-def insurance_payable(order=None) -> Account:
-    """Premiums owed to the insurer. Every insured confirmation credits it, so one row would serialise
-    them all: it is split into ``WALLET_INSURANCE_PAYABLE_SHARDS`` accounts and an order always uses the
-    same one (its pk modulo the count), so a refund leaves the shard its premium reached. Without an order
-    (or with one shard): shard 0. The insurer is owed the sum of the shards (:func:`insurance_payable_total`)."""
-    shards = max(1, int(getattr(settings, "WALLET_INSURANCE_PAYABLE_SHARDS", 1)))
-    shard = (order.pk % shards) if order is not None and order.pk else 0
-    return _singleton(Account.Kind.INSURANCE_PAYABLE, shard)
-
-
-def insurance_payable_of(order) -> Account:
-    """The shard an order's premium went to (read from its funding posting, so a change of the shard
-    count never sends a refund to another shard); the order's own shard when nothing was funded yet."""
-    account = (
-        Account.objects.filter(
-            kind=Account.Kind.INSURANCE_PAYABLE,
-            postings__transaction__idempotency_key=f"order:{order.pk}:fund",
-        )
-        .order_by("pk")
-        .first()
-    )
-    return account or insurance_payable(order)
-
-
-def insurance_payable_total() -> int:
-    """What the platform owes the insurer: the balances of every insurance-payable shard."""
-    return sum(
-        Account.objects.filter(kind=Account.Kind.INSURANCE_PAYABLE).values_list("balance_fen", flat=True)
-    )
+def insurance_payable() -> Account:
+    return _singleton(Account.Kind.INSURANCE_PAYABLE)
 
 
 def employer_account(employer) -> Account:

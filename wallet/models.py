@@ -32,9 +32,6 @@ class Account(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
     order = models.ForeignKey("jobs.Order", on_delete=models.PROTECT, null=True, blank=True)
     post = models.ForeignKey("jobs.Post", on_delete=models.PROTECT, null=True, blank=True)
-    # Platform accounts that every order would otherwise update (insurance payable) are split in shards, so
-    # parallel confirmations do not queue on one balance row (wallet.ledger.insurance_payable).
-    shard = models.PositiveSmallIntegerField("分片", default=0, editable=False)
     allow_negative = models.BooleanField(default=False, editable=False)
     balance_fen = models.BigIntegerField("余额（分）", default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
@@ -53,7 +50,7 @@ class Account(models.Model):
                 fields=["kind", "order"], condition=Q(kind="order_escrow"), name="acct_order"
             ),
             models.UniqueConstraint(
-                fields=["kind", "shard"],
+                fields=["kind"],
                 condition=Q(kind__in=["platform_clearing", "insurance_payable", "external_bank"]),
                 name="acct_singletons",
             ),

@@ -92,7 +92,7 @@ def order_escrow_fund(*, order) -> LedgerTransaction:
     pay, premium = per_order_cost(order.post)
     legs = [(post_hold(order.post), -(pay + premium)), (ledger.order_escrow(order), pay)]
     if premium:
-        legs.append((ledger.insurance_payable(order), premium))
+        legs.append((ledger.insurance_payable(), premium))
     try:
         return ledger.transfer(
             key=f"order:{order.pk}:fund", kind=LedgerTransaction.Kind.ESCROW_FUND, legs=legs, order=order,
@@ -249,7 +249,7 @@ def premium_refund(*, order, premium_fen: int, back_to_post: bool, memo: str) ->
     target = post_hold(order.post) if back_to_post else ledger.employer_account(order.employer)
     return ledger.transfer(
         key=f"order:{order.pk}:premium-refund", kind=LedgerTransaction.Kind.REFUND,
-        legs=[(ledger.insurance_payable_of(order), -premium_fen), (target, premium_fen)], order=order, memo=memo,
+        legs=[(ledger.insurance_payable(), -premium_fen), (target, premium_fen)], order=order, memo=memo,
     )  # fmt: skip
 
 

@@ -346,9 +346,6 @@ WALLET_RULES = {
     "WAGE_ARREARS_HOURS": 24,  # a completed order still unpaid this long shows in 欠薪预警
     "NOTIFY_MAX_AGE_SECONDS": 300,  # a gateway notification older (or newer) than this is refused
 }
-# Insurance payable is split in this many ledger accounts (an order's premium goes to shard pk % N), so
-# parallel insured confirmations do not queue on one balance row (docs/money.md).
-WALLET_INSURANCE_PAYABLE_SHARDS = 16
 
 # Security headers (core/middleware.py, docs/security-headers.md). Scripts run only from our own files
 # or with this request's nonce: no inline code, no eval, no plugins, no <base>, never framed, forms post

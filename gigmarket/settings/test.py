@@ -59,9 +59,6 @@ REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}  # noqa: F40
 # 抢单's follow-on runs inside the grab's transaction. tests/jobs/test_grab_followon.py runs the deferred
 # path (short grab, task after commit, sweep) on committed transactions and real threads.
 GRAB_FOLLOWON_INLINE = True
-# One insurance-payable account, so balance checks read one row; tests/wallet/test_payable_shards.py
-# runs with several.
-WALLET_INSURANCE_PAYABLE_SHARDS = 1
 
 if POSTGRES_AVAILABLE:
     DATABASES = {"default": dj_database_url.parse(E.test_database_url)}
