@@ -59,7 +59,9 @@ def _check_no_pending_overlap(post: Post, worker: User) -> None:
 
 
 def _refuse_early(post: Post) -> None:
-    if post.status == Post.Status.FILLED or (post.status == Post.Status.OPEN and post.slots_left <= 0):
+    if post.status == Post.Status.FILLED:
+        raise Conflict("名额已满", code="full")
+    if post.status == Post.Status.OPEN and post.slots_left <= 0:
         raise Conflict("手慢了，名额已被抢完", code="full")
     if post.status == Post.Status.CANCELLED:
         raise InvalidTransition("岗位已取消", code="post_cancelled")
