@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.models import StatusEvent
 from core.uploads import EXTENSIONS, random_name
 
 
@@ -150,22 +151,16 @@ class Case(models.Model):
         return self.status in self.OPEN
 
 
-class CaseEvent(models.Model):
+class CaseEvent(StatusEvent):
     """Append-only history of a case: every transition, message and session, who did it, and its data."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     kind = models.CharField(max_length=20, default="status")
-    from_status = models.CharField(max_length=12, blank=True)
-    to_status = models.CharField(max_length=12)
-    data = models.JSONField(default=dict, blank=True)
     # Whether the parties see this row in their timeline (assignments, flags and reminders are internal).
     public = models.BooleanField(default=True)
-    created_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
+    class Meta(StatusEvent.Meta):
         verbose_name = verbose_name_plural = "案件记录"
-        ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.kind} {self.from_status}→{self.to_status}"

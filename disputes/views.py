@@ -320,7 +320,7 @@ def agreement_pdf(request, pk: int, agreement_pk: int):
         agreement = case.agreements.exclude(status=Agreement.Status.SUPERSEDED).get(pk=agreement_pk)
     except Agreement.DoesNotExist as exc:
         raise Http404("没有这份协议") from exc
-    from .pdf import render_agreement_pdf
+    from .pdf import render_agreement_pdf  # fpdf2 and the font load only when someone downloads
 
     response = HttpResponse(render_agreement_pdf(agreement), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="agreement-{case.number}.pdf"'

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from core.scoping import scope_by_point, scope_global
+
 
 class InsuranceConfig(AppConfig):
     name = "insurance"
@@ -11,9 +13,7 @@ class InsuranceConfig(AppConfig):
 
 def _register_scopes() -> None:
     """Staff scoping (core.scoping): a policy and its claims follow the insured order."""
-    from core.scoping import scope_by_point, scope_global
-
-    from .models import AccidentClaim, ClaimDocument, Policy, PremiumRate
+    from .models import AccidentClaim, ClaimDocument, Policy, PremiumRate  # after the apps registry loads
 
     scope_global(PremiumRate, reason="the city's premium table by risk class: reference data")
     scope_by_point(Policy, "order__post__service_point", "order__worker__service_point")

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.models import StatusEvent
 from core.uploads import random_name
 
 DEFAULT_PREMIUMS_FEN = {1: 300, 2: 400, 3: 500, 4: 600, 5: 800, 6: 1000}
@@ -111,19 +112,13 @@ class PostQuote(models.Model):
         return f"岗位{self.post_id} {self.premium_fen / 100:.2f}元/单"
 
 
-class PolicyEvent(models.Model):
+class PolicyEvent(StatusEvent):
     """Append-only history of a policy: every status change, who made it, and its data."""
 
     policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
-    from_status = models.CharField(max_length=10, blank=True)
-    to_status = models.CharField(max_length=10)
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
+    class Meta(StatusEvent.Meta):
         verbose_name = verbose_name_plural = "保单记录"
-        ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
         return f"{self.policy_id}: {self.from_status}→{self.to_status}"
@@ -210,19 +205,13 @@ class ClaimDocument(models.Model):
         return self.original_name
 
 
-class ClaimEvent(models.Model):
+class ClaimEvent(StatusEvent):
     """Append-only history of a claim."""
 
     claim = models.ForeignKey(AccidentClaim, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
-    from_status = models.CharField(max_length=12, blank=True)
-    to_status = models.CharField(max_length=12)
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
+    class Meta(StatusEvent.Meta):
         verbose_name = verbose_name_plural = "理赔记录"
-        ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
         return f"{self.claim_id}: {self.from_status}→{self.to_status}"

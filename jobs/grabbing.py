@@ -10,7 +10,7 @@ only what decides who got a slot:
   made), the claim (``confirmed``, ``order_pending``), then the guarded UPDATE of the slot, last;
 
 and answers 「抢到了」. The order, escrow, policy, contract and messages are made right after the commit by
-:mod:`jobs.followon` in a Celery task (``transaction.on_commit``; a lost task is found by the worker's
+:mod:`jobs.followon` in a Celery task (``core.dispatch.dispatch_on_commit``; a lost task is found by the worker's
 recovery sweep), or the claim is undone with a message and the money untouched. ``GRAB_FOLLOWON_INLINE``
 runs the follow-on in the grab's own transaction instead (test suites that look at the order at once).
 
@@ -25,11 +25,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from core.dispatch import dispatch_on_commit
 from core.errors import Conflict, InvalidTransition
 
 from . import followon, services
 from .models import Claim, Post
-from .tasks import grab_followon
 
 
 def claim(*, post: Post, worker: User, note: str = "") -> Claim:
@@ -100,5 +100,5 @@ def grab(*, post: Post, worker: User, note: str = "") -> Claim:
         claim.worker = worker
         followon.complete_locked(claim, undo_on_failure=False)
     else:
-        transaction.on_commit(lambda: grab_followon.delay(claim.pk))
+        dispatch_on_commit("jobs.tasks.grab_followon", claim.pk)
     return claim

@@ -33,14 +33,13 @@ from accounts.models import (
 from accounts.validators import normalize_id_number
 from core.models import AuditLog
 from demo import demo_data
-from jobs import selectors
+from jobs import money, selectors
 from jobs import services as jobs_services
 from jobs.contract import content_hash
 from jobs.models import Claim, Contract, Order, OrderEvent, Post, Rating, Trade
 from jobs.search import index_tokens, query_tokens
 from notifications.models import Message
 from tests.accounts.rebuild import count_candidates, masks_in, revealed_positions
-from wallet import services as wallet_services
 
 pytestmark = pytest.mark.django_db
 
@@ -270,8 +269,8 @@ def test_the_board_has_varied_open_posts_in_the_coming_days():
     assert any(p.title.startswith("城关体育馆") for p in weld.posts)
     # published through the service: every open slot's pay (and premium) is set aside
     for post in demo:
-        pay, premium = wallet_services.per_order_cost(post)
-        assert wallet_services.post_hold(post).balance_fen == (pay + premium) * post.slots_left > 0
+        pay, premium = money.per_order_cost(post)
+        assert money.post_hold(post).balance_fen == (pay + premium) * post.slots_left > 0
 
 
 def test_demo_seeker_and_employer_have_orders_in_every_stage():
@@ -366,8 +365,8 @@ def test_bulk_posts_are_added_once_deterministically_and_searchable():
     assert len({round(p[5], 2) for p in snapshot}) > 10
     # each bulk post has its money set aside as publishing would
     for post in bulk.select_related("trade"):
-        pay, premium = wallet_services.per_order_cost(post)
-        assert wallet_services.post_hold(post).balance_fen == (pay + premium) * post.slots
+        pay, premium = money.per_order_cost(post)
+        assert money.post_hold(post).balance_fen == (pay + premium) * post.slots
 
     seed("--posts", "300")
     assert bulk.count() == 300
@@ -407,8 +406,8 @@ def test_expired_demo_posts_stay_as_history_and_fresh_ones_replace_them():
             assert Post.objects.get(title=title, status="expired").starts_at < now  # history kept
             fresh = Post.objects.get(title=title, status__in=["open", "filled"])
             assert fresh.starts_at > now
-            pay, premium = wallet_services.per_order_cost(fresh)
-            assert wallet_services.post_hold(fresh).balance_fen == (pay + premium) * fresh.slots_left
+            pay, premium = money.per_order_cost(fresh)
+            assert money.post_hold(fresh).balance_fen == (pay + premium) * fresh.slots_left
         seeker = User.objects.get(phone=demo_data.DEMO_SEEKER)
         upcoming = Order.objects.get(worker=seeker, status="confirmed")
         assert upcoming.post.title == "城关体育馆看台钢结构焊接 急招3名" and upcoming.starts_at > now

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.crypto import EncryptedTextField
+from core.models import StatusEvent
 
 
 class Account(models.Model):
@@ -203,24 +204,16 @@ class Withdrawal(models.Model):
         return f"提现 {self.out_trade_no}"
 
 
-class PaymentEvent(models.Model):
+class PaymentEvent(StatusEvent):
     """Append-only history of top-ups and withdrawals: every status change, who or what made it."""
 
     top_up = models.ForeignKey(TopUp, on_delete=models.PROTECT, null=True, blank=True, related_name="events")
     withdrawal = models.ForeignKey(
         Withdrawal, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
     )
-    from_status = models.CharField(max_length=10, blank=True)
-    to_status = models.CharField(max_length=10)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
+    class Meta(StatusEvent.Meta):
         verbose_name = verbose_name_plural = "充值提现记录"
-        ordering = ["created_at", "pk"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(top_up__isnull=False, withdrawal__isnull=True)

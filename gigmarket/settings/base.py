@@ -501,8 +501,8 @@ NOTIFY_SECRET_TTL = timedelta(minutes=10)
 SMS_PHONE_SIMULATOR = False
 SMS_INBOUND_TOKEN = E.sms_inbound_token.get_secret_value() if E.sms_inbound_token else ""
 CELERY_BEAT_SCHEDULE["notifications-sweep"] = {"task": "notifications.tasks.sweep", "schedule": 30}
-CELERY_BEAT_SCHEDULE["notifications-order-reminders"] = {
-    "task": "notifications.tasks.queue_order_reminders",
+CELERY_BEAT_SCHEDULE["jobs-order-reminders"] = {
+    "task": "jobs.tasks.queue_order_reminders",
     "schedule": 600,
 }
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("notifications.context_processors.unread")

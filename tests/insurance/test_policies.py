@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from insurance import services as insurance_services
 from insurance.models import Policy, PolicyEvent
+from jobs import money
 from jobs import services as jobs_services
 from notifications.models import Message
 from wallet import ledger
-from wallet import services as wallet
 from wallet.models import LedgerTransaction
 
 from .helpers import FUNDS, PAY, PREMIUM, at, bal, books_clean, check_in, check_out, grab, issue
@@ -36,7 +36,7 @@ def test_confirmation_opens_a_pending_policy_paid_from_the_hold(post, worker, em
         4,
     )
     assert policy.policy_number == "" and policy.request_no
-    assert bal(wallet.post_hold(post)) == PAY + PREMIUM  # the other slot's money
+    assert bal(money.post_hold(post)) == PAY + PREMIUM  # the other slot's money
     assert bal(ledger.order_escrow(order)) == PAY and bal(ledger.insurance_payable()) == PREMIUM
     assert bal(ledger.employer_account(employer)) == FUNDS - 2 * (PAY + PREMIUM)
     assert flow(policy) == [("", "pending")] and books_clean()
@@ -87,7 +87,7 @@ def test_worker_cancel_while_the_post_takes_claims_returns_the_premium_to_the_ho
     jobs_services.order_cancel_by_worker(order=issued, worker=worker, reason="家里有事")
     policy = Policy.objects.get(order=issued)
     assert policy.status == "cancelled" and policy.cancelled_at
-    assert bal(wallet.post_hold(post)) == 2 * (PAY + PREMIUM)  # the reopened slot is fully funded again
+    assert bal(money.post_hold(post)) == 2 * (PAY + PREMIUM)  # the reopened slot is fully funded again
     assert bal(ledger.insurance_payable()) == 0 and books_clean()
     refund = LedgerTransaction.objects.get(idempotency_key=f"order:{issued.pk}:premium-refund")
     assert refund.kind == "refund" and refund.order_id == issued.pk
@@ -116,7 +116,7 @@ def test_employer_cancel_on_a_filled_post_returns_the_premium_to_the_employer(
     assert policy.status == "cancelled" and order.compensation_fen > 0
     assert bal(ledger.insurance_payable()) == 0
     assert (
-        bal(ledger.employer_account(employer)) + bal(wallet.post_hold(post)) == FUNDS - order.compensation_fen
+        bal(ledger.employer_account(employer)) + bal(money.post_hold(post)) == FUNDS - order.compensation_fen
     )
     assert books_clean()
 

@@ -8,11 +8,11 @@ import pytest
 from core.errors import DomainError
 from insurance.models import Policy, PostQuote, PremiumRate
 from insurance.premiums import cover_required, premium_for_post, quote
+from jobs import money
 from jobs import services as jobs_services
 from jobs.models import Post
 from tests.factories import TradeFactory
 from wallet import ledger
-from wallet import services as wallet
 
 from .helpers import FUNDS, PAY, PREMIUM, bal, books_clean, grab
 
@@ -35,7 +35,7 @@ def test_cover_required_by_the_post_or_the_class(publish, safe_trade, trade):
 
 def test_publish_sets_aside_pay_and_premium_per_slot(publish, employer):
     post = publish(slots=3)
-    assert bal(wallet.post_hold(post)) == 3 * (PAY + PREMIUM)
+    assert bal(money.post_hold(post)) == 3 * (PAY + PREMIUM)
     assert bal(ledger.employer_account(employer)) == FUNDS - 3 * (PAY + PREMIUM)
     assert books_clean()
 
@@ -87,7 +87,7 @@ def test_a_published_post_keeps_its_premium_when_the_table_changes(publish, work
     # Both orders pay what the hold was sized with; the last slot is not short.
     assert first.policy.premium_fen == second.policy.premium_fen == PREMIUM
     assert premium_for_post(post=post) == PREMIUM
-    assert bal(wallet.post_hold(post)) == 0 and bal(ledger.insurance_payable()) == 2 * PREMIUM
+    assert bal(money.post_hold(post)) == 0 and bal(ledger.insurance_payable()) == 2 * PREMIUM
     assert books_clean()
     # A post published now pays the new rate.
     assert premium_for_post(post=publish(slots=1)) == 900

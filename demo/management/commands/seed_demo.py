@@ -55,10 +55,18 @@ from accounts.models import (
 )
 from core.errors import DomainError
 from demo import demo_data as D
+from disputes import services as dispute_services
+from disputes.models import Case
+from hall import services as hall_services
+from insurance.premiums import premium_for_post
 from jobs import services as jobs_services
 from jobs.contract import content_hash, render_contract
 from jobs.models import Claim, Contract, Order, OrderEvent, Post, Rating, Trade
 from jobs.search import index_tokens
+from matching.batch import recompute_city
+from notifications import services as notification_services
+from outreach import services as outreach_services
+from outreach.models import Article, Course
 from wallet import ledger
 from wallet import services as wallet_services
 from wallet.models import Account, LedgerTransaction
@@ -164,8 +172,6 @@ class Command(BaseCommand):
         if options["workers"] or options["posts"]:
             self.stdout.write("推荐（活找人）：大批数据请另行运行 manage.py matching_recompute")
         else:
-            from matching.batch import recompute_city
-
             recompute_city(progress=False, processes=1)  # 为你推荐 and the digest start from this
         summary = "，".join(f"{k} {v}" for k, v in self.created.items() if v) or "无（数据已齐全）"
         self.stdout.write(f"新建：{summary}")
@@ -178,12 +184,6 @@ class Command(BaseCommand):
     def seed_hall(self) -> None:
         """Trainings and articles to show workers, the follow-ups of the finished demo orders, one wage case
         accepted and assigned to the demo mediator, and today's supply-and-demand snapshot for the dashboard."""
-        from disputes import services as dispute_services
-        from disputes.models import Case
-        from hall import services as hall_services
-        from outreach import services as outreach_services
-        from outreach.models import Article, Course
-
         staff = self.staff
         today = timezone.localdate()
         for title, trade, start_in, days, schedule, seats, free in D.COURSES:
@@ -406,8 +406,6 @@ class Command(BaseCommand):
             self.logins[login.key] = User.objects.get(pk=user.pk)  # fresh permission cache
         self.staff = self.logins["staff"]
         # The demo seeker said yes to recommendation SMS (活找人), so publishing a matching post reaches them.
-        from notifications import services as notification_services
-
         notification_services.preferences_update(
             user=self.logins["seeker"], marketing_consent=True, source="演示数据"
         )
@@ -1084,8 +1082,6 @@ class Command(BaseCommand):
     def _hold_bulk_posts(self, posts: list[Post], *, key: str, premiums: dict[tuple[bool, int], int]) -> None:
         """Set each new post's money aside as publishing does (pay plus premium for every slot), in one
         balanced ledger transaction per batch: topped up from the bank straight into the posts' holds."""
-        from insurance.premiums import premium_for_post
-
         holds = Account.objects.bulk_create(
             [Account(kind=Account.Kind.POST_HOLD, post=post) for post in posts]
         )
