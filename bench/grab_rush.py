@@ -119,14 +119,14 @@ def clean_posts(actor) -> None:
 
 
 def publish(member, n_posts: int, slots: int, label: str, start: dt.datetime) -> list:
-    from jobs import services
+    from jobs import money, services
     from jobs.models import Post, Trade
     from wallet import ledger
     from wallet import services as wallet
 
     trade = Trade.objects.get(name="搬运")
     sample = Post(trade=trade, pay_fen=20000, quantity=1, insurance_required=True)
-    needed = sum(wallet.per_order_cost(sample)) * slots * n_posts
+    needed = sum(money.per_order_cost(sample)) * slots * n_posts
     balance = ledger.employer_account(member.employer).balance_fen
     if balance < needed:
         wallet.employer_credit(

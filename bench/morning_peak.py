@@ -78,7 +78,7 @@ def prepare(args) -> dict:
     from accounts.models import Area
     from bench import grab_rush as gr
     from demo import demo_data as D
-    from jobs import services
+    from jobs import money, services
     from jobs.models import Post, Trade
     from wallet import ledger
     from wallet import services as wallet
@@ -97,7 +97,7 @@ def prepare(args) -> dict:
     employer_token = AuthToken.objects.create(user=member.user)[1]
     trade = Trade.objects.get(name="搬运")
     sample = Post(trade=trade, pay_fen=20000, quantity=1, insurance_required=True)
-    per_slot = sum(wallet.per_order_cost(sample))
+    per_slot = sum(money.per_order_cost(sample))
     needed = per_slot * (args.releases * args.release_posts * args.release_slots + 2000)
     balance = ledger.employer_account(member.employer).balance_fen
     if balance < needed:

@@ -15,14 +15,13 @@ import pytest
 from django.test import override_settings
 
 from insurance.models import Policy
-from jobs import followon, grabbing, services, tasks
+from jobs import followon, grabbing, money, services, tasks
 from jobs.models import Claim, Order, Post
 from jobs.reconcile import reconcile_orders
 from notifications.models import Message
 from tests.factories import EmployerFactory, PostFactory, TradeFactory
 from tests.jobs.test_claim_concurrency import _race, _verified_workers
 from wallet import ledger
-from wallet import services as wallet
 from wallet.models import Account, LedgerTransaction
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -59,7 +58,7 @@ def _posts(trade, count: int, slots: int, **kwargs) -> list[Post]:
 
 def _money(post: Post) -> dict[str, int]:
     employer = Account.objects.get(kind=Account.Kind.EMPLOYER, employer=post.employer_id)
-    return {"account": employer.balance_fen, "hold": wallet.post_hold(post).balance_fen}
+    return {"account": employer.balance_fen, "hold": ledger.post_hold(post).balance_fen}
 
 
 def _payable() -> int:
@@ -71,7 +70,7 @@ def _payable() -> int:
 
 def _has_its_order(claim: Claim) -> None:
     order = Order.objects.get(claim=claim)
-    pay, premium = wallet.per_order_cost(order.post)
+    pay, premium = money.per_order_cost(order.post)
     assert ledger.order_escrow(order).balance_fen == pay
     assert Policy.objects.filter(order=order).exists() and premium > 0
     assert hasattr(order, "contract")
@@ -97,7 +96,7 @@ def test_parallel_short_grabs_confirm_exactly_the_slots_and_each_gets_its_order(
         assert claims.count() == 4 and not claims.filter(order_pending=True).exists()
         for claim in claims:
             _has_its_order(claim)
-        assert wallet.post_hold(post).balance_fen == 0
+        assert ledger.post_hold(post).balance_fen == 0
     assert reconcile_orders() == []
 
 
@@ -172,7 +171,7 @@ def test_a_follow_on_that_finds_the_hold_short_undoes_the_claim_with_money_intac
     worker = _verified_workers(1, prefix="1473")[0]
     claim = grabbing.claim(post=post, worker=worker)
     # The hold is short (books gone wrong): its money was moved back to the employer's account.
-    hold = wallet.post_hold(post)
+    hold = ledger.post_hold(post)
     employer_acct = ledger.employer_account(post.employer)
     ledger.transfer(
         key="test:drain", kind=LedgerTransaction.Kind.ADJUSTMENT,
