@@ -36,11 +36,13 @@ def _register_scopes() -> None:
         Case,
         CaseEvent,
         Evidence,
+        Extension,
         PrivateNote,
+        Recovery,
         Session,
         Transfer,
     )
 
     scope_by_point(Case, "service_point")
-    for model in (Agreement, CaseEvent, Evidence, PrivateNote, Session, Transfer):
+    for model in (Agreement, CaseEvent, Evidence, Extension, PrivateNote, Recovery, Session, Transfer):
         scope_by_point(model, "case__service_point")

@@ -332,8 +332,10 @@ for _provider in (
             "total": "受理案件", "ended": "已结案", "median_days_to_close": "结案天数（中位数）",
             "closed_within_deadline_share": "期限内结案比例", "wages_recovered_fen": "追回工资（元）",
             "workers_helped": "追回工资的工人数", "by_category": "按类别", "by_status": "按状态",
+            "wages_recovered_by_source": "追回工资（元）",
         },
-        nested_labels={"by_category": "category_labels", "by_status": "status_labels"},
+        nested_labels={"by_category": "category_labels", "by_status": "status_labels",
+                       "wages_recovered_by_source": "source_labels"},
     ),
     FigureProvider(
         "followups", "回访结果", "outreach.selectors.followup_figures", dates=True,

@@ -37,6 +37,7 @@ from wallet.models import LedgerTransaction
 
 from .backends import InsurerRefused, InsurerUnavailable, IssueRequest, get_insurer
 from .models import AccidentClaim, ClaimDocument, ClaimEvent, Policy, PolicyEvent
+from .payable import premium_account_of
 from .premiums import post_quote
 from .selectors import order_model
 
@@ -199,12 +200,14 @@ def policy_issue(*, policy_id: int) -> Policy | None:
 @transaction.atomic
 def premium_refund(*, order, premium_fen: int, back_to_post: bool, memo: str) -> LedgerTransaction:
     """A policy undone before its cover began (order cancelled, insurer refused): the premium leaves insurance
-    payable for the post's hold (the slot is open again) or the employer's account. At most once per order.
+    payable (the account it went into) for the post's hold (the slot is open again) or the employer's account. At most once per order.
     Its callers pay owed wages from it when they are done (see :func:`jobs.money.owed_wages_pay`)."""
     target = ledger.post_hold(order.post) if back_to_post else ledger.employer_account(order.employer)
+    # From the insurer-payable account the premium went into (insurance/payable.py).
+    source = premium_account_of(order=order) or ledger.insurance_payable()
     return ledger.transfer(
         key=f"order:{order.pk}:premium-refund", kind=LedgerTransaction.Kind.REFUND,
-        legs=[(ledger.insurance_payable(), -premium_fen), (target, premium_fen)], order=order, memo=memo,
+        legs=[(source, -premium_fen), (target, premium_fen)], order=order, memo=memo,
     )  # fmt: skip
 
 
@@ -571,8 +574,8 @@ def claim_reject(*, claim: AccidentClaim, actor, reason: str) -> AccidentClaim:
         raise DomainError("请填写不予赔付的原因，工人会看到它", field="reason")
     claim = _claim_locked(claim)
     old = _move(
-        AccidentClaim, claim, expected=AccidentClaim.OPEN, new=AccidentClaim.Status.REJECTED,
-        message="该理赔已结案", reviewed_by=actor, decided_at=timezone.now(), decision_note=reason[:300],
+        AccidentClaim, claim, expected=(AccidentClaim.Status.REPORTED, AccidentClaim.Status.UNDER_REVIEW),
+        new=AccidentClaim.Status.REJECTED, message="该理赔已结案或已报保险公司", reviewed_by=actor, decided_at=timezone.now(), decision_note=reason[:300],
     )  # fmt: skip
     _claim_event(claim, actor=actor, old=old, new=claim.status, reason=reason)
     _notify(

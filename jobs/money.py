@@ -31,6 +31,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from core.errors import Conflict, DomainError, NotAllowed
+from insurance.payable import payable_account_for
 from insurance.premiums import premium_for_post
 from insurance.services import policy_cancel_for_order
 from notifications.services import order_settled_notify
@@ -89,11 +90,12 @@ def post_hold_release(*, post, reason: str) -> LedgerTransaction | None:
 
 @transaction.atomic
 def order_escrow_fund(*, order) -> LedgerTransaction:
-    """At confirmation: one order's pay and premium leave the post's hold."""
+    """At confirmation: one order's pay and premium leave the post's hold; the premium goes to the day's
+    insurer-payable account (insurance/payable.py: per day and shard, so 抢单 do not queue on one row)."""
     pay, premium = per_order_cost(order.post)
     legs = [(post_hold(order.post), -(pay + premium)), (ledger.order_escrow(order), pay)]
     if premium:
-        legs.append((ledger.insurance_payable(), premium))
+        legs.append((payable_account_for(order=order), premium))
     try:
         return ledger.transfer(
             key=f"order:{order.pk}:fund", kind=LedgerTransaction.Kind.ESCROW_FUND, legs=legs, order=order,

@@ -33,6 +33,11 @@ from accounts.models import (
 from accounts.validators import normalize_id_number
 from core.models import AuditLog
 from demo import demo_data
+from insurance import claims as insurance_claims
+from insurance import remittance
+from insurance import services as insurance_services
+from insurance.models import AccidentClaim, Policy
+from insurance.payable import payable_balance
 from jobs import money, selectors
 from jobs import services as jobs_services
 from jobs.contract import content_hash
@@ -40,6 +45,7 @@ from jobs.models import Claim, Contract, Order, OrderEvent, Post, Rating, Trade
 from jobs.search import index_tokens, query_tokens
 from notifications.models import Message
 from tests.accounts.rebuild import count_candidates, masks_in, revealed_positions
+from wallet.selectors import reconcile
 
 pytestmark = pytest.mark.django_db
 
@@ -434,3 +440,28 @@ def test_every_demo_record_has_a_point_and_the_station_clerk_sees_only_their_sta
         assert points <= {station.pk}, model
     district_staff = User.objects.get(phone="13500000001")
     assert objects_visible_to(district_staff, Employer.objects.all()).count() == Employer.objects.count()
+
+
+def test_demo_staff_watch_premiums_reach_the_insurer_and_a_claim_come_back_paid():
+    seed()
+    seed()  # idempotent: still one demo claim
+    for pk in Policy.objects.filter(status="pending").values_list("pk", flat=True):
+        insurance_services.policy_issue(policy_id=pk)  # what the after-commit task does
+    claim = AccidentClaim.objects.get()
+    assert claim.status == "reported" and claim.policy.order.worker.phone == demo_data.DEMO_SEEKER
+    staff = User.objects.get(phone="13500000001")
+    insurance_services.claim_review_start(claim=claim, actor=staff)
+    insurance_claims.claim_forward(claim=claim, actor=staff)
+    insurance_claims.claim_submit(claim_id=claim.pk)  # what the after-commit task does
+    claim = insurance_claims.local_insurer_decide(
+        claim=claim, actor=staff, decision="paid", amount_fen=2_800_00
+    )
+    assert claim.status == "approved" and claim.payout_fen == 2_800_00
+
+    collected = payable_balance()
+    assert collected > 0  # the demo's insured shifts
+    day = remittance.remittance_open(day=timezone.localdate())
+    day = remittance.remittance_run(remittance_id=day.pk)
+    assert day.status == "settled" and day.policy_count >= 2 and day.amount_fen <= collected
+    assert staff.has_perm("insurance.change_remittance")
+    assert reconcile() == []

@@ -33,6 +33,11 @@ class Account(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
     order = models.ForeignKey("jobs.Order", on_delete=models.PROTECT, null=True, blank=True)
     post = models.ForeignKey("jobs.Post", on_delete=models.PROTECT, null=True, blank=True)
+    # Insurance payable is one account per (day, shard) (insurance/payable.py): confirmations of one day
+    # spread over the shards instead of all locking one balance row. Null on every other kind (and on
+    # the premiums collected before accounts were split).
+    period = models.DateField("记账日", null=True, blank=True)
+    shard = models.PositiveSmallIntegerField("分片", null=True, blank=True)
     allow_negative = models.BooleanField(default=False, editable=False)
     balance_fen = models.BigIntegerField("余额（分）", default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
@@ -52,13 +57,21 @@ class Account(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["kind"],
-                condition=Q(kind__in=["platform_clearing", "insurance_payable", "external_bank"]),
+                condition=Q(kind__in=["platform_clearing", "external_bank"])
+                | Q(kind="insurance_payable", period__isnull=True),
                 name="acct_singletons",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "period", "shard"],
+                condition=Q(kind="insurance_payable", period__isnull=False),
+                name="acct_insurance_payable_day",
             ),
         ]
 
     def __str__(self) -> str:
         owner = self.employer or self.user or (f"订单{self.order_id}" if self.order_id else "")
+        if self.period:
+            owner = f"{self.period:%Y-%m-%d}#{self.shard}"
         return f"{self.get_kind_display()} {owner}".strip()
 
 
@@ -71,6 +84,7 @@ class LedgerTransaction(models.Model):
         COMPENSATION = "compensation", "取消补偿"
         PREMIUM = "premium", "保费"
         CLAIM_PAYOUT = "claim_payout", "理赔"
+        PREMIUM_REMITTANCE = "premium_remittance", "保费结算"
         WITHDRAWAL = "withdrawal", "提现"
         WITHDRAWAL_REVERSAL = "withdrawal_reversal", "提现失败退回"
         ADJUSTMENT = "adjustment", "调账"

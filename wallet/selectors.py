@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from .models import Account, LedgerTransaction, Posting, TopUp, Withdrawal
 
@@ -60,6 +62,9 @@ def reconcile() -> list[Problem]:
         problems.append(
             Problem("settled_escrow_zero", f"订单{account.order_id} 已结束但托管余额 {account.balance_fen}")
         )
+    # Checks of the areas above the wallet that keep money in it (settings.LEDGER_RECONCILE_CHECKS).
+    for path in getattr(settings, "LEDGER_RECONCILE_CHECKS", ()):
+        problems += import_string(path)()
     return problems
 
 

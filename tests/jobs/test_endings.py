@@ -216,7 +216,7 @@ def test_ending(row: Row, employer, trade, street, worker):
     account.refresh_from_db()
     hold.refresh_from_db()
     premium = (
-        Posting.objects.filter(account=ledger.insurance_payable(), transaction__order=order).aggregate(
+        Posting.objects.filter(account__kind="insurance_payable", transaction__order=order).aggregate(
             s=Sum("amount_fen")
         )["s"]
         or 0

@@ -13,6 +13,7 @@ from django.urls import reverse
 from accounts import services as account_services
 from core.errors import Conflict, DomainError, InvalidTransition, NotAllowed
 from insurance.models import Policy
+from insurance.payable import payable_balance
 from jobs import money, services
 from jobs.models import Order, Post, WorkerStats
 from jobs.selectors import BoardQuery, board
@@ -293,13 +294,13 @@ def test_case_agreed_before_check_in_voids_the_policy(employer, trade, street, w
     order = services.claim_create(post=post, worker=worker).order
     policy = Policy.objects.get(order=order)
     assert policy.status == "pending"
-    payable = balance(ledger.insurance_payable())
+    payable = payable_balance()
     services.order_mark_disputed(order=order, actor=worker, case_id=1)
     services.order_dispute_end(order=order, actor=None, case_id=1, outcome="agreed", amount_fen=5000)
     money.order_settle_by_agreement(order=order, to_worker_fen=5000, key="case:1:agreement:1")
     policy.refresh_from_db()
     assert policy.status == "cancelled"
-    assert balance(ledger.insurance_payable()) == payable - policy.premium_fen
+    assert payable_balance() == payable - policy.premium_fen
 
 
 def test_grab_racing_a_post_cancel_is_told_the_post_was_cancelled(post, worker):

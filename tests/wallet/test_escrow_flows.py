@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from core.errors import Conflict, NotAllowed
 from insurance import services as insurance_services
+from insurance.payable import payable_balance
 from jobs import money as order_money
 from jobs import services
 from jobs.models import Order, Post
@@ -89,7 +90,7 @@ def money(employer, post, *orders) -> dict[str, int]:
     state = {
         "employer": bal(ledger.employer_account(employer)),
         "hold": bal(order_money.post_hold(post)),
-        "payable": bal(ledger.insurance_payable()),
+        "payable": payable_balance(),
     }
     for i, order in enumerate(orders):
         state[f"escrow{i}"] = bal(ledger.order_escrow(order))

@@ -58,6 +58,8 @@ from demo import demo_data as D
 from disputes import services as dispute_services
 from disputes.models import Case
 from hall import services as hall_services
+from insurance import services as insurance_services
+from insurance.models import AccidentClaim, Policy
 from insurance.premiums import premium_for_post
 from jobs import services as jobs_services
 from jobs.contract import content_hash, render_contract
@@ -590,6 +592,7 @@ class Command(BaseCommand):
             self._past_order(spec, seeker, (to_employer, employer_comment), (to_worker, worker_comment))
         for phone, title in D.BOARD_CLAIMS:
             self._demo_claim(User.objects.get(phone=phone), title)
+        self._demo_accident_claim(seeker)
 
     @staticmethod
     def _start(spec: D.PostSpec) -> dt.datetime:
@@ -722,6 +725,10 @@ class Command(BaseCommand):
         Claim.objects.filter(pk=order.claim_id).update(
             created_at=at[Order.Status.CONFIRMED], decided_at=at[Order.Status.CONFIRMED]
         )
+        # The policy's cover is the shift (check-in to check-out), moved with it.
+        Policy.objects.filter(order=order).update(
+            cover_from=at[Order.Status.CHECKED_IN], cover_to=at[Order.Status.CHECKED_OUT]
+        )
         Order.objects.filter(pk=order.pk).update(
             starts_at=start,
             ends_at=end,
@@ -749,6 +756,29 @@ class Command(BaseCommand):
             employer_signed_by=owner,
         )
         self._count("已完工订单")
+
+    def _demo_accident_claim(self, seeker: User) -> None:
+        """报案 on the demo seeker's newest insured past shift, waiting for staff: they review it, send it to
+        the (local) insurer and, playing the insurer from the console, watch it come back paid."""
+        if AccidentClaim.objects.filter(policy__order__worker=seeker).exists():
+            return
+        policy = (
+            Policy.objects.filter(order__worker=seeker, status__in=Policy.BOUGHT, cover_from__isnull=False)
+            .select_related("order")
+            .order_by("-cover_from")
+            .first()
+        )
+        if policy is None:
+            return
+        photo = SimpleUploadedFile(
+            "现场照片.png", _png((190, 200, 210), seal=False), content_type="image/png"
+        )
+        insurance_services.claim_report(
+            order=policy.order, actor=seeker, accident_at=policy.cover_from + dt.timedelta(hours=2),
+            place=policy.order.post.address, description="搬运钢管时被滑落的钢管砸伤右脚，送县医院拍片，右脚趾骨折。",
+            documents=[photo],
+        )  # fmt: skip
+        self._count("理赔报案")
 
     def _demo_claim(self, worker: User, title: str) -> None:
         post = next(
