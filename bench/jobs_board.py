@@ -336,7 +336,7 @@ def deep_pages(cursors: Cursors, position, runs: int) -> list[dict]:
     return out
 
 
-def start_gunicorn(args, env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+def start_gunicorn(args, env: dict[str, str], port: int, log: Path, output=None) -> subprocess.Popen:
     cmd = [
         GUNICORN,
         "gigmarket.wsgi:application",
@@ -351,14 +351,17 @@ def start_gunicorn(args, env: dict[str, str], port: int, log: Path) -> subproces
         "--keep-alive",
         "5",
         "--backlog",
-        "256",
+        str(getattr(args, "backlog", 256)),
         "--log-level",
         "warning",
         "--error-logfile",
         str(log),
     ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, start_new_session=True)
-    deadline = time.monotonic() + 120  # a busy shared box starts three workers slowly
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env={**os.environ, **env}, start_new_session=True, stdout=output, stderr=output
+    )
+    wait = getattr(args, "startup_timeout", 120)  # a busy shared box starts three workers slowly
+    deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             sys.exit(f"gunicorn exited with {proc.returncode}; see {log}")
@@ -370,7 +373,7 @@ def start_gunicorn(args, env: dict[str, str], port: int, log: Path) -> subproces
             pass
         time.sleep(0.3)
     stop(proc)
-    sys.exit(f"gunicorn did not answer /healthz within 120 s; see {log}")
+    sys.exit(f"gunicorn did not answer /healthz within {wait} s; see {log}")
 
 
 def stop(proc: subprocess.Popen) -> None:

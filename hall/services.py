@@ -18,8 +18,8 @@ from accounts.services import phone_code_check, phone_code_send
 from accounts.validators import normalize_id_number, normalize_phone
 from core.crypto import blind_index
 from core.errors import DomainError, NotAllowed
+from jobs.grabbing import claim as claim_create
 from jobs.models import Claim, Post
-from jobs.services import claim_create
 
 from .models import ExportPull, ExportToken, KioskSession, SupplyDemandSnapshot
 from .selectors import Scope, supply_demand_cells

@@ -30,7 +30,7 @@ from core.api import validated as _valid
 from wallet.idempotency import HEADER as IDEMPOTENCY_HEADER
 from wallet.idempotency import idempotent
 
-from . import board_cache, selectors, services
+from . import board_cache, grabbing, selectors, services
 from .models import Block, Claim, Order, Post, Trade
 from .rules import rules
 from .serializers import (
@@ -196,7 +196,7 @@ class PostClaimView(APIView):
     def post(self, request, pk: int):
         post = _found(selectors.post_visible, pk=pk, user=request.user)
         data = _valid(ClaimCreateSerializer, request)
-        claim = services.claim_create(post=post, worker=request.user, note=data["note"])
+        claim = grabbing.claim(post=post, worker=request.user, note=data["note"])
         return Response(ClaimSerializer(claim).data, status=status.HTTP_201_CREATED)
 
 

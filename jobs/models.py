@@ -172,6 +172,7 @@ class Claim(models.Model):
         REJECTED = "rejected", "未录用"
         WITHDRAWN = "withdrawn", "已撤回"
         EXPIRED = "expired", "已过期"
+        UNDONE = "undone", "未成单"  # a 抢单 whose order could not be made (jobs/followon.py)
 
     post = models.ForeignKey(Post, on_delete=models.PROTECT, related_name="claims")
     worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="claims")
@@ -180,6 +181,10 @@ class Claim(models.Model):
     created_at = models.DateTimeField("时间", default=timezone.now)
     decided_at = models.DateTimeField("处理时间", null=True, blank=True)
     reject_reason = models.CharField("原因", max_length=200, blank=True)
+    # A confirmed 抢单 whose order (escrow, policy, contract, messages) is still to be made by the
+    # follow-on (jobs/followon.py): set in the grab's own short transaction, cleared when the order exists
+    # or the claim is undone. The recovery sweep finds these rows through the partial index.
+    order_pending = models.BooleanField("订单生成中", default=False, editable=False)
 
     class Meta:
         verbose_name = verbose_name_plural = "接单/报名"
@@ -190,6 +195,7 @@ class Claim(models.Model):
         indexes = [
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["worker", "-created_at"]),
+            models.Index(fields=["worker"], condition=Q(order_pending=True), name="claim_order_pending"),
         ]
 
     def __str__(self) -> str:

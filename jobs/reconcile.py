@@ -19,10 +19,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from insurance.models import Policy
@@ -34,7 +35,7 @@ from wallet.selectors import Problem, owed_wages
 from wallet.selectors import reconcile as reconcile_ledger
 
 from . import money
-from .models import Order, OrderEvent, Post
+from .models import Claim, Order, OrderEvent, Post
 
 #: a post still open this long after its start means the expiry sweep did not run
 EXPIRY_SLACK = dt.timedelta(hours=1)
@@ -140,8 +141,35 @@ def _check_order(o: Order, received: int, held_premium: int, agreed: set[int], e
     return problems
 
 
+def _check_grabs(now: dt.datetime) -> list[Problem]:
+    """Every confirmed 抢单 has its order (escrow, policy) within seconds of the grab, or is undone
+    (jobs/followon.py): one still waiting after ``GRAB_FOLLOWON_ALERT_SECONDS`` means the follow-on and its
+    sweep did not run; a confirmed claim without an order, or an undone one with an order, is a breach."""
+    problems: list[Problem] = []
+    late = now - dt.timedelta(seconds=settings.GRAB_FOLLOWON_ALERT_SECONDS)
+    for claim in Claim.objects.filter(order_pending=True, decided_at__lt=late).order_by("pk")[:100]:
+        problems.append(
+            Problem("grab_followon_done", f"抢单{claim.pk} 确认于 {claim.decided_at:%H:%M:%S}，订单仍未生成")
+        )
+    orphans = Claim.objects.filter(status=Claim.Status.CONFIRMED, order_pending=False, order__isnull=True)
+    for claim_id in orphans.values_list("pk", flat=True)[:100]:
+        problems.append(Problem("grab_followon_done", f"抢单{claim_id} 已确认却没有订单"))
+    for claim_id in Claim.objects.filter(status=Claim.Status.UNDONE, order__isnull=False).values_list(
+        "pk", flat=True
+    )[:100]:
+        problems.append(Problem("grab_followon_done", f"抢单{claim_id} 已撤销却有订单"))
+    return problems
+
+
 def _check_holds(now: dt.datetime) -> list[Problem]:
     problems: list[Problem] = []
+    # A confirmed 抢单 whose order is still being made has taken its slot but not yet its money.
+    waiting = dict(
+        Claim.objects.filter(order_pending=True)
+        .values_list("post_id")
+        .annotate(n=Count("pk", filter=Q(order_pending=True)))
+        .order_by()
+    )
     holds = Account.objects.filter(kind=Account.Kind.POST_HOLD).exclude(balance_fen=0).select_related("post")
     for account in holds:
         post = account.post
@@ -158,7 +186,8 @@ def _check_holds(now: dt.datetime) -> list[Problem]:
                     "no_hold_on_ended_post", f"{say} 已开工仍托管 {account.balance_fen}（过期任务未运行？）"
                 )
             )
-        need = post.slots_left * (post.expected_amount_fen + premium_for_post(post=post))
+        free = post.slots_left + waiting.get(post.pk, 0)
+        need = free * (post.expected_amount_fen + premium_for_post(post=post))
         if account.balance_fen > need:
             problems.append(
                 Problem("hold_within_free_slots", f"{say} 托管 {account.balance_fen} 超过空余名额所需 {need}")
@@ -215,6 +244,7 @@ def reconcile_orders(*, now: dt.datetime | None = None, ledger: bool = True) -> 
             o, received.get(o.pk, 0), premiums.get(o.pk, 0), agreed, escrows.get(o.pk, 0)
         )
     problems += _check_holds(now)
+    problems += _check_grabs(now)
     problems += _check_owed(owed_list())
     return problems
 

@@ -449,11 +449,17 @@ class ClaimSerializer(serializers.ModelSerializer):
     """A claim as its worker sees it."""
 
     post = PostBriefSerializer(read_only=True)
-    order_id = serializers.SerializerMethodField(help_text="已确认时：对应的订单")
+    order_id = serializers.SerializerMethodField(help_text="已确认时：对应的订单（生成中时为空）")
+    order_pending = serializers.BooleanField(
+        read_only=True, help_text="抢到了，订单（托管、保险、协议）正在生成，几秒内完成；完成后 order_id 有值"
+    )
 
     class Meta:
         model = Claim
-        fields = ["id", "status", "note", "created_at", "decided_at", "reject_reason", "post", "order_id"]
+        fields = [
+            "id", "status", "note", "created_at", "decided_at", "reject_reason", "post", "order_id",
+            "order_pending",
+        ]  # fmt: skip
         read_only_fields = fields
 
     def get_order_id(self, claim: Claim) -> int | None:

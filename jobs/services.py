@@ -676,6 +676,8 @@ def claim_withdraw(*, claim: Claim, worker: User, reason: str = "") -> Claim:
         Claim.objects.filter(pk=claim.pk, status=Claim.Status.PENDING).update(
             status=Claim.Status.WITHDRAWN, decided_at=timezone.now()
         )
+    elif claim.status == Claim.Status.CONFIRMED and claim.order_pending:
+        raise InvalidTransition("订单正在生成，请几秒钟后再取消", code="order_pending")
     elif claim.status == Claim.Status.CONFIRMED:
         order_cancel_by_worker(order=claim.order, worker=worker, reason=reason or "工人撤回")
     else:

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import reconcile, reminders, services
+from . import followon, reconcile, reminders, services
 
 
 @shared_task
@@ -35,3 +35,15 @@ def reconcile_orders_nightly() -> int:
     """Pay what can be paid, check every order against its rules, alert staff on a breach. Returns the
     number of problems."""
     return len(reconcile.nightly())
+
+
+@shared_task
+def grab_followon(claim_id: int) -> str:
+    """The order, escrow, policy, contract and messages of one confirmed 抢单 (jobs/followon.py)."""
+    return followon.complete(claim_id)
+
+
+@shared_task
+def grab_followon_sweep() -> dict:
+    """Recovery sweep: confirmed 抢单 whose follow-on task was lost (broker down, worker killed)."""
+    return followon.sweep()

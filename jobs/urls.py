@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/claim/", views.claim, name="claim"),
     # a worker's claims and orders
     path("me/", views.my_orders, name="my_orders"),
+    path("me/claims/<int:pk>/", views.claim_status, name="claim_status"),
     path("me/claims/<int:pk>/withdraw/", views.claim_withdraw, name="claim_withdraw"),
     # one order, for its worker and its employer's members
     path("orders/<int:pk>/", views.order_detail, name="order_detail"),

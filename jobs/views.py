@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -31,7 +31,7 @@ from core.errors import DomainError
 from core.masking import mask_name, mask_phone
 from core.scoping import objects_visible_to
 
-from . import selectors, services
+from . import grabbing, selectors, services
 from .forms import (
     BoardForm,
     CheckInForm,
@@ -168,15 +168,29 @@ def claim(request, pk: int):
     if not form.is_valid():
         return _post_page(request, post, claim_form=form)
     try:
-        result = services.claim_create(post=post, worker=request.user, note=form.cleaned_data["note"])
+        result = grabbing.claim(post=post, worker=request.user, note=form.cleaned_data["note"])
     except SERVICE_ERRORS as exc:
         post = _visible_post(request, pk)  # fresh slot count
         return _post_page(request, post, claim_form=form, claim_error=exc)
     if result.status == Claim.Status.CONFIRMED:
-        messages.success(request, "抢单成功！请按时到岗，开工前记得签到")
-        return redirect("jobs:order_detail", pk=result.order.pk)
+        messages.success(request, "抢到了！抢单成功，请按时到岗，开工前记得签到")
+        order_id = Order.objects.filter(claim=result).values_list("pk", flat=True).first()
+        if order_id is not None:  # the follow-on already ran (inline, or an eager task)
+            return redirect("jobs:order_detail", pk=order_id)
+        return redirect("jobs:claim_status", pk=result.pk)
     messages.success(request, "报名成功，请等雇主确认，结果会短信通知您")
     return redirect("jobs:my_orders")
+
+
+@login_required
+def claim_status(request, pk: int):
+    """After a 抢单: the order's page once the follow-on made it; until then 「正在生成订单…」 (the page
+    reloads itself every 2 seconds: a meta refresh, no script); an undone grab says why."""
+    claim = get_object_or_404(Claim.objects.select_related("post__area"), pk=pk, worker=request.user)
+    order_id = Order.objects.filter(claim=claim).values_list("pk", flat=True).first()
+    if order_id is not None:
+        return redirect("jobs:order_detail", pk=order_id)
+    return render(request, "jobs/claim_status.html", {"claim": claim, "post": claim.post})
 
 
 # ------------------------------------------------------------------------------------ worker lists

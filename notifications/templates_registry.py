@@ -55,6 +55,11 @@ TEMPLATES: dict[str, MessageTemplate] = {
             "您已成功接单：{post}，{start}开工，地点{place}。请准时到岗签到。",
         ),
         MessageTemplate(
+            "grab_undone",
+            "SMS_GM_GRAB_UNDONE",
+            "很抱歉，您抢到的“{post}”未能成单（{reason}），名额已退回，您无需任何操作，也未产生任何费用。",
+        ),
+        MessageTemplate(
             "application_received", "SMS_GM_APPLIED", "有工人报名了您的岗位“{post}”，请及时登录查看并确认。"
         ),
         MessageTemplate(

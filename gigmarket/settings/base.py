@@ -579,7 +579,17 @@ WORKER_RECOVERY_SWEEPS = {
     "insurance.tasks.retry_remittances": 900,  # premium remittances and statements not yet through
     "insurance.tasks.retry_claim_forwarding": 900,  # accepted claims (and documents) not yet at the insurer
     "matching.tasks.push_due": 900,  # a newly opened post's lost first push (within the hour), second pushes
+    "jobs.tasks.grab_followon_sweep": 15,  # confirmed 抢单 whose follow-on task was lost (broker down)
 }
+# 抢单 (jobs/grabbing.py): the grab commits the slot and the claim in one short transaction and answers;
+# the order, escrow, policy, contract and messages follow (jobs/followon.py) in a Celery task right after
+# the commit. True runs the follow-on inside the grab's transaction instead (one transaction, as before):
+# for test suites that check the order right after a grab inside a test's transaction.
+GRAB_FOLLOWON_INLINE = False
+# A claim whose follow-on has waited this long is picked up by the sweep (and reported by reconcile_orders
+# when it waited more than GRAB_FOLLOWON_ALERT_SECONDS).
+GRAB_FOLLOWON_SWEEP_AFTER_SECONDS = 5
+GRAB_FOLLOWON_ALERT_SECONDS = 120
 
 # --- money at the edges ---
 # Every night: owed wages an employer's money could already pay are paid, then every order is checked

@@ -55,6 +55,10 @@ SMS_PHONE_SIMULATOR = True
 MEDIA_ROOT = BASE_DIR / ".test-media" / str(os.getpid())
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}  # noqa: F405
+# Most tests run inside a transaction that never commits, where an after-commit task never runs: there the
+# 抢单's follow-on runs inside the grab's transaction. tests/jobs/test_grab_followon.py runs the deferred
+# path (short grab, task after commit, sweep) on committed transactions and real threads.
+GRAB_FOLLOWON_INLINE = True
 
 if POSTGRES_AVAILABLE:
     DATABASES = {"default": dj_database_url.parse(E.test_database_url)}

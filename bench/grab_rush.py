@@ -1,0 +1,454 @@
+"""抢单 rush through HTTP: 1,600 distinct workers released together against the real API.
+
+    .venv/bin/python bench/grab_rush.py                    # 4 × 50 slots, then 40 × 5
+    .venv/bin/python bench/grab_rush.py --help
+
+What one run does (everything on 127.0.0.1; PostgreSQL and Redis as for the tests):
+
+1. Creates/migrates ``gigmarket_bench_grab`` (``--db``), loads the demo city (idempotent), makes
+   ``--grabbers`` verified seekers (phones 1531…) with an API token each, and empties this bench's Redis
+   database (``--redis``, db 13: the cache and the Celery broker).
+2. Starts gunicorn as production runs it (``--gunicorn-workers`` sync workers, ``bench.settings``: DEBUG
+   off, the full middleware, the Redis cache) on a free port, and a real Celery worker (the follow-on of
+   each grab: escrow, policy, contract, messages).
+3. For each layout (``--layouts``, default ``4x50,40x5``): publishes insured grab posts (pay and premium
+   set aside), opens one connection per grabber at the release instant and sends
+   ``POST /api/v1/posts/<id>/claims/`` (each grabber to one post, spread evenly); then the same crowd
+   against the bench-only baseline ``POST /bench/grab-baseline/<id>/`` (the guarded slot UPDATE alone,
+   behind the same middleware, token auth and throttles) on posts of the same shape.
+4. Prints per run: answered within 3 s, the last answer, p50/p95 of confirmed grabs and of all answers,
+   confirmed/s (confirmed ÷ time to the last confirmation), oversell (must be 0), and the time until every
+   confirmed claim has its order, escrow and policy (the follow-on) — then the posts are cancelled
+   through the service (money back) and ``reconcile_ledger`` must pass. Load average before and after.
+
+Bounded: each release waits at most ``--timeout`` seconds for answers and ``--followon-timeout`` for the
+follow-on. Results: ``bench/results/grab_rush-latest.txt``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import jobs_board as jb  # noqa: E402
+
+TITLE = "【抢单压测】"
+PHONE_PREFIX = "1531"  # 153 1 + 7 digits: this bench's seekers
+RESULTS = ROOT / "bench" / "results"
+TARGETS = {"answered_s": 3.0, "p95_ms": 500.0, "confirmed_per_s": 200.0, "followon_s": 10.0}
+
+
+def percentile(values: list[float], pct: float) -> float:
+    return jb.percentile(values, pct) if values else float("nan")
+
+
+# -------------------------------------------------------------------------------------------- world
+
+
+def grabbers(count: int) -> list[tuple[int, str]]:
+    """``count`` verified seekers with a fresh API token each: [(user id, token)]."""
+    from django.contrib.auth.hashers import make_password
+    from knox.models import AuthToken
+    from stdnum.cn import ric
+
+    from accounts.models import RealName, User, WorkerProfile
+    from core.crypto import blind_index
+    from core.masking import mask_id_number
+
+    phones = [f"{PHONE_PREFIX}{i:07d}" for i in range(count)]
+    existing = set(User.objects.filter(phone__in=phones).values_list("phone", flat=True))
+    missing = [(i, p) for i, p in enumerate(phones) if p not in existing]
+    if missing:
+        password = make_password(None)
+        users = User.objects.bulk_create(
+            [
+                User(phone=p, name=f"抢单工{i:04d}", role=User.Role.SEEKER, password=password)
+                for i, p in missing
+            ]
+        )
+        WorkerProfile.objects.bulk_create([WorkerProfile(user=u) for u in users])
+        records = []
+        for (i, _), user in zip(missing, users, strict=True):
+            birth = dt.date(1980, 1, 1) + dt.timedelta(days=i // 1000)
+            body = f"350182{birth:%Y%m%d}{i % 1000:03d}"
+            number = body + ric.calc_check_digit(body + "0")
+            records.append(
+                RealName(
+                    user=user,
+                    name=user.name,
+                    id_number=number,
+                    id_index=blind_index(number, purpose="id_number"),
+                    id_masked=mask_id_number(number),
+                    birth_year=birth.year,
+                    status=RealName.Status.VERIFIED,
+                    method=RealName.Method.MANUAL,
+                )
+            )
+        RealName.objects.bulk_create(records)
+    users = list(User.objects.filter(phone__in=phones).order_by("phone"))
+    AuthToken.objects.filter(user__in=users).delete()
+    return [(u.pk, AuthToken.objects.create(user=u)[1]) for u in users]
+
+
+def owner():
+    from accounts.models import EmployerMember
+    from demo import demo_data as D
+
+    phone = next(e.owner_phone for e in D.EMPLOYERS if e.key == D.DEMO_EMPLOYER)
+    return EmployerMember.objects.select_related("employer", "user").get(user__phone=phone, role="owner")
+
+
+def clean_posts(actor) -> None:
+    from jobs import services
+    from jobs.models import Post
+
+    for post in Post.objects.filter(title__startswith=TITLE, status__in=["open", "filled"]):
+        services.post_cancel(post=post, actor=actor, reason="压测结束")
+
+
+def publish(member, n_posts: int, slots: int, label: str, start: dt.datetime) -> list:
+    from jobs import money, services
+    from jobs.models import Post, Trade
+    from wallet import ledger
+    from wallet import services as wallet
+
+    trade = Trade.objects.get(name="搬运")
+    sample = Post(trade=trade, pay_fen=20000, quantity=1, insurance_required=True)
+    needed = sum(money.per_order_cost(sample)) * slots * n_posts
+    balance = ledger.employer_account(member.employer).balance_fen
+    if balance < needed:
+        wallet.employer_credit(
+            employer=member.employer, amount_fen=needed - balance, key=f"bench-grab:{time.time_ns()}",
+            memo="压测充值",
+        )  # fmt: skip
+    return [
+        services.post_create(
+            employer=member.employer,
+            actor=member.user,
+            publish=True,
+            trade=trade,
+            title=f"{TITLE}{label}{n + 1}",
+            description="压测用岗位，测完即取消",
+            pay_fen=20000,
+            pay_unit="day",
+            slots=slots,
+            area=member.employer.area,
+            address="压测地址",
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=8),
+            mode="grab",
+            insurance_required=True,
+            contact_name=member.user.name,
+            contact_phone=member.user.phone,
+        )
+        for n in range(n_posts)
+    ]
+
+
+# ------------------------------------------------------------------------------------------- client
+
+
+async def _one(port: int, path: str, token: str, go: asyncio.Event, timeout: float) -> tuple[int, float]:
+    body = b'{"note": ""}'
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-Proto: https\r\n"
+        f"Authorization: Token {token}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode()
+    await go.wait()
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
+        writer.write(head + body)
+        await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), timeout)
+        await asyncio.wait_for(reader.read(), timeout)
+        writer.close()
+        status = int(status_line.split()[1]) if status_line else 0
+    except TimeoutError:
+        status = -1  # no answer within the client's timeout
+    except (OSError, ValueError, IndexError):
+        status = 0  # connection refused or reset, or no status line
+    return status, time.monotonic()
+
+
+async def _release(port: int, calls: list[tuple[str, str]], timeout: float):
+    go = asyncio.Event()
+    tasks = [asyncio.create_task(_one(port, path, token, go, timeout)) for path, token in calls]
+    await asyncio.sleep(0.5)  # every coroutine is parked on the event
+    released = time.monotonic()
+    go.set()
+    results = await asyncio.gather(*tasks)
+    return released, results
+
+
+def rush(port: int, calls: list[tuple[str, str]], timeout: float) -> dict:
+    released, results = asyncio.run(_release(port, calls, timeout))
+    lat = [(status, (at - released) * 1000) for status, at in results]
+    ok = [ms for status, ms in lat if status == 201 or status == 200]
+    answered = [ms for status, ms in lat if status > 0]
+    counts: dict[str, int] = {}
+    for status, _ in lat:
+        counts[str(status)] = counts.get(str(status), 0) + 1
+    last_ok = max(ok) / 1000 if ok else float("nan")
+    return {
+        "released_at": released,
+        "attempts": len(calls),
+        "statuses": counts,
+        "confirmed": len(ok),
+        "answered_3s": sum(1 for ms in answered if ms <= 3000),
+        "last_answer_s": max(answered) / 1000 if answered else float("nan"),
+        "last_ok_s": last_ok,
+        "ok_p50_ms": statistics.median(ok) if ok else float("nan"),
+        "ok_p95_ms": percentile(ok, 95),
+        "all_p50_ms": statistics.median(answered) if answered else float("nan"),
+        "all_p95_ms": percentile(answered, 95),
+        "confirmed_per_s": len(ok) / last_ok if ok else 0.0,
+    }
+
+
+# ---------------------------------------------------------------------------------------- follow-on
+
+
+def followon_state(post_ids: list[int]) -> dict:
+    """Confirmed claims of these posts, and how many have their order, escrow funded and policy."""
+    from insurance.models import Policy
+    from jobs.models import Claim, Order
+    from wallet.models import LedgerTransaction
+
+    confirmed = Claim.objects.filter(post_id__in=post_ids, status=Claim.Status.CONFIRMED).count()
+    orders = Order.objects.filter(post_id__in=post_ids)
+    funded = LedgerTransaction.objects.filter(
+        order__post_id__in=post_ids, kind=LedgerTransaction.Kind.ESCROW_FUND
+    ).count()
+    policies = Policy.objects.filter(order__post_id__in=post_ids).count()
+    return {"confirmed": confirmed, "orders": orders.count(), "funded": funded, "policies": policies}
+
+
+def wait_followon(post_ids: list[int], released_at: float, timeout: float) -> tuple[float, dict]:
+    deadline = time.monotonic() + timeout
+    while True:
+        state = followon_state(post_ids)
+        done = state["confirmed"] == state["orders"] == state["funded"] == state["policies"]
+        if done or time.monotonic() > deadline:
+            return (time.monotonic() - released_at if done else float("nan")), state
+        time.sleep(0.2)
+
+
+def oversold(post_ids: list[int]) -> int:
+    from jobs.models import Claim, Post
+
+    over = 0
+    for post in Post.objects.filter(pk__in=post_ids):
+        taken = Claim.objects.filter(post=post, status=Claim.Status.CONFIRMED).count()
+        over += max(0, taken - post.slots) + (1 if post.slots_left < 0 else 0)
+    return over
+
+
+# --------------------------------------------------------------------------------------------- main
+
+
+def start_celery(env: dict, log: Path, concurrency: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "gigmarket", "worker", "-c", str(concurrency), "-P", "prefork",
+         "-l", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=ROOT, env={**os.environ, **env}, start_new_session=True, stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
+def stop(proc: subprocess.Popen | None) -> None:
+    if proc is not None and proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
+def run_layout(args, port: int, member, tokens, n_posts: int, slots: int, offset: int) -> dict:
+    from django.db import connections
+    from django.utils import timezone
+
+    start = timezone.now() + dt.timedelta(days=40 + offset)
+    out = {"layout": f"{n_posts} × {slots}"}
+    paths = {
+        "baseline": "/bench/grab-baseline/{}/",
+        "legacy": "/bench/grab-legacy/{}/",
+        "grab": "/api/v1/posts/{}/claims/",
+    }
+    for n, kind in enumerate(args.endpoints.split(",")):
+        posts = publish(member, n_posts, slots, f"{kind}{n_posts}x{slots}-", start + dt.timedelta(days=n))
+        ids = [p.pk for p in posts]
+        path = paths[kind]
+        calls = [(path.format(ids[i % n_posts]), token) for i, (_, token) in enumerate(tokens)]
+        connections.close_all()
+        time.sleep(1.0)  # let the publish's own follow-on (pushes) settle
+        result = rush(port, calls, args.timeout)
+        result["oversold"] = oversold(ids)
+        if kind != "baseline":
+            # from the release; the report also shows it after the last confirmation was answered
+            result["followon_s"], result["followon"] = wait_followon(
+                ids, result["released_at"], args.followon_timeout
+            )
+        out[kind] = result
+        clean_posts(member.user)
+    return out
+
+
+def report(results: dict) -> str:
+    load = results["load"]
+    lines = [
+        f"抢单 rush — {results['at']}; grabbers {results['grabbers']}; gunicorn {results['gunicorn_workers']} "
+        f"sync workers; celery {results['celery_concurrency']} processes",
+        f"load average before {load['before']}, after {load['after']} (2 cores shared with other work)",
+        f"targets: every grabber answered ≤ {TARGETS['answered_s']:.0f} s, confirmed p95 ≤ "
+        f"{TARGETS['p95_ms']:.0f} ms, ≥ {TARGETS['confirmed_per_s']:.0f} confirmed/s, 0 oversell, "
+        f"follow-on ≤ {TARGETS['followon_s']:.0f} s",
+        "",
+        f"{'layout':<9} {'endpoint':<9} {'conf':>5} {'≤3s':>6} {'last s':>7} {'ok p50':>7} {'ok p95':>7} "
+        f"{'all p50':>8} {'all p95':>8} {'conf/s':>7} {'over':>5} {'follow-on s (after last ok)':>28}  statuses",
+    ]
+    for run in results["runs"]:
+        for kind in [k for k in ("baseline", "legacy", "grab") if k in run]:
+            r = run[kind]
+            fo = r.get("followon_s")
+            lag = (fo - r["last_ok_s"]) if fo is not None else None
+            fo_text = (
+                "—" if fo is None else f"{fo:.1f} (+{lag:.1f})" if fo == fo else f"NOT DONE {r['followon']}"
+            )
+            lines.append(
+                f"{run['layout']:<9} {kind:<9} {r['confirmed']:>5} {r['answered_3s']:>6} {r['last_answer_s']:>7.2f} "
+                f"{r['ok_p50_ms']:>7.0f} {r['ok_p95_ms']:>7.0f} {r['all_p50_ms']:>8.0f} {r['all_p95_ms']:>8.0f} "
+                f"{r['confirmed_per_s']:>7.0f} {r['oversold']:>5} {fo_text:>28}  {json.dumps(r['statuses'])}"
+            )
+        b = run.get("baseline")
+        for kind in [k for k in ("legacy", "grab") if k in run and b]:
+            g = run[kind]
+            lines.append(
+                f"{'':<9} {kind} ÷ baseline: last answer {g['last_answer_s'] / b['last_answer_s']:.2f}×, "
+                f"all p95 {g['all_p95_ms'] / b['all_p95_ms']:.2f}×, confirmed/s "
+                f"{g['confirmed_per_s'] / max(b['confirmed_per_s'], 1e-9):.2f}×"
+            )
+    lines.append(f"reconcile_ledger after the run: {results['reconcile']}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--grabbers", type=int, default=1600)
+    parser.add_argument("--layouts", default="4x50,40x5", help="posts x slots, comma-separated")
+    parser.add_argument("--gunicorn-workers", type=int, default=4)
+    parser.add_argument("--gunicorn-threads", type=int, default=1)
+    parser.add_argument("--celery-concurrency", type=int, default=1)
+    parser.add_argument(
+        "--startup-timeout", type=float, default=120, help="seconds gunicorn may take to start"
+    )
+    parser.add_argument("--backlog", type=int, default=2048, help="gunicorn's listen queue: the whole crowd")
+    parser.add_argument("--db", default="postgres://postgres@127.0.0.1:5432/gigmarket_bench_grab")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/13")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds one request may take")
+    parser.add_argument("--followon-timeout", type=float, default=60.0)
+    parser.add_argument("--drop", action="store_true", help="drop the bench database at the end")
+    parser.add_argument(
+        "--endpoints",
+        default="baseline,legacy,grab",
+        help="baseline (guarded UPDATE only), legacy (the old one-transaction 抢单), grab (the API's 抢单)",
+    )
+    args = parser.parse_args()
+
+    jb.ensure_database(args.db)
+    env = {**jb.bench_env(args.db, args.redis), "GIGMARKET_CELERY_EAGER": "false"}
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    import redis
+    from django.core.management import call_command
+
+    redis.Redis.from_url(args.redis).flushdb()
+    print("迁移数据库、载入示范城市 …", flush=True)
+    call_command("migrate", verbosity=0)
+    call_command("seed_demo", no_progress=True, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    member = owner()
+    clean_posts(member.user)
+    print(f"准备 {args.grabbers} 个实名求职者及其令牌 …", flush=True)
+    tokens = grabbers(args.grabbers)
+
+    RESULTS.mkdir(exist_ok=True)
+    port = jb.free_port()
+    web_log = (RESULTS / "grab_rush-web.log").open("w")
+    web = jb.start_gunicorn(args, env, port, RESULTS / "grab_rush-gunicorn.log", output=web_log)
+    worker = start_celery(env, RESULTS / "grab_rush-celery.log", args.celery_concurrency)
+    load_before = " ".join(f"{v:.1f}" for v in os.getloadavg())
+    runs = []
+    try:
+        for offset, layout in enumerate(args.layouts.split(",")):
+            n_posts, slots = (int(v) for v in layout.split("x"))
+            print(f"放号：{args.grabbers} 人抢 {n_posts} 个岗位 × {slots} 个名额 …", flush=True)
+            runs.append(run_layout(args, port, member, tokens, n_posts, slots, offset))
+    finally:
+        stop(web)
+        stop(worker)
+    out = call_command_output("reconcile_ledger")
+    results = {
+        "at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "grabbers": args.grabbers,
+        "gunicorn_workers": args.gunicorn_workers,
+        "celery_concurrency": args.celery_concurrency,
+        "load": {"before": load_before, "after": " ".join(f"{v:.1f}" for v in os.getloadavg())},
+        "runs": runs,
+        "reconcile": out,
+    }
+    text = report(results)
+    print(text)
+    (RESULTS / "grab_rush-latest.txt").write_text(text + "\n")
+    if args.drop:
+        from django.db import connections
+
+        connections.close_all()
+        jb_drop(args.db)
+
+
+def call_command_output(name: str) -> str:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    buffer = StringIO()
+    try:
+        call_command(name, stdout=buffer, stderr=buffer)
+        return "ok " + buffer.getvalue().strip().splitlines()[-1] if buffer.getvalue().strip() else "ok"
+    except SystemExit as exc:
+        return f"FAILED (exit {exc.code}): {buffer.getvalue().strip()[-300:]}"
+
+
+def jb_drop(db_url: str) -> None:
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg2
+
+    parts = urlsplit(db_url)
+    conn = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{parts.path.lstrip("/")}" WITH (FORCE)')
+    conn.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,147 @@
+"""What follows a 抢单: the order, its escrow (from the post's hold), its policy, its contract, the messages.
+
+The grab itself (:mod:`jobs.grabbing`) commits only the slot and the claim, flagged ``order_pending``, and
+answers. This module makes the rest, in a Celery task queued after that commit
+(:func:`jobs.tasks.grab_followon`) and, for any task lost on the way (broker down, worker killed), in the
+worker's recovery sweep (:func:`jobs.tasks.grab_followon_sweep`, ``WORKER_RECOVERY_SWEEPS``).
+
+- **Idempotent.** The claim row is locked (``SKIP LOCKED``: a second runner skips it) and only a claim still
+  ``order_pending`` is worked on; clearing the flag commits with the order. Running it twice makes one order
+  (and ``Order.claim`` is one-to-one; the ledger keys are the order's own).
+- **Or undone, money intact.** When the order cannot be made — the post was cancelled or ended meanwhile,
+  its hold is short — the savepoint is rolled back (no order, nothing moved), the claim becomes
+  ``undone`` with the reason, its slot is freed and the worker gets a message.
+- **Lock order** (jobs/services.py): the claim, then the post with ``FOR KEY SHARE`` — grabs still take
+  slots (their guarded UPDATE does not change a key) while the post cannot be cancelled, hidden or closed
+  under this transaction — then the new order's rows and the ledger accounts in pk order (the post's hold,
+  the order's escrow, insurance payable — split per day and shard by insurance/payable.py once merged).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from core.errors import DomainError
+
+from . import services
+from .models import Claim, Post
+
+logger = logging.getLogger("gigmarket.jobs")
+
+DONE, UNDONE, SKIPPED = "done", "undone", "skipped"
+
+
+def _lock_post(post_id: int) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM jobs_post WHERE id = %s FOR KEY SHARE", [post_id])
+    else:  # SQLite locks the whole database for a write anyway
+        Post.objects.filter(pk=post_id).first()
+
+
+def _why_not(post: Post, now: dt.datetime) -> str:
+    """Why this post can no longer give a confirmed grab its order ('' when it can)."""
+    if post.status == Post.Status.CANCELLED:
+        return "岗位已取消"
+    live = post.status in (Post.Status.OPEN, Post.Status.FILLED) or (
+        post.status == Post.Status.CLOSED and post.hidden_from
+    )
+    if not live or post.starts_at <= now:
+        return "岗位已停止招工"
+    return ""
+
+
+def _params(post: Post) -> dict[str, str]:
+    return {
+        "post": post.title,
+        "start": services._local(post.starts_at),
+        "place": f"{post.area.name}{post.address}",
+    }
+
+
+def _make_order(claim: Claim, post: Post) -> None:
+    """The part of the old single-transaction 抢单 after the slot: the order and everything it carries."""
+    order = services._open_order(claim, post, actor=claim.worker, fund=True)
+    services._notify(
+        user=claim.worker,
+        template="claim_confirmed",
+        params=_params(post),
+        event=f"order:{order.pk}:confirmed",
+    )
+    services._notify_employer(
+        employer=post.employer, template="contract_ready", params={"post": post.title},
+        event=f"order:{order.pk}:contract",
+    )  # fmt: skip
+
+
+def _undo(claim: Claim, post: Post, reason: str) -> None:
+    Claim.objects.filter(pk=claim.pk).update(
+        status=Claim.Status.UNDONE, order_pending=False, reject_reason=reason[:200], decided_at=timezone.now()
+    )
+    services._free_slot(post.pk)
+    services._notify(
+        user=claim.worker, template="grab_undone", params={"post": post.title, "reason": reason},
+        event=f"claim:{claim.pk}:undone",
+    )  # fmt: skip
+    logger.warning("grab follow-on undone: claim %s (%s)", claim.pk, reason)
+
+
+def complete_locked(claim: Claim, *, undo_on_failure: bool = True) -> str:
+    """Make the order of a confirmed grab whose row the caller holds locked (inside its transaction)."""
+    post = Post.objects.select_related("trade", "employer", "area").get(pk=claim.post_id)
+    _lock_post(post.pk)
+    post.refresh_from_db(fields=["status", "hidden_from", "slots_left"])
+    reason = _why_not(post, timezone.now())
+    if not reason:
+        try:
+            with transaction.atomic():
+                _make_order(claim, post)
+        except DomainError as exc:
+            if not undo_on_failure:
+                raise
+            reason = exc.message if getattr(exc, "message", "") else str(exc)
+    elif not undo_on_failure:
+        raise services._slot_refused(post.pk, full="手慢了，名额已被抢完")
+    if reason:
+        _undo(claim, post, reason)
+        return UNDONE
+    Claim.objects.filter(pk=claim.pk).update(order_pending=False)
+    claim.order_pending = False
+    return DONE
+
+
+def complete(claim_id: int) -> str:
+    """The follow-on of one grab, in its own transaction: ``done``, ``undone`` or ``skipped`` (already
+    done, or being done by another runner right now)."""
+    with transaction.atomic():
+        claim = (
+            Claim.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("worker")
+            .filter(pk=claim_id, order_pending=True, status=Claim.Status.CONFIRMED)
+            .first()
+        )
+        if claim is None:
+            return SKIPPED
+        return complete_locked(claim)
+
+
+def due(*, older_than: dt.timedelta | None = None, limit: int = 500) -> list[int]:
+    """Claims still waiting for their follow-on, oldest first (the sweep's work list)."""
+    if older_than is None:
+        older_than = dt.timedelta(seconds=settings.GRAB_FOLLOWON_SWEEP_AFTER_SECONDS)
+    cutoff = timezone.now() - older_than
+    rows = Claim.objects.filter(order_pending=True, decided_at__lte=cutoff).order_by("pk")
+    return list(rows.values_list("pk", flat=True)[:limit])
+
+
+def sweep(*, older_than: dt.timedelta | None = None, limit: int = 500) -> dict[str, int]:
+    """Run the follow-on of every claim that has waited ``older_than`` (a lost task); counts by outcome."""
+    counts = {DONE: 0, UNDONE: 0, SKIPPED: 0}
+    for claim_id in due(older_than=older_than, limit=limit):
+        counts[complete(claim_id)] += 1
+    return counts
