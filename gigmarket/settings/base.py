@@ -488,6 +488,10 @@ NOTIFY_MAX_ATTEMPTS = 8
 NOTIFY_RETRY_BASE_SECONDS = 30
 # Rows pending this long without being picked up (a lost task, a broker restart) are queued again.
 NOTIFY_STALE_SECONDS = 30
+# One-time codes have a Celery queue of their own, which a worker consumes before (or apart from) the rest
+# (docker-compose.yml: `worker-codes` runs `-Q codes`, `worker` runs `-Q celery,codes`): a login code never
+# waits behind a fan-out's batches. Fan-outs queue one task per NOTIFY_BATCH_SIZE rows.
+CELERY_TASK_ROUTES = {"notifications.tasks.deliver_code": {"queue": "codes"}}
 # "Your job starts soon" goes this long before the start of a confirmed order.
 NOTIFY_REMINDER_LEAD = timedelta(hours=2)
 SMS_RATE_PER_SECOND = E.sms_rate_per_second
