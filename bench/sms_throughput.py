@@ -99,13 +99,11 @@ class Bench:
         import redis
         from django.db import transaction
 
-        from notifications import services, tasks
+        from notifications import services
         from notifications.models import Message
         from notifications.testing import FakeSmsGateway
 
-        self.args, self.transaction, self.services, self.tasks, self.Message = (
-            args, transaction, services, tasks, Message,
-        )  # fmt: skip
+        self.args, self.transaction, self.services, self.Message = args, transaction, services, Message  # fmt: skip
         self.redis = redis.Redis.from_url(args.redis)
         self.gateway = FakeSmsGateway(key_id="bench-key-id", secret="bench-key-secret", rate_cap=args.cap)
         self.gateway.start()
@@ -127,15 +125,21 @@ class Bench:
     def mode(self, name: str):
         """``baseline``: dispatch as before #16 — a task per message, codes like any message (the default
         queue, ``deliver_message``); ``now``: the code as it is."""
-        tasks, services = self.tasks, self.services
-        saved = tasks.deliver_code, services._dispatch_many
+        services = self.services
+        saved = services.dispatch, services._dispatch_many
         if name == "baseline":
-            tasks.deliver_code = tasks.deliver_message
-            services._dispatch_many = lambda ids: [tasks.deliver_message.delay(pk) for pk in ids]
+
+            def as_before(task, *args):
+                return saved[0](task.replace(".deliver_code", ".deliver_message"), *args)
+
+            services.dispatch = as_before
+            services._dispatch_many = lambda ids: [
+                as_before("notifications.tasks.deliver_message", pk) for pk in ids
+            ]
         try:
             yield
         finally:
-            tasks.deliver_code, services._dispatch_many = saved
+            services.dispatch, services._dispatch_many = saved
 
     def start_workers(self) -> list[subprocess.Popen]:
         env = {**os.environ, **bench_env(self.args, self.gateway.url)}

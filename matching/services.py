@@ -28,7 +28,7 @@ from core.errors import Conflict, DomainError, InvalidTransition, NotAllowed
 from jobs import services as jobs_services
 from jobs.models import Block, Claim, Post
 from jobs.selectors import is_member
-from notifications.models import Message
+from notifications.models import Message, Preference
 from notifications.services import Outgoing, message_queue, message_queue_bulk
 
 from . import scoring, selectors
@@ -318,8 +318,6 @@ def digest_send(*, now: dt.datetime | None = None, per_worker: int = 3, chunk: i
     Set-based: ``chunk`` seekers per transaction, each step one query for all of them (who had today's digest,
     their best suggestions still open and unclaimed, the recommendation rows), the messages written with
     ``message_queue_bulk`` and dispatched a batch per task. Same result as :func:`_digest_one` per seeker."""
-    from notifications.models import Preference
-
     now = now or timezone.now()
     day = timezone.localdate(now)
     consenting = Preference.objects.filter(

@@ -22,33 +22,16 @@ from django.db.models import Count
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.dispatch import dispatch
 from core.errors import DomainError
 
+from .delivery import deliver
 from .models import Message, Preference, PreferenceEvent
+from .quiet_hours import quiet_hours_end
+from .selectors import inbox
 from .templates_registry import TEMPLATES, render_redacted, split_secret
 
 logger = logging.getLogger("gigmarket.sms")
-
-
-def _parse_hhmm(value: str) -> dt.time:
-    hour, minute = value.split(":")
-    return dt.time(int(hour), int(minute))
-
-
-def quiet_hours_end(*, at: dt.datetime) -> dt.datetime | None:
-    """The end of the quiet period ``at`` falls in (an aware datetime), or None outside quiet hours."""
-    start, end = (_parse_hhmm(v) for v in settings.NOTIFY_QUIET_HOURS)
-    if start == end:
-        return None
-    local = timezone.localtime(at)
-    now = local.time()
-    quiet = (start <= now < end) if start < end else (now >= start or now < end)
-    if not quiet:
-        return None
-    until = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
-    if until <= local:
-        until += dt.timedelta(days=1)
-    return until
 
 
 def _send_day(at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
@@ -173,10 +156,8 @@ def _dispatch(message_id: int, *, urgent: bool) -> None:
 
     A code goes to its own Celery queue (``CELERY_TASK_ROUTES``: ``deliver_code`` → ``codes``), which a
     worker of its own consumes: a login code never waits behind a fan-out's batches."""
-    from .tasks import deliver_code, deliver_message
-
-    task = deliver_code if urgent else deliver_message
-    if task.delay(message_id) is not None or not urgent:
+    task = "notifications.tasks.deliver_code" if urgent else "notifications.tasks.deliver_message"
+    if dispatch(task, message_id) is not None or not urgent:
         return
     try:
         message_deliver(message_id=message_id)
@@ -187,11 +168,9 @@ def _dispatch(message_id: int, *, urgent: bool) -> None:
 def _dispatch_many(message_ids: list[int]) -> None:
     """Hand many new (non-code) SMS to the workers: one task per ``NOTIFY_BATCH_SIZE`` rows, each claiming
     exactly its rows first. A task the broker does not take leaves its rows to the sweep."""
-    from .tasks import deliver_messages
-
     size = settings.NOTIFY_BATCH_SIZE
     for start in range(0, len(message_ids), size):
-        deliver_messages.delay(message_ids[start : start + size])
+        dispatch("notifications.tasks.deliver_messages", message_ids[start : start + size])
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,8 +321,6 @@ def _refusals_bulk(items, phones, *, existing, channel: str, now: dt.datetime) -
 
 def message_deliver(*, message_id: int) -> Message | None:
     """Deliver this pending SMS now (with other due ones in the same batch); sent ones are left alone."""
-    from .delivery import deliver
-
     deliver(first_id=message_id)
     return Message.objects.filter(pk=message_id).first()
 
@@ -353,8 +330,6 @@ def message_deliver(*, message_id: int) -> Message | None:
 
 def message_mark_read(*, user, message_id: int) -> Message:
     """Mark one of the user's own in-app messages read; another user's message is 'not found'."""
-    from .selectors import inbox
-
     message = inbox(user=user).filter(pk=message_id).first()
     if message is None:
         raise Message.DoesNotExist
@@ -365,8 +340,6 @@ def message_mark_read(*, user, message_id: int) -> Message:
 
 
 def messages_mark_all_read(*, user) -> int:
-    from .selectors import inbox
-
     return inbox(user=user).filter(read_at__isnull=True).update(read_at=timezone.now())
 
 

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from gigmarket.celery import app
-from notifications import delivery, services, tasks
+from notifications import delivery, services
 from notifications.models import Message
 from notifications.services import Outgoing, message_queue, message_queue_bulk
 from tests import factories
@@ -23,15 +23,14 @@ CODE = {"code": "135790", "minutes": 5, "purpose": "登录"}
 
 @pytest.fixture
 def dispatched(monkeypatch):
-    """What would go to the broker: (task name, argument) per task, instead of running it."""
+    """What would go to the broker: (task, argument) per task queued, instead of queueing it."""
     sent: list[tuple[str, object]] = []
 
-    def fake(name):
-        return lambda arg: sent.append((name, arg)) or object()  # a non-None result: "queued"
+    def fake(name, arg):
+        sent.append((name.rpartition(".")[2], arg))
+        return object()  # a non-None result: "queued"
 
-    monkeypatch.setattr(tasks.deliver_messages, "delay", fake("deliver_messages"))
-    monkeypatch.setattr(tasks.deliver_code, "delay", fake("deliver_code"))
-    monkeypatch.setattr(tasks.deliver_message, "delay", fake("deliver_message"))
+    monkeypatch.setattr(services, "dispatch", fake)
     return sent
 
 
