@@ -1,24 +1,32 @@
-"""Matching benchmark (活找人): the push list of one new post, the full-city batch, and the batch's recall
-against brute force, on a PostgreSQL database holding 800k seekers and 100k open posts.
+"""Matching benchmark (活找人): the push list of one new post, the full-city batch (exactness and time, against
+the batch as it was before issue #16 in the same run), its recall against brute force, and the digest
+(set-based against seeker by seeker).
 
-    .venv/bin/python bench/matching.py            # seeds gigmarket_bench_match on the first run, reuses it after
+    .venv/bin/python bench/matching.py            # 40k seekers, 100k posts: minutes on a shared box
+    .venv/bin/python bench/matching.py --full     # the real size: 800k seekers, every one ranked
 
 One run:
 
-1. creates and migrates ``gigmarket_bench_match`` (``--db``) and runs ``seed_demo --workers 800000
-   --employers 2000 --posts 100000`` (bulk inserts; idempotent), then gives the bulk seekers what matching
-   reads beyond their profile — a verified real-name and worker stats (reliability, stars) — with COPY,
-   and ``VACUUM ANALYZE``;
+1. creates and migrates ``gigmarket_bench_fanout`` (``--db``) and runs ``seed_demo --workers N
+   --employers 2000 --posts 100000`` (the demo command lives in ``demo/``; bulk inserts; idempotent), then
+   gives the bulk seekers what matching reads beyond their profile — a verified real-name and worker stats
+   (reliability, stars) — with COPY, and ``VACUUM ANALYZE``;
 2. (a) times ``matching.selectors.workers_for_post`` — the push list of the wave that goes out when a post
    opens — for a sample of open posts across trades and areas (p50/p95/max; target ≤ 200 ms), and one whole
    ``push_post`` (list + recommendation rows + messages) in a transaction rolled back afterwards;
-3. (b) runs the full-city batch ``matching.batch.recompute_city`` (progress bar on a terminal), timing it
-   and reading the peak memory of the process and of its forked ranking processes (targets ≤ 10 min,
-   ≤ 4 GiB);
-4. compares the batch's stored top-10 with :func:`matching.batch.brute_force_top` (each seeker ranked
-   against every open post) for a random sample of seekers, and prints the mean overlap.
+3. (b) runs the city batch ``matching.batch.recompute_city`` twice on the same ``--batch-seekers`` seekers
+   (all with ``--full``): **baseline** = the search before #16 (at most 4 (trade, area) cells opened per
+   seeker, each scored whole) and **now** (``MATCHING_BATCH_MAX_CELLS`` = None: the search always
+   finishes, cells opened a run of 8 posts at a time). Each reports its time, per-seeker time, the share of
+   seekers whose search finished (proved exact), and — without ``--full`` — the time **extrapolated** to
+   800k seekers (load time + ranking time × 800k / seekers ranked; labelled as such);
+4. (c) ranks ``--recall-sample`` of those seekers against every open post (``batch.brute_force_top``) and
+   compares each mode's stored top 10: identical list (exact), mean overlap, same first;
+5. (d) the digest for ``--digest-seekers`` consenting seekers, set-based (``services.digest_send``) and
+   seeker by seeker (``services._digest_one``), each in a transaction rolled back: time and whether both
+   wrote the same messages and recommendations.
 
-The report is printed and written to ``bench/results/`` (git-ignored).
+The load average is printed at start and end; the report is written to ``bench/results/`` (git-ignored).
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ import resource
 import statistics
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -224,14 +233,44 @@ def for_you(samples: int) -> dict:
     }
 
 
-def batch(args) -> dict:
-    """(b) the whole city, with the peak memory of this process and of its forked rankers."""
+FULL_SEEKERS = 800_000
+
+
+@contextmanager
+def search_mode(mode: str):
+    """``baseline``: the batch's search before #16 — at most 4 cells per seeker, each scored whole;
+    ``now``: the code as it is (settings.MATCHING_BATCH_MAX_CELLS, cells opened in runs)."""
+    from django.conf import settings
+
+    from matching import bounded
+
+    saved = bounded.CHUNK, getattr(settings, "MATCHING_BATCH_MAX_CELLS", None)
+    if mode == "baseline":
+        bounded.CHUNK, settings.MATCHING_BATCH_MAX_CELLS = 10**9, 4
+    try:
+        yield
+    finally:
+        bounded.CHUNK, settings.MATCHING_BATCH_MAX_CELLS = saved
+
+
+def batch(args, mode: str) -> dict:
+    """(b) the city batch for ``--batch-seekers`` seekers (all with --full), with the peak memory of this
+    process and of its forked rankers."""
     from matching.batch import recompute_city
 
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.monotonic()
-    result = recompute_city(progress=sys.stderr.isatty(), processes=args.processes)
+    with search_mode(mode):
+        result = recompute_city(
+            progress=sys.stderr.isatty(),
+            processes=args.processes,
+            limit=None if args.full else args.batch_seekers,
+        )
     result["wall_seconds"] = time.monotonic() - started
+    result["ms_per_seeker"] = result["rank_seconds"] * 1000 / max(1, result["workers"])
+    result["extrapolated_seconds"] = result["load_seconds"] + result["rank_seconds"] * FULL_SEEKERS / max(
+        1, result["workers"]
+    )
     self_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     child_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     result["peak_self_gib"] = self_kib / 1024**2
@@ -244,52 +283,111 @@ def batch(args) -> dict:
     return result
 
 
-def recall(sample: int) -> dict:
-    from django.utils import timezone
-
-    from accounts.models import WorkerProfile
-    from matching.batch import CityIndex, brute_force_top, overlap
+def stored_top(user_ids: list[int]) -> dict[int, list[int]]:
     from matching.models import Suggestion
 
-    rng = random.Random(11)
-    users = list(WorkerProfile.objects.order_by("pk").values_list("user_id", flat=True))
-    picked = rng.sample(users, min(sample, len(users)))
     stored: dict[int, list[int]] = {}
     for worker_id, post_id in (
-        Suggestion.objects.filter(worker_id__in=picked)
+        Suggestion.objects.filter(worker_id__in=user_ids)
         .order_by("worker_id", "rank")
         .values_list("worker_id", "post_id")
     ):
         stored.setdefault(worker_id, []).append(post_id)
-    index = CityIndex.build(now=timezone.now())
-    started = time.monotonic()
-    reference = brute_force_top(index, picked, top=10)
-    seconds = time.monotonic() - started
-    exact = [stored.get(u, []) == ref for u, ref in reference.items() if ref]
-    top1 = [bool(ref) and stored.get(u, [None])[:1] == ref[:1] for u, ref in reference.items() if ref]
+    return stored
+
+
+def ranked_sample(args) -> list[int]:
+    """Seekers the batch ranks (the first ``--batch-seekers`` by profile), a random sample of them."""
+    from accounts.models import User, WorkerProfile
+
+    qs = WorkerProfile.objects.filter(user__role=User.Role.SEEKER, user__is_active=True).order_by("pk")
+    users = list(qs.values_list("user_id", flat=True)[: None if args.full else args.batch_seekers])
+    return random.Random(11).sample(users, min(args.recall_sample, len(users)))
+
+
+def compare(stored: dict[int, list[int]], reference: dict[int, list[int]]) -> dict:
+    from matching.batch import overlap
+
+    refs = {u: r for u, r in reference.items() if r}
+    exact = [stored.get(u, []) == ref for u, ref in refs.items()]
+    top1 = [stored.get(u, [None])[:1] == ref[:1] for u, ref in refs.items()]
     return {
-        "sample": len(picked),
-        "with_matches": sum(1 for r in reference.values() if r),
-        "overlap": overlap(stored, reference),
+        "with_matches": len(refs),
+        "overlap": overlap(stored, refs),
         "same_list": sum(exact) / len(exact) if exact else 0.0,
         "same_top1": sum(top1) / len(top1) if top1 else 0.0,
-        "brute_force_ms_per_seeker": seconds * 1000 / max(1, len(picked)),
     }
+
+
+def digest(args, user_ids: list[int]) -> dict:
+    """(d) set-based digest vs seeker by seeker, for the same consenting seekers, each rolled back."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from accounts.models import User
+    from matching import services
+    from matching.models import Recommendation
+    from notifications.models import Message, Preference
+
+    Preference.objects.filter(marketing_consent=True).update(marketing_consent=False)
+    Preference.objects.bulk_create(
+        [Preference(user_id=u) for u in user_ids], ignore_conflicts=True, batch_size=5000
+    )
+    Preference.objects.filter(user_id__in=user_ids).update(marketing_consent=True, sms_recommendations=True)
+
+    def snapshot():
+        messages = set(
+            Message.objects.filter(template="matching_digest").values_list("event_key", "phone", "body")
+        )
+        recs = set(
+            Recommendation.objects.filter(channel="digest").values_list(
+                "worker_id", "post_id", "reason", "sent_at"
+            )
+        )
+        return messages, recs
+
+    now = timezone.now()
+    with transaction.atomic():
+        started = time.monotonic()
+        n_set = services.digest_send(now=now)
+        set_seconds = time.monotonic() - started
+        got = snapshot()
+        transaction.set_rollback(True)
+    with transaction.atomic():
+        started = time.monotonic()
+        n_one = 0
+        for user in User.objects.filter(pk__in=user_ids).order_by("pk"):
+            with transaction.atomic():
+                n_one += services._digest_one(user=user, day=timezone.localdate(now), now=now, per_worker=3)
+        one_seconds = time.monotonic() - started
+        expected = snapshot()
+        transaction.set_rollback(True)
+    Preference.objects.filter(user_id__in=user_ids).update(marketing_consent=False)
+    return {
+        "seekers": len(user_ids), "sent_set": n_set, "sent_one": n_one, "set_seconds": set_seconds,
+        "one_seconds": one_seconds, "same": got == expected,
+    }  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", default="postgres://postgres@127.0.0.1:5432/gigmarket_bench_match")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/13")
-    parser.add_argument("--workers", type=int, default=800_000)
+    parser.add_argument("--db", default="postgres://postgres@127.0.0.1:5432/gigmarket_bench_fanout")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/12")
+    parser.add_argument("--workers", type=int, default=40_000, help="seekers seeded (--full: 800,000)")
     parser.add_argument("--employers", type=int, default=2_000)
     parser.add_argument("--posts", type=int, default=100_000)
-    parser.add_argument("--push-samples", type=int, default=60, help="posts whose push list is timed")
-    parser.add_argument("--recall-sample", type=int, default=200, help="seekers checked against brute force")
+    parser.add_argument("--full", action="store_true", help="the real size: 800k seekers, all ranked")
+    parser.add_argument("--batch-seekers", type=int, default=8_000, help="seekers the batch ranks per mode")
+    parser.add_argument("--push-samples", type=int, default=20, help="posts whose push list is timed")
+    parser.add_argument("--recall-sample", type=int, default=100, help="seekers checked against brute force")
+    parser.add_argument("--digest-seekers", type=int, default=2_000, help="consenting seekers of the digest")
     parser.add_argument("--processes", type=int, default=2, help="ranking processes of the batch")
     parser.add_argument("--skip-seed", action="store_true", help="use the database as it is")
     parser.add_argument("--skip-batch", action="store_true", help="measure the push list only")
+    parser.add_argument("--skip-baseline", action="store_true", help="the batch as it is now only")
     args = parser.parse_args()
+    if args.full:
+        args.workers = max(args.workers, FULL_SEEKERS)
 
     env = bench_env(args.db, args.redis)
     os.environ.update(env)
@@ -321,19 +419,56 @@ def main() -> None:
         flush=True,
     )
     if not args.skip_batch:
-        report["batch"] = b = batch(args)
+        sample = ranked_sample(args)
+        modes = ("now",) if args.skip_baseline else ("baseline", "now")
+        stored = {}
+        for mode in modes:
+            report[f"batch_{mode}"] = b = batch(args, mode)
+            stored[mode] = stored_top(sample)
+            label = "before #16: ≤ 4 cells, whole" if mode == "baseline" else "now: exact search"
+            extrapolated = (
+                ""
+                if args.full
+                else f"；外推到 {FULL_SEEKERS:,} 名求职者（推算值）≈ {b['extrapolated_seconds']:.0f} 秒"
+            )
+            print(
+                f"(b) 全市批量 [{mode} — {label}]：{b['workers']} 名求职者 × {b['posts']} 个岗位 → "
+                f"{b['suggestions']} 条，{b['wall_seconds']:.0f} 秒（载入 {b['load_seconds']} 秒，排序 "
+                f"{b['ms_per_seeker']:.2f} ms/人 × {b['processes']} 个进程）{extrapolated}；"
+                f"{b['exact_share']:.1%} 的求职者搜索完成（证明精确）；峰值内存 主进程 {b['peak_self_gib']:.2f} GiB、"
+                f"子进程 {b['peak_child_gib']:.2f} GiB（上限估计 {b['peak_bound_gib']:.2f} GiB）",
+                flush=True,
+            )
+        from django.utils import timezone
+
+        from matching.batch import CityIndex, brute_force_top
+
+        index = CityIndex.build(now=timezone.now())
+        started = time.monotonic()
+        reference = brute_force_top(index, sample, top=10)
+        brute_ms = (time.monotonic() - started) * 1000 / max(1, len(sample))
+        for mode in modes:
+            report[f"recall_{mode}"] = r = compare(stored[mode], reference)
+            print(
+                f"(c) [{mode}] 与暴力计算对比（{len(sample)} 名随机求职者，{r['with_matches']} 人有结果，暴力计算 "
+                f"{brute_ms:.0f} ms/人）：前10完全相同 {r['same_list']:.1%}（目标 ≥ 95%），重合 {r['overlap']:.1%}，"
+                f"第1名相同 {r['same_top1']:.1%}",
+                flush=True,
+            )
+        if "baseline" in modes:
+            old, new = report["batch_baseline"], report["batch_now"]
+            print(
+                f"    now ÷ baseline：排序时间 ×{new['ms_per_seeker'] / old['ms_per_seeker']:.2f}；问题单中安静机器上的 "
+                f"全量 431 秒 × 该比值 ≈ {431 * new['ms_per_seeker'] / old['ms_per_seeker']:.0f} 秒（目标 ≤ 600 秒）",
+                flush=True,
+            )
+        users = ranked_sample(argparse.Namespace(full=args.full, batch_seekers=args.batch_seekers,
+                                                 recall_sample=args.digest_seekers))  # fmt: skip
+        report["digest"] = d = digest(args, users)
         print(
-            f"(b) 全市批量：{b['workers']} 名求职者 × {b['posts']} 个岗位 → {b['suggestions']} 条，"
-            f"{b['wall_seconds']:.0f} 秒（载入 {b['load_seconds']} 秒；目标 ≤ {TARGET['batch_seconds']:.0f} 秒），"
-            f"峰值内存 主进程 {b['peak_self_gib']:.2f} GiB、子进程 {b['peak_child_gib']:.2f} GiB，"
-            f"上限估计 {b['peak_bound_gib']:.2f} GiB（目标 ≤ {TARGET['batch_gib']} GiB），{b['processes']} 个排序进程，"
-            f"{b['exact_share']:.1%} 的求职者在单元上限内证明为精确结果",
-            flush=True,
-        )
-        report["recall"] = r = recall(args.recall_sample)
-        print(
-            f"(c) 与暴力计算对比（{r['sample']} 名随机求职者，{r['with_matches']} 人有结果）：前10重合 "
-            f"{r['overlap']:.1%}，完全相同 {r['same_list']:.1%}，第1名相同 {r['same_top1']:.1%}",
+            f"(d) 晚间推送 {d['seekers']} 名同意接收的求职者：集合式 {d['set_seconds']:.1f} 秒（{d['sent_set']} 条），"
+            f"逐人 {d['one_seconds']:.1f} 秒（{d['sent_one']} 条），×{d['one_seconds'] / max(1e-9, d['set_seconds']):.1f}；"
+            f"结果相同：{d['same']}",
             flush=True,
         )
     report["load_after"] = os.getloadavg()

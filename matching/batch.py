@@ -346,7 +346,7 @@ def recompute_city(
 
     global _INDEX, _TOP, _MAX_CELLS
     now = now or timezone.now()
-    _MAX_CELLS = _cfg("MATCHING_BATCH_MAX_CELLS", 4)
+    _MAX_CELLS = _cfg("MATCHING_BATCH_MAX_CELLS", None)
     top = top or _cfg("MATCHING_BATCH_TOP", 10)
     processes = processes or _cfg("MATCHING_BATCH_PROCESSES", 2)
     started = time.monotonic()

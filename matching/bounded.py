@@ -11,6 +11,7 @@ of the few cells near the top.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 from . import scoring
@@ -36,6 +37,9 @@ class Cell:
     text: str = ""
     slot_mask: int = 0
     skill_hits: dict[str, bool] = field(default_factory=dict)
+    # The cell's posts in runs of CHUNK (best pay first), each with bounds of its own: a cell worth opening
+    # is opened a run at a time, and the runs that cannot reach the bar are never scored.
+    chunks: list[Cell] = field(default_factory=list)
 
     def add(self, p: PostFacts) -> None:
         self.posts.append(p)
@@ -62,6 +66,36 @@ class TradeCells:
     day_max: float | None
     slots: set[tuple[str, str]]
     fair_max: float
+    slot_mask: int = 0
+    # Cells by their southern edge, for the seeker's latitude window; cells with a post without a place
+    # (no box: their bound ignores distance) apart.
+    by_lat: list[Cell] = field(default_factory=list)
+    lat_mins: list[float] = field(default_factory=list)
+    unplaced: list[Cell] = field(default_factory=list)
+
+    def near(self, lat: float | None, reach_deg: float) -> list[Cell]:
+        """The cells whose box is within ``reach_deg`` degrees of latitude of ``lat`` (all, without one)."""
+        if lat is None:
+            return self.cells
+        hi = bisect.bisect_right(self.lat_mins, lat + reach_deg)
+        low = lat - reach_deg
+        return [c for c in self.by_lat[:hi] if c.lat_max >= low] + self.unplaced
+
+
+CHUNK = 8
+
+
+def _chunks(cell: Cell) -> list[Cell]:
+    if len(cell.posts) <= CHUNK:
+        return [cell]
+    out = []
+    for start in range(0, len(cell.posts), CHUNK):
+        chunk = Cell(trade_id=cell.trade_id)
+        for p in cell.posts[start : start + CHUNK]:
+            chunk.add(p)
+        chunk.text = "\n".join(p.text for p in chunk.posts)
+        out.append(chunk)
+    return out
 
 
 def build_cells(posts: list[PostFacts]) -> list[TradeCells]:
@@ -75,6 +109,7 @@ def build_cells(posts: list[PostFacts]) -> list[TradeCells]:
     for cell in by_key.values():
         cell.text = "\n".join(p.text for p in cell.posts)
         cell.posts.sort(key=lambda p: (-p.pay_fen, p.id))
+        cell.chunks = _chunks(cell)
         first = cell.posts[0]
         t = trades.get(cell.trade_id)
         if t is None:
@@ -88,7 +123,12 @@ def build_cells(posts: list[PostFacts]) -> list[TradeCells]:
         if cell.day_max is not None:
             t.day_max = cell.day_max if t.day_max is None else max(t.day_max, cell.day_max)
         t.slots |= cell.slots
+        t.slot_mask |= cell.slot_mask
         t.fair_max = max(t.fair_max, cell.fair_max)
+    for t in trades.values():
+        placed = sorted((c for c in t.cells if not c.no_place), key=lambda c: c.lat_min)
+        t.by_lat, t.lat_mins = placed, [c.lat_min for c in placed]
+        t.unplaced = [c for c in t.cells if c.no_place]
     return list(trades.values())
 
 
@@ -119,9 +159,13 @@ class Searcher:
         )
         self.expected_day = scoring._expected_day(worker)
         self.mask_value: dict[int, float] = {}
+        self.skills_pay_max = w["skills"] * (1.0 if worker.skills else 0.0) + w["pay"] * (
+            1.0 if worker.expected_pay_fen else 0.5
+        )
         # cos of the latitude nearest the pole in reach: the smallest scale, so distances are never overstated
+        self.reach_deg = worker.max_distance_km / KM_PER_DEGREE
         if worker.lat is not None:
-            reach = worker.max_distance_km / KM_PER_DEGREE
+            reach = self.reach_deg
             self.k_low = scoring.math.cos(scoring.math.radians(min(89.0, abs(worker.lat) + reach)))
 
     def avail_bound(self, mask: int) -> float:
@@ -169,11 +213,13 @@ class Searcher:
             + w["skills"] * (1.0 if self.worker.skills else 0.0)
             + w["distance"]
             + w["pay"] * self._pay_bound(t.unit_max, t.day_max)
-            + w["availability"] * max(self.slot_value[s] for s in t.slots)
+            + w["availability"] * self.avail_bound(t.slot_mask)
             + w["fair_share"] * t.fair_max
         )
 
-    def cell_bound(self, cell: Cell, fixed: float) -> float | None:
+    def cell_bound(self, cell: Cell, fixed: float, bar: float = -1.0) -> float | None:
+        """The best score any post of ``cell`` could get; None when the travel distance shuts the whole cell,
+        or when even full marks for skills and pay could not reach ``bar`` (then it need not be computed)."""
         worker, w = self.worker, self.w
         lat = worker.lat
         if lat is not None and not cell.no_place:
@@ -198,6 +244,14 @@ class Searcher:
             near = 1.0 - dist / worker.max_distance_km
         else:
             near = 1.0
+        base = (
+            fixed
+            + w["distance"] * near
+            + w["availability"] * self.avail_bound(cell.slot_mask)
+            + w["fair_share"] * cell.fair_max
+        )
+        if base + self.skills_pay_max < bar:
+            return None
         skill = 0.0
         for s in worker.skills:
             hit = cell.skill_hits.get(s)
@@ -211,14 +265,7 @@ class Searcher:
             pay = _pay_value(unit_max[worker.expected_pay_unit] / worker.expected_pay_fen)
         else:
             pay = self._pay_bound(unit_max, cell.day_max)
-        return (
-            fixed
-            + w["skills"] * skill
-            + w["distance"] * near
-            + w["pay"] * pay
-            + w["availability"] * self.avail_bound(cell.slot_mask)
-            + w["fair_share"] * cell.fair_max
-        )
+        return base + w["skills"] * skill + w["pay"] * pay
 
 
 def top_posts(
@@ -263,24 +310,33 @@ def top_posts(
             break
         fixed = search._fixed(t)
         cells = []
-        for cell in t.cells:
-            cb = search.cell_bound(cell, fixed)
-            if cb is not None and cb >= kth() - EPS:
+        bar = kth() - EPS
+        for cell in t.near(worker.lat, search.reach_deg):
+            cb = search.cell_bound(cell, fixed, bar)
+            if cb is not None and cb >= bar:
                 cells.append((cb, cell))
         cells.sort(key=lambda x: -x[0])
         for cb, cell in cells:
             if cb < kth() - EPS:
                 break
-            if max_cells is not None and opened >= max_cells:
-                exact = False
+            for chunk in cell.chunks:
+                if chunk is not cell:
+                    bar = kth() - EPS
+                    bound = search.cell_bound(chunk, fixed, bar)
+                    if bound is None or bound < bar:
+                        continue
+                if max_cells is not None and opened >= max_cells:
+                    exact = False
+                    break
+                opened += 1
+                for score, p in scoring.rank_posts(worker, allowed(worker, chunk.posts), w, n):
+                    if p.id in seen:
+                        continue
+                    item = (score, -p.id, p)
+                    if len(best) < n:
+                        heapq.heappush(best, item)
+                    elif item[:2] > best[0][:2]:
+                        heapq.heapreplace(best, item)
+            if not exact:
                 break
-            opened += 1
-            for score, p in scoring.rank_posts(worker, allowed(worker, cell.posts), w, n):
-                if p.id in seen:
-                    continue
-                item = (score, -p.id, p)
-                if len(best) < n:
-                    heapq.heappush(best, item)
-                elif item[:2] > best[0][:2]:
-                    heapq.heapreplace(best, item)
     return [(s, p) for s, _, p in sorted(best, key=lambda x: (-x[0], -x[1]))], exact

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import defaultdict
 
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef, Window
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
 
@@ -27,7 +29,7 @@ from jobs import services as jobs_services
 from jobs.models import Block, Claim, Post
 from jobs.selectors import is_member
 from notifications.models import Message, Preference
-from notifications.services import message_queue
+from notifications.services import Outgoing, message_queue, message_queue_bulk
 
 from . import scoring, selectors
 from .models import Channel, Invitation, PostPush, Recommendation, Suggestion
@@ -309,22 +311,98 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Claim:
 # -------------------------------------------------------------------------------------------- digest
 
 
-def digest_send(*, now: dt.datetime | None = None, per_worker: int = 3) -> int:
+def digest_send(*, now: dt.datetime | None = None, per_worker: int = 3, chunk: int = 1000) -> int:
     """Nightly: each seeker who agreed to recommendations gets one SMS with their best open posts from the
-    last batch (or computed now when the batch has none for them). Returns the number of SMS queued."""
+    last batch (or computed now when the batch has none for them). Returns the number of SMS queued.
+
+    Set-based: ``chunk`` seekers per transaction, each step one query for all of them (who had today's digest,
+    their best suggestions still open and unclaimed, the recommendation rows), the messages written with
+    ``message_queue_bulk`` and dispatched a batch per task. Same result as :func:`_digest_one` per seeker."""
     now = now or timezone.now()
     day = timezone.localdate(now)
     consenting = Preference.objects.filter(
         marketing_consent=True, sms_recommendations=True, user__role=User.Role.SEEKER, user__is_active=True
     ).values_list("user_id", flat=True)
+    ids = list(User.objects.filter(pk__in=consenting).order_by("pk").values_list("pk", flat=True))
     sent = 0
-    for user in User.objects.filter(pk__in=consenting).iterator(chunk_size=500):
+    for start in range(0, len(ids), chunk):
         with transaction.atomic():
-            sent += _digest_one(user=user, day=day, now=now, per_worker=per_worker)
+            sent += _digest_many(user_ids=ids[start : start + chunk], day=day, now=now, per_worker=per_worker)
     return sent
 
 
+def _digest_params(picks: list, *, link: str) -> dict:
+    first_post, _, first_reason = picks[0]
+    return {"count": len(picks), "post": first_post.title, "reason": first_reason, "link": link}
+
+
+def _digest_many(*, user_ids: list[int], day: dt.date, now: dt.datetime, per_worker: int) -> int:
+    keys = {uid: f"digest:{day.isoformat()}:{uid}" for uid in user_ids}
+    done = set(
+        Message.objects.filter(event_key__in=list(keys.values()), channel=Message.Channel.SMS).values_list(
+            "event_key", flat=True
+        )
+    )
+    todo = [uid for uid in user_ids if keys[uid] not in done]  # a rerun of the task skips today's
+    if not todo:
+        return 0
+    users = User.objects.in_bulk(todo)
+    best = (
+        Suggestion.objects.filter(worker_id__in=todo, post__status=Post.Status.OPEN, post__starts_at__gt=now)
+        .exclude(Exists(Claim.objects.filter(post_id=OuterRef("post_id"), worker_id=OuterRef("worker_id"))))
+        .annotate(nth=Window(RowNumber(), partition_by=[F("worker_id")], order_by=F("rank").asc()))
+        .filter(nth__lte=per_worker)
+        .select_related("post__area")
+        .order_by("worker_id", "rank")
+    )
+    picks: dict[int, list] = defaultdict(list)
+    for s in best:
+        picks[s.worker_id].append((s.post, s.score, s.reason))
+    for uid in todo:
+        if not picks[uid] and uid in users:  # none from the batch: computed now, as 为你推荐 does
+            picks[uid] = [
+                (m.post, m.score, m.reason)
+                for m in selectors.posts_for_worker(worker=users[uid], limit=per_worker, now=now)
+            ]
+    chosen = [uid for uid in todo if picks[uid]]
+    if not chosen:
+        return 0
+    wanted = {(uid, post.pk): (post, score, why) for uid in chosen for post, score, why in picks[uid]}
+    Recommendation.objects.bulk_create(
+        [
+            Recommendation(
+                post=post,
+                worker_id=uid,
+                channel=Channel.DIGEST,
+                score=score,
+                reason=why[:120],
+                created_at=now,
+            )
+            for (uid, _), (post, score, why) in wanted.items()
+        ],
+        ignore_conflicts=True,  # rows already there (an earlier digest of the same post) are kept as they are
+    )
+    recs: dict[int, list[int]] = defaultdict(list)
+    for pk, worker_id, post_id in Recommendation.objects.filter(
+        channel=Channel.DIGEST, worker_id__in=chosen, post_id__in={post_id for _, post_id in wanted}
+    ).values_list("pk", "worker_id", "post_id"):
+        if (worker_id, post_id) in wanted:
+            recs[worker_id].append(pk)
+    link = site_url(reverse("matching:for_you"))
+    messages = message_queue_bulk(
+        Outgoing(keys[uid], "matching_digest", _digest_params(picks[uid], link=link), recipient=users[uid])
+        for uid in chosen
+    )
+    written = [uid for uid, message in zip(chosen, messages, strict=True) if message is not None]
+    Recommendation.objects.filter(
+        pk__in=[pk for uid in written for pk in recs[uid]], sent_at__isnull=True
+    ).update(sent_at=now)
+    return len(written)
+
+
 def _digest_one(*, user: User, day: dt.date, now: dt.datetime, per_worker: int) -> int:
+    """One seeker's digest, seeker by seeker: the reference the set-based :func:`_digest_many` is checked
+    against (tests/matching)."""
     event_key = f"digest:{day.isoformat()}:{user.pk}"
     if Message.objects.filter(event_key=event_key, channel=Message.Channel.SMS).exists():
         return 0  # today's digest went out already (a rerun of the task)

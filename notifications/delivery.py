@@ -20,13 +20,14 @@ import datetime as dt
 import logging
 import math
 import threading
+import time
 import uuid
 from collections import defaultdict
 
 import requests
 from django.conf import settings
 from django.db import connections, transaction
-from django.db.models import CharField, F, Q, Value
+from django.db.models import Case, CharField, F, Q, Value, When
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
@@ -56,11 +57,15 @@ def _due(now: dt.datetime, channel: str = Message.Channel.SMS):
 
 
 def _groups(rows: list[Message], max_batch: int) -> list[list[Message]]:
-    """Split claimed rows into provider calls: one template per call, each number at most once."""
+    """Split claimed rows into provider calls: one template per call, each number at most once. A one-time
+    code goes alone (``SendSms``): the provider delays batches and asks for codes one by one."""
     by_template: dict[str, list[Message]] = defaultdict(list)
-    for row in rows:
-        by_template[row.template].append(row)
     groups: list[list[Message]] = []
+    for row in rows:
+        if row.secret_until is not None:
+            groups.append([row])
+        else:
+            by_template[row.template].append(row)
     for same in by_template.values():
         open_groups: list[tuple[set[str], list[Message]]] = []
         for row in same:
@@ -75,17 +80,29 @@ def _groups(rows: list[Message], max_batch: int) -> list[list[Message]]:
     return groups
 
 
-def claim(*, first_id: int | None = None, limit: int, max_batch: int, backend_name: str):
-    """Claim up to ``limit`` due SMS rows (``first_id`` first, if still due) and commit the claim.
+def claim(
+    *,
+    first_id: int | None = None,
+    limit: int,
+    max_batch: int,
+    backend_name: str,
+    first_ids: list[int] | None = None,
+    codes: bool | None = None,
+):
+    """Claim up to ``limit`` due SMS rows (``first_id``/``first_ids`` first, if still due) and commit the
+    claim. ``codes``: True takes only one-time codes, False none (they have their own queue), None any.
 
     Returns (token, groups): each group is one provider call, its rows already carrying their out_id."""
     token = uuid.uuid4().hex
     now = timezone.now()
     with transaction.atomic():
         due = _due(now).select_for_update(skip_locked=True)
+        if codes is not None:
+            due = due.filter(secret_until__isnull=not codes)
         ids: list[int] = []
-        if first_id is not None:
-            ids = list(due.filter(pk=first_id).values_list("pk", flat=True))
+        first = [*([first_id] if first_id is not None else []), *(first_ids or [])]
+        if first:
+            ids = list(due.filter(pk__in=first).order_by("pk").values_list("pk", flat=True))
         if limit > len(ids):
             ids += list(
                 due.exclude(pk__in=ids).order_by("pk").values_list("pk", flat=True)[: limit - len(ids)]
@@ -112,24 +129,39 @@ def claim(*, first_id: int | None = None, limit: int, max_batch: int, backend_na
 
 
 def _record(*, token: str, rows: list[Message], outcomes) -> dict[str, int]:
+    """Write the outcomes of provider calls: the sent rows with one UPDATE (each row's receipt number by a
+    CASE), the others one by one (rare), in one transaction. On PostgreSQL its commit is asynchronous: if
+    the database crashed before it reached the disk, the rows would still be SENDING under their lease, and
+    the sweep asks the provider before any resend — the outcome is never lost, only learnt later."""
+    with transaction.atomic():
+        if connections[Message.objects.db].vendor == "postgresql":
+            with connections[Message.objects.db].cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        return _record_rows(token=token, rows=rows, outcomes=outcomes)
+
+
+def _record_rows(*, token: str, rows: list[Message], outcomes) -> dict[str, int]:
     now = timezone.now()
     counts: dict[str, int] = defaultdict(int)
     mine = Message.objects.filter(claim_token=token, status=Message.Status.SENDING)
-    sent = [(r, o) for r, o in zip(rows, outcomes, strict=True) if o.result == SENT]
-    by_provider_id: dict[str, list[int]] = defaultdict(list)
-    for row, outcome in sent:
-        by_provider_id[outcome.provider_id].append(row.pk)
-    for provider_id, pks in by_provider_id.items():
-        changed = mine.filter(pk__in=pks).update(
+    sent = {r.pk: o.provider_id[:64] for r, o in zip(rows, outcomes, strict=True) if o.result == SENT}
+    if sent:
+        ids = set(sent.values())
+        provider_id = (
+            Value(next(iter(ids)))
+            if len(ids) == 1
+            else Case(*(When(pk=pk, then=Value(pid)) for pk, pid in sent.items()), output_field=CharField())
+        )
+        changed = mine.filter(pk__in=list(sent)).update(
             status=Message.Status.SENT,
             sent_at=now,
-            provider_id=provider_id[:64],
+            provider_id=provider_id,
             lease_until=None,
             last_error="",
             secret="",
         )
         counts[SENT] += changed
-        if changed != len(pks):
+        if changed != len(sent):
             # The lease ran out during the call and the sweeper took the row over: only possible if the
             # lease is shorter than a call. Loud, because the row may now be sent twice.
             logger.error("SMS lease lost during a send (token %s): raise NOTIFY_LEASE_SECONDS", token)
@@ -164,10 +196,48 @@ def _release(*, token: str, rows: list[Message]) -> None:
     ).update(status=Message.Status.PENDING, lease_until=None, attempts=F("attempts") - 1)
 
 
-def _send_group(*, backend, token: str, group: list[Message], counts) -> None:
+class _Recorder:
+    """One sending thread's outcomes, written in batches (``RECORD_ROWS`` rows or ``RECORD_SECONDS``,
+    whichever first, and before the thread ends or releases rows): one transaction for many calls instead of
+    one each. Batching changes no guarantee: a row sent and not yet recorded is SENDING under its lease, as
+    during the call itself; a call only starts with the lease outliving it by a margin, and the batch is
+    written right after such a call at the latest."""
+
+    def __init__(self, token: str, counts):
+        self.token, self.counts = token, counts
+        self.rows: list[Message] = []
+        self.outcomes: list = []
+        self.since = 0.0
+
+    def add(self, rows: list[Message], outcomes) -> None:
+        if not self.rows:
+            self.since = time.monotonic()
+        self.rows += rows
+        self.outcomes += outcomes
+        if len(self.rows) >= RECORD_ROWS or time.monotonic() - self.since >= RECORD_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        rows, outcomes = self.rows, self.outcomes
+        self.rows, self.outcomes = [], []
+        for key, value in _record(token=self.token, rows=rows, outcomes=outcomes).items():
+            self.counts[key] += value
+
+
+RECORD_ROWS = 100
+RECORD_SECONDS = 0.5
+
+
+def _send_group(
+    *, backend, token: str, group: list[Message], counts, recorder: _Recorder | None = None
+) -> None:
     ratelimit.acquire(len(group))
     lease_until = group[0].lease_until or timezone.now()
     if (lease_until - timezone.now()).total_seconds() < settings.SMS_HTTP_TIMEOUT + LEASE_MARGIN:
+        if recorder is not None:
+            recorder.flush()
         _release(token=token, rows=group)
         counts["released"] += len(group)
         return
@@ -178,24 +248,43 @@ def _send_group(*, backend, token: str, group: list[Message], counts) -> None:
         for row in group:
             row.out_id = f"m{row.pk}"
             Message.objects.filter(pk=row.pk, claim_token=token).update(out_id=row.out_id)
-            _send_group(backend=backend, token=token, group=[row], counts=counts)
+            _send_group(backend=backend, token=token, group=[row], counts=counts, recorder=recorder)
+        return
+    if recorder is not None:
+        recorder.add(group, outcomes)
         return
     for key, value in _record(token=token, rows=group, outcomes=outcomes).items():
         counts[key] += value
 
 
-def deliver(*, first_id: int | None = None, limit: int | None = None) -> dict[str, int]:
-    """Claim due SMS rows (``first_id`` first) and send them. Returns counts by outcome."""
+def deliver(
+    *,
+    first_id: int | None = None,
+    limit: int | None = None,
+    first_ids: list[int] | None = None,
+    codes: bool | None = None,
+) -> dict[str, int]:
+    """Claim due SMS rows (``first_id``/``first_ids`` first; ``codes`` as in :func:`claim`) and send them.
+    Returns counts by outcome."""
     backend = get_backend()
     limit = limit or settings.NOTIFY_BATCH_SIZE
     token, groups = claim(
-        first_id=first_id, limit=limit, max_batch=backend.max_batch, backend_name=backend.name
+        first_id=first_id,
+        first_ids=first_ids,
+        codes=codes,
+        limit=limit,
+        max_batch=backend.max_batch,
+        backend_name=backend.name,
     )
     threads = min(settings.NOTIFY_SEND_THREADS, len(groups)) if backend.remote else 1
     if threads <= 1:
         counts: dict[str, int] = defaultdict(int)
-        for group in groups:
-            _send_group(backend=backend, token=token, group=group, counts=counts)
+        recorder = _Recorder(token, counts)
+        try:
+            for group in groups:
+                _send_group(backend=backend, token=token, group=group, counts=counts, recorder=recorder)
+        finally:
+            recorder.flush()
         return dict(counts)
     # Calls that cannot be batched (one number several times, many templates) wait on the provider's
     # network round trip: several at once. Each thread has its own database connection, closed at its end.
@@ -203,12 +292,16 @@ def deliver(*, first_id: int | None = None, limit: int | None = None) -> dict[st
 
     def run(share: list[list[Message]]) -> None:
         mine: dict[str, int] = defaultdict(int)
+        recorder = _Recorder(token, mine)
         try:
             for group in share:
-                _send_group(backend=backend, token=token, group=group, counts=mine)
+                _send_group(backend=backend, token=token, group=group, counts=mine, recorder=recorder)
         finally:
-            results.append(mine)
-            connections.close_all()
+            try:
+                recorder.flush()
+            finally:
+                results.append(mine)
+                connections.close_all()
 
     workers = [threading.Thread(target=run, args=(groups[i::threads],)) for i in range(threads)]
     for worker in workers:

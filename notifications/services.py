@@ -12,9 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -43,24 +47,41 @@ def _marketing_refused(*, template, recipient, phone: str, channel: str, send_at
         return "no user, so no consent"
     # Locked: two pushes at once for the same person must not both slip under the daily cap.
     pref = Preference.objects.select_for_update().filter(user=recipient).first()
+    that_day = 0
+    if channel == Message.Channel.SMS and pref is not None:
+        that_day = _marketing_that_day(phones=[phone], send_at=send_at).get(phone, 0)
+    return _refusal(template=template, pref=pref, channel=channel, that_day=that_day)
+
+
+def _refusal(*, template, pref: Preference | None, channel: str, that_day: int) -> str:
+    """The marketing rules for one message, given the recipient's (locked) preference and how many marketing
+    SMS already reach that number on the send day: '' when it may be written."""
     if pref is None or not pref.marketing_consent:
         return "no marketing consent"
     if not pref.allows(channel=channel, category=template.category or "recommendation"):
         return f"user switched off {template.kind} by {channel}"
-    if channel == Message.Channel.SMS:
-        day_start, day_end = _send_day(send_at)
-        # When each one goes out: its send time once sent, else when it may be sent (or was written).
-        goes_out = Coalesce("sent_at", "send_after", "created_at")
-        that_day = (
-            Message.objects.filter(phone=phone, channel=Message.Channel.SMS, marketing=True)
-            .exclude(status=Message.Status.FAILED, sent_at__isnull=True)
-            .alias(goes_out=goes_out)
-            .filter(goes_out__gte=day_start, goes_out__lt=day_end)
-            .count()
-        )
-        if that_day >= settings.NOTIFY_MARKETING_DAILY_CAP:
-            return "daily marketing cap for this number reached"
+    if channel == Message.Channel.SMS and that_day >= settings.NOTIFY_MARKETING_DAILY_CAP:
+        return "daily marketing cap for this number reached"
     return ""
+
+
+def _marketing_that_day(*, phones, send_at: dt.datetime) -> dict[str, int]:
+    """Per number: the marketing SMS that reach it on the day of ``send_at`` — sent that day, or waiting to
+    go out that day (held overnight by quiet hours), whenever they were written. One query for all."""
+    day_start, day_end = _send_day(send_at)
+    # When each one goes out: its send time once sent, else when it may be sent (or was written).
+    goes_out = Coalesce("sent_at", "send_after", "created_at")
+    rows = (
+        Message.objects.filter(phone__in=list(phones), channel=Message.Channel.SMS, marketing=True)
+        .exclude(status=Message.Status.FAILED, sent_at__isnull=True)
+        .alias(goes_out=goes_out)
+        .filter(goes_out__gte=day_start, goes_out__lt=day_end)
+        .order_by()
+        .values("phone")
+        .annotate(n=Count("pk"))
+        .values_list("phone", "n")
+    )
+    return dict(rows)
 
 
 def message_queue(
@@ -131,13 +152,171 @@ def _dispatch(message_id: int, *, urgent: bool) -> None:
     """Hand a new SMS to the worker. When the broker is down the task is not queued (gigmarket.celery's
     ResilientTask) and the worker's sweep sends the row later — except a one-time code, which cannot wait:
     the person is at the login page now, so this request sends it itself, through the same exactly-once
-    path (the row is claimed under a lease, so a later sweep never sends it twice)."""
-    if dispatch("notifications.tasks.deliver_message", message_id) is not None or not urgent:
+    path (the row is claimed under a lease, so a later sweep never sends it twice).
+
+    A code goes to its own Celery queue (``CELERY_TASK_ROUTES``: ``deliver_code`` → ``codes``), which a
+    worker of its own consumes: a login code never waits behind a fan-out's batches."""
+    task = "notifications.tasks.deliver_code" if urgent else "notifications.tasks.deliver_message"
+    if dispatch(task, message_id) is not None or not urgent:
         return
     try:
         message_deliver(message_id=message_id)
     except Exception:  # the provider failed too: the row stays due, the worker's sweep retries it
         logger.exception("code message %s could not be sent inline; left for the sweep", message_id)
+
+
+def _dispatch_many(message_ids: list[int]) -> None:
+    """Hand many new (non-code) SMS to the workers: one task per ``NOTIFY_BATCH_SIZE`` rows, each claiming
+    exactly its rows first. A task the broker does not take leaves its rows to the sweep."""
+    size = settings.NOTIFY_BATCH_SIZE
+    for start in range(0, len(message_ids), size):
+        dispatch("notifications.tasks.deliver_messages", message_ids[start : start + size])
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message of a fan-out (:func:`message_queue_bulk`): the arguments of ``message_queue``."""
+
+    event_key: str
+    template: str
+    params: dict
+    phone: str = ""
+    recipient: Any = None
+
+
+def message_queue_bulk(
+    outgoing: Iterable[Outgoing],
+    *,
+    channel: str = Message.Channel.SMS,
+    expires_at: dt.datetime | None = None,
+    chunk: int = 1000,
+) -> list[Message | None]:
+    """``message_queue`` for many messages at once — the same rows, rules and answers (one per item, in
+    order: the row, the earlier row of a repeated event, or None when a marketing message is refused) — but
+    a few queries per ``chunk`` items instead of a few per message: existing rows, preferences (locked, in
+    one order) and daily counts are read together, new rows are written with one ``bulk_create``, and after
+    commit delivery is queued as one task per ``NOTIFY_BATCH_SIZE`` rows (codes: one task each, on the
+    codes queue). Runs in the caller's transaction, like ``message_queue``."""
+    items = list(outgoing)
+    out: list[Message | None] = []
+    for start in range(0, len(items), chunk):
+        out += _queue_chunk(items[start : start + chunk], channel=channel, expires_at=expires_at)
+    return out
+
+
+def _queue_chunk(items: list[Outgoing], *, channel: str, expires_at: dt.datetime | None) -> list:
+    for item in items:
+        if item.template not in TEMPLATES:
+            raise KeyError(f"unknown message template {item.template!r}")
+    now = timezone.now()
+    phones = [item.phone or (item.recipient.phone if item.recipient is not None else "") for item in items]
+    with transaction.atomic():
+        existing = {
+            (m.event_key, m.phone): m
+            for m in Message.objects.filter(channel=channel, event_key__in={i.event_key for i in items})
+        }
+        refused = _refusals_bulk(items, phones, existing=existing, channel=channel, now=now)
+        rows: dict[tuple[str, str], Message] = {}
+        for item, phone in zip(items, phones, strict=True):
+            key = (item.event_key, phone)
+            if key in existing or key in rows or key in refused:
+                continue
+            spec = TEMPLATES[item.template]
+            public, secret = split_secret(item.template, item.params)
+            send_after = quiet_hours_end(at=now) if spec.marketing else None
+            delivered = channel == Message.Channel.INAPP and send_after is None
+            rows[key] = Message(
+                event_key=item.event_key,
+                channel=channel,
+                recipient=item.recipient,
+                phone=phone,
+                template=item.template,
+                params=public,
+                body=render_redacted(item.template, public, channel=channel),
+                secret=json.dumps(secret) if secret else "",
+                secret_until=(expires_at or now + settings.NOTIFY_SECRET_TTL) if secret else None,
+                marketing=spec.marketing,
+                send_after=send_after,
+                status=Message.Status.SENT if delivered else Message.Status.PENDING,
+                sent_at=now if delivered else None,
+                backend="inapp" if channel == Message.Channel.INAPP else "",
+                created_at=now,
+            )
+        try:
+            with transaction.atomic():
+                Message.objects.bulk_create(rows.values())
+        except IntegrityError:
+            # Another writer queued some of these events meanwhile: the one-by-one path sorts them out.
+            return [
+                message_queue(
+                    event_key=i.event_key,
+                    template=i.template,
+                    params=i.params,
+                    phone=i.phone,
+                    recipient=i.recipient,
+                    channel=channel,
+                    expires_at=expires_at,
+                )
+                for i in items
+            ]
+    for key, why in refused.items():
+        logger.info("message for event %s not written: %s", key[0], why)
+    if channel == Message.Channel.SMS:
+        due = [m for m in rows.values() if m.send_after is None]
+        codes = [m.pk for m in due if m.secret]
+        others = [m.pk for m in due if not m.secret]
+
+        def dispatch() -> None:
+            for pk in codes:
+                _dispatch(pk, urgent=True)
+            _dispatch_many(others)
+
+        transaction.on_commit(dispatch)
+    found = {**existing, **rows}
+    return [found.get((item.event_key, phone)) for item, phone in zip(items, phones, strict=True)]
+
+
+def _refusals_bulk(items, phones, *, existing, channel: str, now: dt.datetime) -> dict[tuple[str, str], str]:
+    """The marketing messages among ``items`` that must not be written, keyed (event, phone), with why —
+    the rules of ``_marketing_refused``, read for all at once; two in one batch for one number both count
+    towards its daily cap."""
+    wanted = [
+        (item, phone)
+        for item, phone in zip(items, phones, strict=True)
+        if TEMPLATES[item.template].marketing and (item.event_key, phone) not in existing
+    ]
+    if not wanted:
+        return {}
+    send_at = quiet_hours_end(at=now) or now
+    users = sorted({item.recipient.pk for item, _ in wanted if item.recipient is not None})
+    prefs = {
+        pref.user_id: pref
+        for pref in Preference.objects.select_for_update().filter(user_id__in=users).order_by("user_id")
+    }
+    counts: dict[str, int] = {}
+    if channel == Message.Channel.SMS:
+        counts = _marketing_that_day(phones={phone for _, phone in wanted}, send_at=send_at)
+    refused: dict[tuple[str, str], str] = {}
+    seen: set[tuple[str, str]] = set()
+    for item, phone in wanted:
+        key = (item.event_key, phone)
+        if key in seen:
+            continue
+        seen.add(key)
+        if item.recipient is None:
+            refused[key] = "no user, so no consent"
+            continue
+        why = _refusal(
+            template=TEMPLATES[item.template],
+            pref=prefs.get(item.recipient.pk),
+            channel=channel,
+            that_day=counts.get(phone, 0),
+        )
+        if why:
+            refused[key] = why
+        elif channel == Message.Channel.SMS:
+            counts[phone] = counts.get(phone, 0) + 1
+    return refused
 
 
 def message_deliver(*, message_id: int) -> Message | None:

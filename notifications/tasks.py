@@ -12,6 +12,20 @@ def deliver_message(message_id: int) -> dict:
 
 
 @shared_task(acks_late=True)
+def deliver_messages(message_ids: list[int]) -> dict:
+    """A fan-out's rows, one task per batch (``services.message_queue_bulk``); codes are left to their own
+    queue."""
+    return delivery.deliver(first_ids=message_ids, limit=len(message_ids), codes=False)
+
+
+@shared_task(acks_late=True)
+def deliver_code(message_id: int) -> dict:
+    """A one-time code, routed to the ``codes`` queue (``CELERY_TASK_ROUTES``): it and the other codes due,
+    never a fan-out's rows."""
+    return delivery.deliver(first_id=message_id, codes=True)
+
+
+@shared_task(acks_late=True)
 def deliver_due() -> dict:
     return delivery.deliver()
 

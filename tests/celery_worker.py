@@ -49,7 +49,7 @@ def worker_env(*, redis_url: str, prefix: str, gateway=None, **extra: str) -> di
 
 def start_worker(env: dict[str, str], name: str, *, log=subprocess.DEVNULL) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "gigmarket", "worker", "-c", "2", "-P", "prefork", "-n", name,
+        [sys.executable, "-m", "celery", "-A", "gigmarket", "worker", "-c", "2", "-P", "prefork", "-n", name, "-Q", "celery,codes",
          "-l", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
         cwd=ROOT, env=env, start_new_session=True, stdout=log, stderr=log,
     )  # fmt: skip

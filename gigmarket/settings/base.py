@@ -499,6 +499,10 @@ NOTIFY_MAX_ATTEMPTS = 8
 NOTIFY_RETRY_BASE_SECONDS = 30
 # Rows pending this long without being picked up (a lost task, a broker restart) are queued again.
 NOTIFY_STALE_SECONDS = 30
+# One-time codes have a Celery queue of their own, which a worker consumes before (or apart from) the rest
+# (docker-compose.yml: `worker-codes` runs `-Q codes`, `worker` runs `-Q celery,codes`): a login code never
+# waits behind a fan-out's batches. Fan-outs queue one task per NOTIFY_BATCH_SIZE rows.
+CELERY_TASK_ROUTES = {"notifications.tasks.deliver_code": {"queue": "codes"}}
 # "Your job starts soon" goes this long before the start of a confirmed order.
 NOTIFY_REMINDER_LEAD = timedelta(hours=2)
 SMS_RATE_PER_SECOND = E.sms_rate_per_second
@@ -549,9 +553,9 @@ MATCHING_CANDIDATES_PER_STAGE = (
 )
 MATCHING_WIDEN_KM = 30  # a post widens its search to seekers within this radius
 MATCHING_BATCH_TOP = 10  # posts kept per seeker by the nightly batch
-# The batch opens at most this many (trade, area) cells per seeker beyond the retrieval's candidates; a search
-# that ends within it is exact (see matching/bounded.py). More cells: closer to brute force, slower.
-MATCHING_BATCH_MAX_CELLS = 4
+# The batch's search is exact (the brute-force top 10, see matching/bounded.py) unless this caps the (trade,
+# area) cells it may open per seeker; None: no cap. A cap trades exactness for time (4: exact for ~49 %).
+MATCHING_BATCH_MAX_CELLS = None
 MATCHING_BATCH_PROCESSES = 2  # forked ranking processes (PostgreSQL)
 # Absolute links in SMS; set to the public address of the site.
 MATCHING_SITE_URL = E.site_url
