@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('jobs', '0008_post_hidden_from_review'),
+        ('jobs', '0011_post_trade_keyset_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
