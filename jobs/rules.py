@@ -28,6 +28,30 @@ class Rules:
         amount = int((Decimal(expected_fen) * self.compensation_rate).to_integral_value(ROUND_CEILING))
         return min(expected_fen, max(self.compensation_min_fen, amount))
 
+    def worker_cancel_is_free(
+        self, *, confirmed_at: dt.datetime, starts_at: dt.datetime, now: dt.datetime
+    ) -> bool:
+        """A worker's cancel costs nothing within ``free_cancel`` of the confirmation (a change of mind), or
+        while ``free_cancel_before_start`` or more remain before the start (time to find someone else)."""
+        return now - confirmed_at <= self.free_cancel or starts_at - now >= self.free_cancel_before_start
+
+    def employer_cancel_is_late(self, *, starts_at: dt.datetime, now: dt.datetime) -> bool:
+        """An employer cancelling less than ``employer_late_cancel`` before the start compensates the worker."""
+        return starts_at - now < self.employer_late_cancel
+
+    def check_in_too_early(self, *, starts_at: dt.datetime, now: dt.datetime) -> bool:
+        """Check-in opens ``check_in_early`` before the start (and closes at the end of the shift)."""
+        return now < starts_at - self.check_in_early
+
+    def check_in_too_far(self, meters: float) -> bool:
+        """A check-in more than ``check_in_radius_m`` from the post's location is refused."""
+        return meters > self.check_in_radius_m
+
+    def in_no_show_grace(self, *, starts_at: dt.datetime, now: dt.datetime) -> bool:
+        """From the start until ``no_show_grace`` after it a confirmed worker may still check in; after it,
+        one who has not is a no-show."""
+        return starts_at <= now < starts_at + self.no_show_grace
+
     def as_text(self) -> list[str]:
         """The rules as users read them (post and order pages)."""
         return [
@@ -42,11 +66,11 @@ class Rules:
 
 
 def _minutes(delta: dt.timedelta) -> str:
-    return f"{int(delta.total_seconds() // 60)}分钟"
+    return f"{delta // dt.timedelta(minutes=1)}分钟"
 
 
 def _hours(delta: dt.timedelta) -> str:
-    return f"{int(delta.total_seconds() // 3600)}小时"
+    return f"{delta // dt.timedelta(hours=1)}小时"
 
 
 def rules() -> Rules:
