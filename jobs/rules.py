@@ -58,7 +58,7 @@ class Rules:
             f"接单后{_minutes(self.free_cancel)}内，或离开工还有{_hours(self.free_cancel_before_start)}以上，"
             "工人可免费取消；之后取消会降低靠谱分。",
             f"雇主在开工前{_hours(self.employer_late_cancel)}内取消，需补偿工人预计报酬的"
-            f"{int(self.compensation_rate * 100)}%（至少{self.compensation_min_fen // 100}元）。",
+            f"{(self.compensation_rate * 100).normalize():f}%（至少{self.compensation_min_fen // 100}元）。",
             f"开工{_minutes(self.no_show_grace)}后仍未签到，记为未到岗；开工后工人取消，也按未到岗处理；开工后雇主不能取消。",
             f"签退时填报的数量不超过岗位的工作时长或件数；签退后雇主{_hours(self.auto_approve)}内未确认，"
             "按工人填报的数量自动确认（最多为托管的数量，更多须雇主确认）。",

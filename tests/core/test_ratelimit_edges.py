@@ -139,10 +139,9 @@ def test_the_cache_counter_starts_at_zero_and_lives_five_seconds_past_the_window
 def test_a_counter_evicted_between_add_and_incr_restarts_at_one(fake_cache, clock):
     fake_cache.evict_before_incr = True
     assert ratelimit.count(scope="s", key="k", window_seconds=120) == 1
-    assert fake_cache.calls[-1][0] == "set"
-    _, name, value, timeout = fake_cache.calls[-1]
-    assert (value, timeout) == (1, 125)
-    assert fake_cache.values[name] == 1
+    (_, added, *_), *_, (kind, name, value, timeout) = fake_cache.calls
+    assert (kind, name, value, timeout) == ("set", added, 1, 125)  # the same counter, started again
+    assert ratelimit.count(scope="s", key="k", window_seconds=120) == 1  # evicted again by the stand-in
 
 
 @pytest.mark.django_db

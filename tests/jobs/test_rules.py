@@ -256,3 +256,12 @@ def test_the_rules_text_follows_the_settings(settings):
     assert text[1] == "雇主在开工前6小时内取消，需补偿工人预计报酬的35%（至少50元）。"
     assert text[2].startswith("开工15分钟后仍未签到，")
     assert "签退后雇主72小时内未确认，" in text[3]
+
+
+def test_a_fractional_rate_is_shown_as_it_is(settings):
+    settings.JOBS_RULES = {
+        **DEFAULTS,
+        "EMPLOYER_COMPENSATION_RATE": "0.125",
+        "EMPLOYER_COMPENSATION_MIN_FEN": 1550,
+    }
+    assert rules().as_text()[1] == "雇主在开工前12小时内取消，需补偿工人预计报酬的12.5%（至少15元）。"
