@@ -224,3 +224,11 @@ def test_names_of_2_to_30_characters(name):
 @pytest.mark.parametrize("name", ["", None, "张", " 张 ", "张" * 31, "张三1", "张三_", "Анна"])
 def test_names_refused_word_for_word(name):
     assert refusal(validate_name, name) == ("invalid_name", "请填写身份证上的姓名（2–30个字）")
+
+
+@pytest.mark.parametrize(
+    ("calc", "short"), [(id_check_digit, "1101051949123100"), (uscc_check_character, "9111000060003734")]
+)
+def test_a_check_character_of_a_short_body_is_an_error_not_a_guess(calc, short):
+    with pytest.raises(ValueError):
+        calc(short)

@@ -13,6 +13,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError
 
 from core.errors import Conflict, DomainError
+from jobs.services import claim_create
+from tests.factories import EmployerFactory, PostFactory, verified_seeker
 from wallet import ledger
 from wallet.models import Account, LedgerTransaction, Posting
 
@@ -44,11 +46,26 @@ def test_only_the_bank_and_the_clearing_account_may_go_negative(alice):
     assert ledger.bank().allow_negative is True
     assert ledger.clearing().allow_negative is True
     assert ledger.insurance_payable().allow_negative is False
-    assert ledger.worker_account(alice).allow_negative is False
+    worker = ledger.worker_account(alice)
+    assert (worker.kind, worker.user_id, worker.allow_negative) == ("worker", alice.pk, False)
+    assert ledger.worker_account(alice).pk == worker.pk
     assert ledger.bank().kind == Account.Kind.EXTERNAL_BANK
     assert ledger.clearing().kind == Account.Kind.PLATFORM_CLEARING
     assert ledger.insurance_payable().kind == Account.Kind.INSURANCE_PAYABLE
     assert ledger.bank() == ledger.bank() and Account.objects.filter(kind="external_bank").count() == 1
+
+
+def test_each_employer_and_order_has_one_account_of_its_own(alice):
+    employer, other = EmployerFactory(), EmployerFactory()
+    account = ledger.employer_account(employer)
+    assert (account.kind, account.employer_id, account.allow_negative) == ("employer", employer.pk, False)
+    assert ledger.employer_account(employer).pk == account.pk
+    assert ledger.employer_account(other).pk != account.pk
+    order = claim_create(post=PostFactory(employer=employer), worker=verified_seeker()).order
+    escrow = ledger.order_escrow(order)
+    assert (escrow.kind, escrow.order_id, escrow.allow_negative) == ("order_escrow", order.pk, False)
+    assert ledger.order_escrow(order).pk == escrow.pk
+    assert Account.objects.filter(kind="order_escrow", order=order).count() == 1
 
 
 # ------------------------------------------------------------------------------------------- refusals
