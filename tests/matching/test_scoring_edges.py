@@ -452,3 +452,31 @@ def test_rank_posts_scores_every_pair_as_evaluate_does():
         ranked = scoring.rank_posts(seeker, posts, w, len(posts))
         assert [(s, p.id) for s, p in ranked] == [(s, p.id) for s, p in expected], j
         assert scoring.rank_posts(seeker, posts, w, 5) == ranked[:5]
+
+
+def test_a_related_trade_comes_first_among_the_reasons():
+    p = post(
+        trade_id=11,
+        trade_name="瓦工",
+        lat=None,
+        lng=None,
+        area_id=999,
+        town_id=None,
+        district_id=9,
+        text="砌墙",
+    )
+    w = worker(skills=("砌墙",), expected_pay_fen=None)
+    assert reason(w, p, most=2) == "同类活：瓦工 · 会砌墙"
+
+
+def test_without_coordinates_only_the_same_area_is_named():
+    w = worker(
+        lat=None,
+        lng=None,
+        wanted=frozenset(),
+        wanted_categories=frozenset(),
+        skills=(),
+        expected_pay_fen=None,
+    )
+    p = post(area_id=101, area_name="东城街道", town_id=100, applicants=4, slots=2)  # same town: nearness 0.6
+    assert "就在" not in reason(w, p, most=5)
