@@ -164,3 +164,9 @@ def test_acquire_does_not_sleep_when_nothing_is_owed(settings, monkeypatch, cloc
     assert slept == []
     assert ratelimit.acquire(1) == pytest.approx(0.02)
     assert slept == [pytest.approx(0.02)]
+
+
+def test_a_redis_that_does_not_answer_costs_at_most_two_seconds_to_give_up_on():
+    bucket = RedisBucket("redis://10.255.255.1:6379/0", "never-contacted")  # the client connects lazily
+    timeout = bucket._client.connection_pool.connection_kwargs["socket_connect_timeout"]
+    assert timeout is not None and 0 < timeout <= 2
