@@ -36,7 +36,7 @@ def hit(*, scope: str, key: str, limit: int, window_seconds: int) -> bool:
 
 def count(*, scope: str, key: str, window_seconds: int) -> int:
     """Count one event and return the events in the current window, this one included."""
-    bucket = int(time.time() // window_seconds)
+    bucket = int(time.time()) // window_seconds
     name = f"rl:{scope}:{key}:{bucket}"
     try:
         return _cache_count(name, window_seconds)

@@ -28,13 +28,37 @@ class Rules:
         amount = int((Decimal(expected_fen) * self.compensation_rate).to_integral_value(ROUND_CEILING))
         return min(expected_fen, max(self.compensation_min_fen, amount))
 
+    def worker_cancel_is_free(
+        self, *, confirmed_at: dt.datetime, starts_at: dt.datetime, now: dt.datetime
+    ) -> bool:
+        """A worker's cancel costs nothing within ``free_cancel`` of the confirmation (a change of mind), or
+        while ``free_cancel_before_start`` or more remain before the start (time to find someone else)."""
+        return now - confirmed_at <= self.free_cancel or starts_at - now >= self.free_cancel_before_start
+
+    def employer_cancel_is_late(self, *, starts_at: dt.datetime, now: dt.datetime) -> bool:
+        """An employer cancelling less than ``employer_late_cancel`` before the start compensates the worker."""
+        return starts_at - now < self.employer_late_cancel
+
+    def check_in_too_early(self, *, starts_at: dt.datetime, now: dt.datetime) -> bool:
+        """Check-in opens ``check_in_early`` before the start (and closes at the end of the shift)."""
+        return now < starts_at - self.check_in_early
+
+    def check_in_too_far(self, meters: float) -> bool:
+        """A check-in more than ``check_in_radius_m`` from the post's location is refused."""
+        return meters > self.check_in_radius_m
+
+    def in_no_show_grace(self, *, starts_at: dt.datetime, now: dt.datetime) -> bool:
+        """From the start until ``no_show_grace`` after it a confirmed worker may still check in; after it,
+        one who has not is a no-show."""
+        return starts_at <= now < starts_at + self.no_show_grace
+
     def as_text(self) -> list[str]:
         """The rules as users read them (post and order pages)."""
         return [
             f"接单后{_minutes(self.free_cancel)}内，或离开工还有{_hours(self.free_cancel_before_start)}以上，"
             "工人可免费取消；之后取消会降低靠谱分。",
             f"雇主在开工前{_hours(self.employer_late_cancel)}内取消，需补偿工人预计报酬的"
-            f"{int(self.compensation_rate * 100)}%（至少{self.compensation_min_fen // 100}元）。",
+            f"{(self.compensation_rate * 100).normalize():f}%（至少{self.compensation_min_fen // 100}元）。",
             f"开工{_minutes(self.no_show_grace)}后仍未签到，记为未到岗；开工后工人取消，也按未到岗处理；开工后雇主不能取消。",
             f"签退时填报的数量不超过岗位的工作时长或件数；签退后雇主{_hours(self.auto_approve)}内未确认，"
             "按工人填报的数量自动确认（最多为托管的数量，更多须雇主确认）。",
@@ -42,11 +66,11 @@ class Rules:
 
 
 def _minutes(delta: dt.timedelta) -> str:
-    return f"{int(delta.total_seconds() // 60)}分钟"
+    return f"{delta // dt.timedelta(minutes=1)}分钟"
 
 
 def _hours(delta: dt.timedelta) -> str:
-    return f"{int(delta.total_seconds() // 3600)}小时"
+    return f"{delta // dt.timedelta(hours=1)}小时"
 
 
 def rules() -> Rules:

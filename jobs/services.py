@@ -362,10 +362,8 @@ def post_cancel(*, post: Post, actor: User, reason: str) -> Post:
     started += [o for o in orders if origins.get(o.pk) in (Order.Status.CHECKED_IN, Order.Status.CHECKED_OUT)]
     if started:
         raise InvalidTransition("已有工人签到，不能取消整个岗位")
-    if (
-        now >= post.starts_at
-        and now < post.starts_at + r.no_show_grace
-        and any(o.status == Order.Status.CONFIRMED for o in orders)
+    if r.in_no_show_grace(starts_at=post.starts_at, now=now) and any(
+        o.status == Order.Status.CONFIRMED for o in orders
     ):
         raise InvalidTransition(
             f"已过开工时间，工人仍可签到；开工{_minutes(r.no_show_grace)}后未签到的记为未到岗，之后再取消岗位"
@@ -389,7 +387,7 @@ def _mark_cancel_after_dispute(order: Order, *, actor: User, reason: str, now: d
     """The post of a disputed, not yet started order is cancelled: record the employer's cancellation (and
     the compensation due at this moment) for when the case ends; the escrow stays held until then."""
     r = rules()
-    late = order.starts_at - now < r.employer_late_cancel
+    late = r.employer_cancel_is_late(starts_at=order.starts_at, now=now)
     compensation = r.compensation_fen(order.post.expected_amount_fen) if late else 0
     _event(
         order, actor=actor, old=order.status, new=order.status, post_cancelled=True, reason=reason[:200],
@@ -713,7 +711,7 @@ def order_check_in(
     if order.post.status == Post.Status.CANCELLED:
         raise InvalidTransition("岗位已取消，不能签到", code="post_cancelled")
     now, r = timezone.now(), rules()
-    if now < order.starts_at - r.check_in_early:
+    if r.check_in_too_early(starts_at=order.starts_at, now=now):
         raise DomainError(
             f"开工前{int(r.check_in_early.total_seconds() // 60)}分钟才能签到", code="too_early"
         )
@@ -730,7 +728,7 @@ def order_check_in(
         if not (-90 <= lat <= 90 and -180 <= lng <= 180):
             raise DomainError("位置信息超出范围", field="lat")
         meters = distance_m(lat, lng, order.post.lat, order.post.lng)
-        if meters > r.check_in_radius_m:
+        if r.check_in_too_far(meters):
             raise DomainError(
                 f"您离工作地点约{meters / 1000:.1f}公里，请到现场再签到", field="lat", code="too_far"
             )
@@ -856,9 +854,7 @@ def order_cancel_by_worker(*, order: Order, worker: User, reason: str = "") -> O
             event=f"order:{order.pk}:cancelled",
         )  # fmt: skip
         return order
-    late = not (
-        now - order.confirmed_at <= r.free_cancel or order.starts_at - now >= r.free_cancel_before_start
-    )
+    late = not r.worker_cancel_is_free(confirmed_at=order.confirmed_at, starts_at=order.starts_at, now=now)
     old = _move(
         order, expected=(Order.Status.CONFIRMED,), new=Order.Status.CANCELLED, actor=worker,
         message="只有未开工的订单可以取消", cancelled_by="worker", cancel_reason=(reason or "")[:200], late_cancel=late,
@@ -893,7 +889,7 @@ def order_cancel_by_employer(*, order: Order, actor: User, reason: str, _post_lo
             f"已过开工时间，不能取消订单；工人开工{_minutes(r.no_show_grace)}分钟后仍未签到的，自动记为未到岗",
             code="started",
         )
-    late = order.starts_at - now < r.employer_late_cancel
+    late = r.employer_cancel_is_late(starts_at=order.starts_at, now=now)
     compensation = r.compensation_fen(order.post.expected_amount_fen) if late else 0
     old = _move(
         order, expected=(Order.Status.CONFIRMED,), new=Order.Status.CANCELLED, actor=actor,

@@ -32,10 +32,12 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     """One PostgreSQL test database per pytest session, named by the process that runs it: two suites on
-    one server never meet, nor do the sessions that mutation testing forks from one process."""
+    one server never meet. ``GIGMARKET_TEST_DB_NAME`` names it instead: scripts/mutation runs one mutant
+    at a time against one database it keeps (``--reuse-db``), made once rather than per mutant."""
     db = settings.DATABASES["default"]
     if db["ENGINE"].endswith("postgresql"):
-        db.setdefault("TEST", {})["NAME"] = f"test_{db['NAME']}_{os.getpid()}"
+        name = os.environ.get("GIGMARKET_TEST_DB_NAME") or f"test_{db['NAME']}_{os.getpid()}"
+        db.setdefault("TEST", {})["NAME"] = name
 
 
 class SecondFactorClient(Client):

@@ -14,6 +14,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from jobs import services
+from jobs.rules import rules
 from tests.factories import AreaFactory, EmployerFactory, PostFactory, TradeFactory
 
 pytestmark = pytest.mark.django_db
@@ -256,7 +257,8 @@ def test_detail_is_public_with_the_phone_masked_and_the_rules(post, employer):
     assert body["employer"]["verified"] is True
     assert body["status"] == "open"
     assert body["my_claim"] is None
-    assert any("未签到" in line or "未到岗" in line for line in body["rules"])
+    assert body["rules"] == rules().as_text()
+    assert body["rules"][2].startswith("开工30分钟后仍未签到，记为未到岗")
 
 
 def test_members_and_confirmed_workers_see_the_full_phone(post, boss, worker, worker2):

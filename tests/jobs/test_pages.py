@@ -17,6 +17,7 @@ from core.masking import mask_phone
 from jobs import services
 from jobs.forms import yuan_to_fen
 from jobs.models import Block, Claim, Contract, Order, Post, Rating, WorkerStats
+from jobs.rules import rules
 from tests.factories import (
     AreaFactory,
     CertificateTypeFactory,
@@ -98,7 +99,9 @@ def test_board_and_post_render_for_visitors(client, post):
     detail = html(client.get(reverse("jobs:post_detail", args=[post.pk])))
     assert post.title in detail and "登录后抢单" in detail
     assert mask_phone(CONTACT) in detail and CONTACT not in detail
-    assert "可免费取消" in detail  # the rules, from rules().as_text()
+    # the rules as rules().as_text() words them, numbers included
+    assert "接单后30分钟内，或离开工还有24小时以上，工人可免费取消" in detail
+    assert all(line in detail for line in rules().as_text())
 
 
 def test_every_member_page_renders(client, boss, employer, post, worker, hall_staff):

@@ -10,20 +10,26 @@ import pytest
 import redis
 from django.conf import settings
 
-from notifications import delivery
+from notifications import delivery, ratelimit
 from notifications.models import Message
 from notifications.ratelimit import LocalBucket, RedisBucket
 
 REDIS_URL = settings.TEST_REDIS_URL  # GIGMARKET_TEST_REDIS_URL: the only Redis database tests may touch
 
 
-def test_local_bucket_allows_a_burst_then_spaces_calls():
+@pytest.fixture
+def still_clock(monkeypatch):
+    """The local bucket's clock stands still: the waits are exact however slowly the calls run."""
+    monkeypatch.setattr(ratelimit.time, "monotonic", lambda: 1024.0)
+
+
+def test_local_bucket_allows_a_burst_then_spaces_calls(still_clock):
     bucket = LocalBucket()
     assert bucket.reserve(n=20, rate=100, capacity=20) == 0
     wait = bucket.reserve(n=30, rate=100, capacity=20)
-    assert 0.25 < wait <= 0.31  # 30 tokens at 100/s, the bucket empty
+    assert wait == pytest.approx(0.3)  # 30 tokens at 100/s, the bucket empty
     wait2 = bucket.reserve(n=10, rate=100, capacity=20)
-    assert wait2 > wait  # queued behind the first reservation
+    assert wait2 == pytest.approx(0.4)  # queued behind the first reservation
 
 
 def _drain(key: str, calls: int, n: int, rate: float, capacity: float, out) -> None:
@@ -72,9 +78,9 @@ def test_delivery_keeps_under_the_providers_cap(aliyun, settings):
     assert elapsed >= (150 - 10) / 50 - 0.2  # the bucket's 0.2-second burst, then 50/s
 
 
-def test_redis_bucket_keeps_to_the_cap_locally_while_redis_is_down():
+def test_redis_bucket_keeps_to_the_cap_locally_while_redis_is_down(still_clock):
     from tests.outage import closed_port_url
 
     bucket = RedisBucket(closed_port_url(), "test-rate:down")
     assert bucket.reserve(n=20, rate=100, capacity=20) == 0
-    assert 0.25 < bucket.reserve(n=30, rate=100, capacity=20) <= 0.31
+    assert bucket.reserve(n=30, rate=100, capacity=20) == pytest.approx(0.3)
