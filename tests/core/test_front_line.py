@@ -172,3 +172,21 @@ def test_a_seeker_without_real_name_is_told_it_is_needed_to_take_work(client):
 def test_when_uses_local_time_for_aware_values(settings):
     settings.TIME_ZONE = "Asia/Shanghai"
     assert when_text(timezone.now()).startswith("今天")
+
+
+@pytest.mark.django_db
+def test_favicon_ico_is_never_a_404(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("img/favicon.svg")
+
+
+def test_an_agreement_says_who_has_confirmed():
+    from disputes.models import Agreement
+
+    at = timezone.now()
+    assert Agreement(status="proposed").status_text == "待双方确认"
+    assert Agreement(status="proposed", worker_signed_at=at).status_text == "劳动者已确认，待用工方确认"
+    assert Agreement(status="proposed", employer_signed_at=at).status_text == "用工方已确认，待劳动者确认"
+    both = Agreement(status="proposed", worker_signed_at=at, employer_signed_at=at)
+    assert both.status_text == "双方已确认，待调解员签名"
+    assert Agreement(status="signed", worker_signed_at=at, employer_signed_at=at).status_text == "已生效"
