@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from core.forms import PageForm
+from jobs.models import Trade
 
 
 def _pad_input(**extra) -> dict[str, str]:
@@ -43,8 +44,6 @@ class DashboardForm(PageForm):
     )
 
     def __init__(self, *args, points, every: bool, **kwargs):
-        from jobs.models import Trade
-
         super().__init__(*args, **kwargs)
         first = [("", "全部网点" if every else "本网点及下属驿站")]
         self.fields["point"].choices = first + [(p.pk, p.name) for p in points]

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.crypto import EncryptedTextField
+from core.models import StatusEvent
 
 # ---------------------------------------------------------------------------------------- follow-ups
 
@@ -198,19 +199,13 @@ class Enrollment(models.Model):
         return f"{self.course} · {self.worker}"
 
 
-class EnrollmentEvent(models.Model):
+class EnrollmentEvent(StatusEvent):
     """Append-only record of every sign-up status change."""
 
     enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
-    from_status = models.CharField(max_length=10, blank=True)
-    to_status = models.CharField(max_length=10)
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
+    class Meta(StatusEvent.Meta):
         verbose_name = verbose_name_plural = "报名记录"
-        ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
         return f"{self.enrollment_id}: {self.from_status}→{self.to_status}"

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from core.scoping import scope_by_point
+
 
 class WalletConfig(AppConfig):
     name = "wallet"
@@ -12,9 +14,14 @@ class WalletConfig(AppConfig):
 def _register_scopes() -> None:
     """Staff scoping (core.scoping): an account is its owner's (employer, worker, order, post); platform
     accounts and transactions of no order belong to the top of the tree."""
-    from core.scoping import scope_by_point
-
-    from .models import Account, LedgerTransaction, PaymentEvent, Posting, TopUp, Withdrawal
+    from .models import (  # after the apps registry loads
+        Account,
+        LedgerTransaction,
+        PaymentEvent,
+        Posting,
+        TopUp,
+        Withdrawal,
+    )
 
     account_paths = (
         "employer__service_point",

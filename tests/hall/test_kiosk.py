@@ -270,10 +270,10 @@ def test_nearby_fallback_uses_wanted_trades_distance_and_skips_taken_posts(
 
 
 def test_kiosk_falls_back_when_matching_finds_nothing(east_point, alice, mason_post, monkeypatch):
-    import matching.selectors
+    import hall.selectors
     from hall.selectors import kiosk_posts
 
-    monkeypatch.setattr(matching.selectors, "posts_for_worker", lambda **kwargs: [])
+    monkeypatch.setattr(hall.selectors, "posts_for_worker", lambda **kwargs: [])
     assert [m.post for m in kiosk_posts(worker=alice, point=east_point, limit=3)] == [mason_post]
 
 
@@ -282,12 +282,12 @@ def test_kiosk_never_offers_a_post_that_clashes_with_the_workers_orders(
     east_point, alice, employer, mason, east, lead, monkeypatch
 ):
     """适合您 leaves out a post whose hours overlap an order the worker already has: 抢单 would refuse it."""
-    import matching.selectors
+    import hall.selectors
     from hall.selectors import kiosk_posts
     from jobs.services import claim_create
 
     if lead == "nearby":
-        monkeypatch.setattr(matching.selectors, "posts_for_worker", lambda **kwargs: [])
+        monkeypatch.setattr(hall.selectors, "posts_for_worker", lambda **kwargs: [])
     start = timezone.now() + dt.timedelta(days=2)
     where = {
         "employer": employer,
