@@ -13,6 +13,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from core.errors import DomainError
+from core.forms import PageForm
 
 from .models import Area, CertificateType, Employer, PayUnit, User, WorkerProfile
 from .selectors import trade_model
@@ -114,7 +115,7 @@ class CodeRequestMixin:
 # ------------------------------------------------------------------------------------ sign-up, login
 
 
-class RegisterForm(CodeRequestMixin, forms.Form):
+class RegisterForm(CodeRequestMixin, PageForm):
     phone = PhoneField()
     code = CodeField()
     name = forms.CharField(
@@ -139,7 +140,7 @@ class RegisterForm(CodeRequestMixin, forms.Form):
     )
 
 
-class PasswordLoginForm(forms.Form):
+class PasswordLoginForm(PageForm):
     way = forms.CharField(widget=forms.HiddenInput, initial="password")
     phone = PhoneField()
     password = forms.CharField(
@@ -150,13 +151,13 @@ class PasswordLoginForm(forms.Form):
     )
 
 
-class CodeLoginForm(CodeRequestMixin, forms.Form):
+class CodeLoginForm(CodeRequestMixin, PageForm):
     way = forms.CharField(widget=forms.HiddenInput, initial="code")
     phone = PhoneField()
     code = CodeField()
 
 
-class NewPasswordForm(forms.Form):
+class NewPasswordForm(PageForm):
     """A new password typed twice; the second must match the first."""
 
     new_password_help = "至少8位，不能全是数字"
@@ -230,7 +231,7 @@ class AreaChoiceField(forms.ModelChoiceField):
         return f"{obj.parent.name} · {obj.name}" if obj.parent_id else obj.name
 
 
-class ProfileForm(TradeGroupsMixin, forms.Form):
+class ProfileForm(TradeGroupsMixin, PageForm):
     wanted_trades = forms.ModelMultipleChoiceField(
         label="想干什么",
         queryset=trade_model().objects.none(),
@@ -332,7 +333,7 @@ class ProfileForm(TradeGroupsMixin, forms.Form):
 # ----------------------------------------------------------------------------------------- real-name
 
 
-class RealNameForm(forms.Form):
+class RealNameForm(PageForm):
     name = forms.CharField(
         label="姓名",
         max_length=40,
@@ -352,7 +353,7 @@ class RealNameForm(forms.Form):
 # ----------------------------------------------------------------------------------------- employers
 
 
-class EmployerForm(forms.Form):
+class EmployerForm(PageForm):
     kind = forms.ChoiceField(
         label="类型",
         choices=Employer.Kind.choices,
@@ -390,7 +391,7 @@ class EmployerForm(forms.Form):
     )
 
 
-class EmployerResubmitForm(forms.Form):
+class EmployerResubmitForm(PageForm):
     name = forms.CharField(
         label="名称", required=False, max_length=100, widget=forms.TextInput(attrs=_attrs())
     )
@@ -411,14 +412,14 @@ class EmployerResubmitForm(forms.Form):
     )
 
 
-class MemberAddForm(forms.Form):
+class MemberAddForm(PageForm):
     phone = PhoneField(label="成员手机号", help_text="对方要先在本平台注册")
 
 
 # -------------------------------------------------------------------------------------- certificates
 
 
-class CertificateForm(forms.Form):
+class CertificateForm(PageForm):
     cert_type = forms.ModelChoiceField(
         label="证书类型",
         queryset=CertificateType.objects.none(),
@@ -447,7 +448,7 @@ class CertificateForm(forms.Form):
 # ------------------------------------------------------------------------------ assisted registration
 
 
-class AssistedRegisterForm(TradeGroupsMixin, forms.Form):
+class AssistedRegisterForm(TradeGroupsMixin, PageForm):
     phone = PhoneField(label="村民手机号", help_text="验证码会发到这个手机上")
     name = forms.CharField(
         label="姓名",
@@ -476,7 +477,7 @@ class AssistedRegisterForm(TradeGroupsMixin, forms.Form):
         )
 
 
-class AssistedConfirmForm(forms.Form):
+class AssistedConfirmForm(PageForm):
     phone = PhoneField(label="村民手机号")
     code = CodeField(label="村民念出的验证码")
 
@@ -484,7 +485,7 @@ class AssistedConfirmForm(forms.Form):
 # ----------------------------------------------------------------------- second factor (staff, mediators)
 
 
-class SecondFactorCodeForm(forms.Form):
+class SecondFactorCodeForm(PageForm):
     """A code from the authenticator app, or (when ``recovery`` is allowed) one of the recovery codes."""
 
     code = forms.CharField(

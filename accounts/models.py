@@ -125,6 +125,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Set when a superuser resets the user's second factor (lost phone): every session that logged in
     # before it ends (accounts/middleware.py), so only a fresh password/SMS login can enrol a new device.
     second_factor_reset_at = models.DateTimeField("二次验证重置时间", null=True, blank=True, editable=False)
+    # 长辈模式: larger type, fewer menu entries, higher contrast. Kept on the account (it follows the person to
+    # another phone) and in a cookie (the device remembers it before login); see accounts.elder.
+    elder_mode = models.BooleanField("长辈模式", default=False)
 
     objects = UserManager()
 

@@ -362,6 +362,14 @@ def user_sessions_end(*, user: User) -> None:
 
 
 @transaction.atomic
+def user_elder_mode_set(*, user: User, on: bool) -> User:
+    """Turn 长辈模式 on or off for the account (the page's cookie is the view's business)."""
+    if user.elder_mode != on:
+        user.elder_mode = on
+        user.save(update_fields=["elder_mode"])
+    return user
+
+
 def user_update(*, user: User, name: str) -> User:
     """The user changes what the platform calls them (称呼); the real-name record keeps the legal name."""
     name = (name or "").strip()

@@ -13,6 +13,7 @@ urlpatterns = [
     path("logout/all/", views.logout_all, name="logout_all"),
     path("password/reset/", views.password_reset, name="password_reset"),
     path("me/profile/", views.profile, name="profile"),
+    path("elder-mode/", views.elder_mode, name="elder_mode"),
     path("me/security/", views.security, name="security"),
     path("me/realname/", views.realname, name="realname"),
     path("me/certificates/", views.certificates, name="certificates"),

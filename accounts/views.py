@@ -23,6 +23,7 @@ from core.masking import mask_phone
 from core.services import client_ip
 
 from . import selectors, services, throttle
+from .elder import elder_mode_on, set_elder_cookie
 from .forms import (
     CODE_PURPOSES,
     PAGE_FORMS_BY_PURPOSE,
@@ -70,9 +71,11 @@ def home(request):
     context = {}
     user = request.user
     if user.is_authenticated:
+        employers = list(selectors.employers_for_user(user=user))
         context.update(
             realname=_realname_of(user),
-            employers=list(selectors.employers_for_user(user=user)),
+            employers=employers,
+            can_publish=any(e.status == Employer.Status.APPROVED for e in employers),
             certificate_count=selectors.certificates_for_user(user=user).count(),
             can_register_on_behalf=user.has_perm("accounts.register_on_behalf"),
         )
@@ -223,9 +226,25 @@ def login_view(request):
 
 @require_POST
 def logout_view(request):
+    # The device keeps the account's 长辈模式 after the person signs out (the next page is still large).
+    elder = elder_mode_on(request)
     logout(request)
     messages.info(request, "您已退出")
-    return redirect(settings.LOGOUT_REDIRECT_URL)
+    response = redirect(settings.LOGOUT_REDIRECT_URL)
+    set_elder_cookie(response, on=elder, secure=request.is_secure())
+    return response
+
+
+@require_POST
+def elder_mode(request):
+    """长辈模式 on or off from the header's button: saved on the account (if signed in) and in a cookie
+    for this device (also before login), then back to the page the button was on."""
+    on = request.POST.get("on") == "1"
+    if request.user.is_authenticated:
+        services.user_elder_mode_set(user=request.user, on=on)
+    response = redirect(_next_url(request))
+    set_elder_cookie(response, on=on, secure=request.is_secure())
+    return response
 
 
 @login_required

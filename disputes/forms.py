@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 
 from accounts.forms import PhoneField
+from core.forms import PageForm
 
 from .models import Case, Recovery, Transfer
 
@@ -40,7 +41,7 @@ class YuanField(forms.CharField):
 CATEGORY_CHOICES = [(k, v) for k, v in Case.Category.choices if k != Case.Category.FAKE_POST]
 
 
-class FileForm(forms.Form):
+class FileForm(PageForm):
     category = forms.ChoiceField(label="纠纷类别", choices=CATEGORY_CHOICES, widget=forms.RadioSelect)
     amount_claimed = YuanField(label="请求金额（元）", required=False, help_text="拖欠工资必填")
     request = forms.CharField(
@@ -59,14 +60,14 @@ class FileForm(forms.Form):
     )  # fmt: skip
 
 
-class ReportForm(forms.Form):
+class ReportForm(PageForm):
     description = forms.CharField(
         label="哪里不对", max_length=2000, widget=forms.Textarea(attrs=_attrs(rows=4)),
         help_text="例如：收押金、工资与说的不符、联系不上、地址不存在",
     )  # fmt: skip
 
 
-class EvidenceForm(forms.Form):
+class EvidenceForm(PageForm):
     file = forms.FileField(
         label="补充证据（照片或PDF）",
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,application/pdf"}),
@@ -76,14 +77,14 @@ class EvidenceForm(forms.Form):
     )
 
 
-class CodeForm(forms.Form):
+class CodeForm(PageForm):
     code = forms.CharField(
         label="短信验证码", max_length=6,
         widget=forms.TextInput(attrs=_attrs(inputmode="numeric", autocomplete="one-time-code")),
     )  # fmt: skip
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(PageForm):
     reason = forms.CharField(label="原因", max_length=300, widget=forms.TextInput(attrs=_attrs()))
 
     def __init__(self, *args, label: str = "原因", **kwargs):
@@ -96,7 +97,7 @@ class MediatorChoiceField(forms.ModelChoiceField):
         return obj.name or obj.masked_phone
 
 
-class AcceptForm(forms.Form):
+class AcceptForm(PageForm):
     mediator = MediatorChoiceField(label="分派调解员", queryset=None, empty_label="请选择",
                                    widget=forms.Select(attrs=_attrs()))  # fmt: skip
 
@@ -105,7 +106,7 @@ class AcceptForm(forms.Form):
         self.fields["mediator"].queryset = mediators
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(PageForm):
     upheld = forms.TypedChoiceField(
         label="核实结果", choices=[("1", "举报属实，下架岗位"), ("0", "举报不实，恢复展示")],
         coerce=lambda v: v == "1", widget=forms.RadioSelect,
@@ -113,7 +114,7 @@ class ReviewForm(forms.Form):
     note = forms.CharField(label="核实说明", max_length=300, widget=forms.TextInput(attrs=_attrs()))
 
 
-class OralForm(forms.Form):
+class OralForm(PageForm):
     complainant_name = forms.CharField(
         label="申请人姓名", max_length=40, widget=forms.TextInput(attrs=_attrs())
     )
@@ -134,7 +135,7 @@ class OralForm(forms.Form):
     amount_claimed = YuanField(label="请求金额（元）", required=False)
 
 
-class SessionForm(forms.Form):
+class SessionForm(PageForm):
     starts_at = forms.DateTimeField(
         label="调解时间", input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         widget=forms.DateTimeInput(attrs=_attrs(type="datetime-local"), format="%Y-%m-%dT%H:%M"),
@@ -146,26 +147,26 @@ class SessionForm(forms.Form):
                                 widget=forms.TextInput(attrs=_attrs()))  # fmt: skip
 
 
-class MinutesForm(forms.Form):
+class MinutesForm(PageForm):
     attendees = forms.CharField(
         label="实到人员", required=False, max_length=300, widget=forms.TextInput(attrs=_attrs())
     )
     notes = forms.CharField(label="调解笔录", max_length=4000, widget=forms.Textarea(attrs=_attrs(rows=3)))
 
 
-class NoteForm(forms.Form):
+class NoteForm(PageForm):
     text = forms.CharField(
         label="我的笔记（当事人看不到）", max_length=4000, widget=forms.Textarea(attrs=_attrs(rows=3))
     )
 
 
-class MessageForm(forms.Form):
+class MessageForm(PageForm):
     to = forms.ChoiceField(label="发给", choices=[("both", "双方"), ("worker", "劳动者"), ("employer", "用工方")],
                            widget=forms.RadioSelect, initial="both")  # fmt: skip
     text = forms.CharField(label="留言（短信发送）", max_length=200, widget=forms.TextInput(attrs=_attrs()))
 
 
-class AgreementForm(forms.Form):
+class AgreementForm(PageForm):
     facts = forms.CharField(label="基本事实", max_length=2000, widget=forms.Textarea(attrs=_attrs(rows=3)))
     disputed_items = forms.CharField(
         label="争议事项", max_length=1000, widget=forms.Textarea(attrs=_attrs(rows=2))
@@ -189,7 +190,7 @@ class AgreementForm(forms.Form):
         ]
 
 
-class TransferForm(forms.Form):
+class TransferForm(PageForm):
     to = forms.ChoiceField(label="移交至", choices=Transfer.To.choices, widget=forms.RadioSelect)
     organisation = forms.CharField(label="接收单位", max_length=100, widget=forms.TextInput(attrs=_attrs()))
     note = forms.CharField(label="移交说明", max_length=500, widget=forms.TextInput(attrs=_attrs()))

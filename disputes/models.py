@@ -280,6 +280,18 @@ class Agreement(models.Model):
     def parties_signed(self) -> bool:
         return bool(self.worker_signed_at and self.employer_signed_at)
 
+    @property
+    def status_text(self) -> str:
+        """The status as the parties' pages say it: 「待双方确认」 only while neither has confirmed."""
+        if self.status == self.Status.PROPOSED:
+            if self.parties_signed:
+                return "双方已确认，待调解员签名"
+            if self.worker_signed_at:
+                return "劳动者已确认，待用工方确认"
+            if self.employer_signed_at:
+                return "用工方已确认，待劳动者确认"
+        return self.get_status_display()
+
 
 class Transfer(models.Model):
     """The record of a case handed to arbitration or the social-governance centre."""

@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
+from core.forms import PageForm
 from jobs.models import Trade
 
 
@@ -16,25 +17,25 @@ def _pad_input(**extra) -> dict[str, str]:
     return {"class": "input kiosk-input", "inputmode": "none", "autocomplete": "off", **extra}
 
 
-class KioskPhoneForm(forms.Form):
+class KioskPhoneForm(PageForm):
     phone = forms.CharField(
         label="手机号", max_length=30, widget=forms.TextInput(attrs=_pad_input(maxlength="11"))
     )
 
 
-class KioskIdForm(forms.Form):
+class KioskIdForm(PageForm):
     id_number = forms.CharField(
         label="身份证号", max_length=30, widget=forms.TextInput(attrs=_pad_input(maxlength="18"))
     )
 
 
-class KioskCodeForm(forms.Form):
+class KioskCodeForm(PageForm):
     code = forms.CharField(
         label="短信验证码", max_length=6, widget=forms.TextInput(attrs=_pad_input(maxlength="6"))
     )
 
 
-class DashboardForm(forms.Form):
+class DashboardForm(PageForm):
     start = forms.DateField(label="开始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label="结束日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     point = forms.TypedChoiceField(label="网点", required=False, coerce=int, empty_value=None)

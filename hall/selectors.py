@@ -19,9 +19,10 @@ from django.utils import timezone
 from accounts.models import Area, Employer, ServicePoint, User, WorkerProfile
 from accounts.selectors import sees_every_point, service_points_visible_to
 from core.errors import DomainError, NotAllowed
+from core.templatetags.cn_dates import when_text
 from insurance.selectors import insurance_summary
 from jobs.models import Claim, Order, Post, Trade
-from jobs.selectors import BoardQuery, board
+from jobs.selectors import BoardQuery, blocking_orders, board, clashes
 from matching.selectors import posts_for_worker
 from outreach.selectors import courses_open
 
@@ -520,7 +521,7 @@ def screen_item(post: Post) -> dict:
         "title": post.title,
         "pay": f"{_yuan(post.pay_fen)}元/{post.get_pay_unit_display()}",
         "place": f"{post.area.name} {post.address}",
-        "time": f"{start:%m-%d %H:%M} 开工",
+        "time": f"{when_text(start)} 开工",
         "slots_left": post.slots_left,
         "slots": post.slots,
         "mode": post.get_mode_display()[:2],
@@ -551,19 +552,31 @@ class KioskMatch:
 
 def kiosk_posts(*, worker: User, point: ServicePoint, limit: int) -> list[KioskMatch]:
     """Posts to show a worker at the kiosk: the matching area's ``posts_for_worker`` (为你推荐) when it
-    finds any, else :func:`kiosk_posts_nearby`. The lead switches here, nowhere else."""
+    finds any, else :func:`kiosk_posts_nearby`. The lead switches here, nowhere else. A post whose hours
+    overlap one of the worker's own orders is never offered (抢单 would refuse it at the last tap)."""
+    busy = list(blocking_orders(worker=worker).values_list("starts_at", "ends_at"))
     matches = [
         KioskMatch(post=m.post, score=m.score, reason=m.reason)
-        for m in posts_for_worker(worker=worker, limit=limit)
-    ]
+        for m in posts_for_worker(worker=worker, limit=limit + len(busy))
+        if not clashes(m.post, busy)
+    ][:limit]
     if matches:
         return matches
-    return kiosk_posts_nearby(worker=worker, point=point, limit=limit)
+    return kiosk_posts_nearby(worker=worker, point=point, limit=limit, busy=busy)
 
 
-def kiosk_posts_nearby(*, worker: User, point: ServicePoint, limit: int) -> list[KioskMatch]:
+def kiosk_posts_nearby(
+    *,
+    worker: User,
+    point: ServicePoint,
+    limit: int,
+    busy: list[tuple[dt.datetime, dt.datetime]] | None = None,
+) -> list[KioskMatch]:
     """The worker's wanted trades (every trade if none given), nearest the kiosk's point first (newest in
-    its district when the point has no coordinates), leaving out posts the worker already took."""
+    its district when the point has no coordinates), leaving out posts the worker already took and posts
+    that clash with their orders (``busy``: their blocking orders' spans, read here when not given)."""
+    if busy is None:
+        busy = list(blocking_orders(worker=worker).values_list("starts_at", "ends_at"))
     profile = WorkerProfile.objects.filter(user=worker).first()
     trade_ids = list(profile.wanted_trades.values_list("pk", flat=True)) if profile else []
     taken = set(Claim.objects.filter(worker=worker).values_list("post_id", flat=True))
@@ -575,7 +588,7 @@ def kiosk_posts_nearby(*, worker: User, point: ServicePoint, limit: int) -> list
         query = BoardQuery(trade_ids=trade_ids, area_id=_district_id(point.area), sort="newest", limit=50)
     out: list[KioskMatch] = []
     for post in board(query).posts:
-        if post.pk in taken:
+        if post.pk in taken or clashes(post, busy):
             continue
         km = getattr(post, "distance_km", None)
         reason = "您想干的工种" if trade_ids else "离本网点近"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+import segno
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -19,6 +20,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.forms import apply_service_error
@@ -48,14 +50,33 @@ def _point(pk: int) -> ServicePoint:
 # ------------------------------------------------------------------------------------------ big screen
 
 
+def screen_qr_svg(url: str) -> str:
+    """An inline SVG QR code (segno): paths and fill/stroke attributes only, nothing the CSP refuses."""
+    code = segno.make(url, error="m")
+    return code.svg_inline(
+        scale=6,
+        border=2,
+        dark="#000",
+        light="#fff",
+        svgclass="screen-qr-code",
+        title="扫码找活",
+        omitsize=True,
+    )
+
+
 @require_GET
 def screen(request, pk: int):
     point = _point(pk)
+    # The QR code opens the board on the host the screen was loaded from (the hall PC reaches the site the
+    # same way the visitors' phones do), so it never points at a default or internal address.
+    board_url = request.build_absolute_uri(reverse("jobs:board"))
     return render(
         request,
         "hall/screen.html",
         {
             "point": point,
+            "board_url": board_url,
+            "qr_svg": mark_safe(screen_qr_svg(board_url)),  # noqa: S308 (segno markup; the URL is only encoded)
             "config": {
                 "url": reverse("hall:screen_data", args=[point.pk]),
                 "poll": settings.HALL_SCREEN_POLL_SECONDS,

@@ -10,6 +10,8 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.core.exceptions import ValidationError
 
+from core.forms import PageForm
+
 from .models import PremiumRate
 from .services import MAX_DOCUMENTS
 
@@ -89,7 +91,7 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(f, initial) for f in files]
 
 
-class ClaimReportForm(forms.Form):
+class ClaimReportForm(PageForm):
     accident_at = forms.DateTimeField(
         label="出险时间",
         input_formats=[DATETIME_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
@@ -117,14 +119,14 @@ class ClaimReportForm(forms.Form):
     )
 
 
-class ClaimApproveForm(forms.Form):
+class ClaimApproveForm(PageForm):
     payout = YuanField(label="赔付金额（元）", high_fen=10_000_000_00, what="赔付金额")
     note = forms.CharField(
         label="审核意见", max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
-class ClaimRejectForm(forms.Form):
+class ClaimRejectForm(PageForm):
     reason = forms.CharField(
         label="不予赔付原因",
         max_length=300,

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.forms import AreaChoiceField, CodeField, PhoneField
 from accounts.models import Area, Employer, PayUnit
+from core.forms import PageForm
 
 from .models import Post, Trade
 from .selectors import BoardQuery, districts_and_streets
@@ -127,7 +128,7 @@ class StreetChoiceField(forms.ModelChoiceField):
 # ------------------------------------------------------------------------------------------- board
 
 
-class BoardForm(forms.Form):
+class BoardForm(PageForm):
     """The board's filters (GET). Whatever is wrong is reported; the valid filters still apply."""
 
     q = forms.CharField(
@@ -253,7 +254,7 @@ class BoardForm(forms.Form):
 # ------------------------------------------------------------------------------------------- posts
 
 
-class PostForm(forms.Form):
+class PostForm(PageForm):
     """Post a job. ``employers`` are the ones this person may post for (approved ones)."""
 
     employer = forms.ModelChoiceField(
@@ -396,7 +397,7 @@ class PostForm(forms.Form):
         }
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(PageForm):
     reason = forms.CharField(
         label="原因",
         max_length=200,
@@ -413,7 +414,7 @@ class ReasonForm(forms.Form):
 # ------------------------------------------------------------------------------------------ claims
 
 
-class ClaimForm(forms.Form):
+class ClaimForm(PageForm):
     note = forms.CharField(
         label="给雇主留言（可不填）",
         required=False,
@@ -425,7 +426,7 @@ class ClaimForm(forms.Form):
 # ------------------------------------------------------------------------------------------ orders
 
 
-class CheckInForm(forms.Form):
+class CheckInForm(PageForm):
     lat = forms.FloatField(
         required=False,
         min_value=-90,
@@ -442,7 +443,7 @@ class CheckInForm(forms.Form):
     )
 
 
-class QuantityForm(forms.Form):
+class QuantityForm(PageForm):
     quantity = _quantity_field()
 
     def __init__(self, *args, label: str = "数量", **kwargs):
@@ -450,11 +451,11 @@ class QuantityForm(forms.Form):
         self.fields["quantity"].label = label
 
 
-class ContractSignForm(forms.Form):
+class ContractSignForm(PageForm):
     code = CodeField()
 
 
-class RatingForm(forms.Form):
+class RatingForm(PageForm):
     stars = forms.TypedChoiceField(
         label="打几颗星",
         choices=[(str(n), f"{'★' * n} {word}") for n, word in zip(range(5, 0, -1), STAR_WORDS, strict=True)],

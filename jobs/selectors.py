@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BigIntegerField, F, FloatField, Max, Min, Q, QuerySet, Value
+from django.db.models import BigIntegerField, F, FloatField, Max, Min, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.db.models.functions import Cast, Floor, Sqrt
@@ -22,7 +22,7 @@ from accounts.models import Area, Employer, EmployerMember, User
 from core.errors import DomainError
 from core.masking import mask_phone
 
-from .models import Block, Claim, Contract, Order, Post, Rating, WorkerStats
+from .models import Block, Claim, Contract, Order, OrderEvent, Post, Rating, WorkerStats
 from .search import STORED_VECTOR, keyword_filter, query_tokens, to_tsquery
 
 PAGE_SIZE = 20
@@ -520,3 +520,24 @@ def employer_rating(*, employer: Employer) -> tuple[float | None, int]:
         order__employer=employer, direction=Rating.Direction.WORKER_TO_EMPLOYER
     ).aggregate(avg=Avg("stars"), n=Count("id"))
     return (round(agg["avg"], 1) if agg["avg"] is not None else None), agg["n"]
+
+
+def blocking_orders(*, worker) -> QuerySet[Order]:
+    """The worker's orders that keep them from taking another post at the same time: the active ones, and a
+    disputed one that was active when the dispute began (the claim gate's rule, jobs.services)."""
+    origin = (
+        OrderEvent.objects.filter(order=OuterRef("pk"), to_status=Order.Status.DISPUTED)
+        .exclude(from_status=Order.Status.DISPUTED)
+        .order_by("-pk")
+        .values("from_status")[:1]
+    )
+    return (
+        Order.objects.filter(worker=worker)
+        .annotate(disputed_from=Subquery(origin))
+        .filter(Q(status__in=Order.ACTIVE) | Q(status=Order.Status.DISPUTED, disputed_from__in=Order.ACTIVE))
+    )
+
+
+def clashes(post: Post, spans: list[tuple[dt.datetime, dt.datetime]]) -> bool:
+    """Whether the post's time overlaps any of the (start, end) spans (e.g. of :func:`blocking_orders`)."""
+    return any(start < post.ends_at and end > post.starts_at for start, end in spans)

@@ -31,7 +31,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts import services as account_services
@@ -45,7 +45,7 @@ from insurance import services as insurance_services
 from notifications.models import Message
 from notifications.services import message_queue
 
-from . import money
+from . import money, selectors
 from .contract import TEMPLATE_VERSION, content_hash, render_contract
 from .models import Block, Claim, Contract, Order, OrderEvent, Post, Rating, Trade, WorkerStats
 from .rules import distance_m, reliability, rules
@@ -523,16 +523,9 @@ def _check_no_overlap(post: Post, worker: User) -> None:
 
 
 def _overlapping(worker: User | int, *, starts_at: dt.datetime, ends_at: dt.datetime):
-    origin = (
-        OrderEvent.objects.filter(order=OuterRef("pk"), to_status=Order.Status.DISPUTED)
-        .exclude(from_status=Order.Status.DISPUTED)
-        .order_by("-pk")
-        .values("from_status")[:1]
-    )
     return (
-        Order.objects.filter(worker=worker, starts_at__lt=ends_at, ends_at__gt=starts_at)
-        .annotate(disputed_from=Subquery(origin))
-        .filter(Q(status__in=Order.ACTIVE) | Q(status=Order.Status.DISPUTED, disputed_from__in=Order.ACTIVE))
+        selectors.blocking_orders(worker=worker)
+        .filter(starts_at__lt=ends_at, ends_at__gt=starts_at)
         .select_related("post")
     )
 

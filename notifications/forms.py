@@ -1,7 +1,9 @@
 from django import forms
 
+from core.forms import PageForm
 
-class PreferenceForm(forms.Form):
+
+class PreferenceForm(PageForm):
     marketing_consent = forms.BooleanField(
         label="我同意接收岗位推荐",
         required=False,

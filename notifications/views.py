@@ -29,7 +29,10 @@ def inbox(request):
     return render(
         request,
         "notifications/inbox.html",
-        {"items": items, "unread": sum(1 for m in items if m.read_at is None)},
+        {
+            "entries": [selectors.inbox_entry(m) for m in items],
+            "unread": sum(1 for m in items if m.read_at is None),
+        },
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 
 from accounts.models import Employer
+from core.forms import PageForm
 from jobs.models import Trade
 
 from .models import FollowUp, ImportBatch
@@ -21,7 +22,7 @@ def _yes_no(value: str) -> bool | None:
     return {"yes": True, "no": False}.get(value)
 
 
-class FollowUpCallForm(forms.Form):
+class FollowUpCallForm(PageForm):
     reached = forms.TypedChoiceField(
         label="联系上了吗",
         choices=[("yes", "联系上了"), ("no", "没接通 / 关机")],
@@ -72,7 +73,7 @@ class FollowUpCallForm(forms.Form):
     )
 
 
-class TrainingNeedsForm(forms.Form):
+class TrainingNeedsForm(PageForm):
     trades = forms.ModelMultipleChoiceField(
         label="想学哪些技能（最多选5项）",
         required=False,
@@ -82,7 +83,7 @@ class TrainingNeedsForm(forms.Form):
     )
 
 
-class ImportForm(forms.Form):
+class ImportForm(PageForm):
     kind = forms.ChoiceField(
         label="导入什么",
         choices=ImportBatch.Kind.choices,

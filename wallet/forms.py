@@ -15,6 +15,8 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.core.exceptions import ValidationError
 
+from core.forms import PageForm
+
 TOKEN_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -60,7 +62,7 @@ class YuanField(forms.CharField):
         return yuan_to_fen(value)
 
 
-class OnceForm(forms.Form):
+class OnceForm(PageForm):
     """A form submitted once: its token keys the service call."""
 
     token = forms.CharField(widget=forms.HiddenInput, max_length=32)

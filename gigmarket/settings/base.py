@@ -521,6 +521,7 @@ CELERY_BEAT_SCHEDULE["jobs-order-reminders"] = {
     "schedule": 600,
 }
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("notifications.context_processors.unread")
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("accounts.elder.elder_mode")
 
 # --- disputes ---
 DISPUTES_DEADLINE_DAYS = 15  # 劳动争议调解仲裁法 art. 14: mediation ends within 15 days of acceptance

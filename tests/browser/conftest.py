@@ -6,7 +6,9 @@ simulated phone, which the suite's autouse fixture records; see tests/phones.py)
 
 Every browser test also runs under a Content-Security-Policy watch (:func:`csp_guard`): a test fails if
 any page it opened reported a violation, logged one to the console, threw an uncaught error, or was an
-HTML page served without the policy."""
+HTML page served without the policy. The same watch runs axe-core (vendored in ``vendor/``, see
+``vendor/README.md``) on every page of ours once it has loaded, and fails the test on any serious or
+critical accessibility violation."""
 
 from __future__ import annotations
 
@@ -100,6 +102,41 @@ _CONSOLE_PROBLEMS = (
 )
 CSP_PAGES = ARTIFACTS / "csp-pages.txt"
 
+# axe-core on every page: the library goes in as an init script (through the DevTools protocol, so the
+# page's CSP does not apply to it), and a second init script runs it when the page has loaded and hands the
+# serious and critical violations to the test through a binding. The staff console (/admin/) and the API
+# docs (/api/) are Django's and Swagger UI's markup, not ours, and are left out. ``window.__axeDone``
+# settles when the run is over (the watch waits for it before a context closes; a test that needs the
+# verdict of one page before it moves on calls :func:`axe_wait`).
+AXE_SOURCE = (Path(__file__).resolve().parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
+AXE_IMPACTS = ("serious", "critical")
+_AXE_RUNNER = """
+(() => {
+  if (window.top !== window || typeof axe === "undefined") return;
+  if (/^\\/(admin|api)\\//.test(location.pathname)) return;
+  window.__axeDone = new Promise((resolve) => {
+    window.addEventListener("load", () => setTimeout(() => {
+      if (document.contentType !== "text/html") return resolve([]);
+      axe.run(document, { resultTypes: ["violations"] }).then((result) => {
+        const bad = result.violations
+          .filter((v) => v.impact === "serious" || v.impact === "critical")
+          .map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+                         nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")) }));
+        if (bad.length && window.__recordAxe) window.__recordAxe({ page: location.pathname, violations: bad });
+        resolve(bad);
+      }, (error) => resolve([{ id: "axe-error", impact: "critical", help: String(error), nodes: [] }]));
+    }, 0));
+  });
+})();
+"""
+
+
+def axe_wait(page) -> list:
+    """Wait for axe's run on the page now shown; returns its serious/critical violations (also recorded)."""
+    return page.evaluate(
+        "() => window.__axeDone ? Promise.race([window.__axeDone, new Promise((r) => setTimeout(() => r([]), 20000))]) : []"
+    )
+
 
 class CspWatch:
     """What the pages of one test did that the policy (or a reader of the console) would object to."""
@@ -109,6 +146,7 @@ class CspWatch:
         self.console: list[str] = []
         self.errors: list[str] = []
         self.unprotected: list[str] = []
+        self.accessibility: list[str] = []
         self.pages: list[str] = []  # every HTML document the test's browser loaded, in order
         self._open_pages = []
 
@@ -118,6 +156,9 @@ class CspWatch:
             lambda source, v: self.violations.append(json.dumps(v, ensure_ascii=False)),
         )
         context.add_init_script(script=_CSP_LISTENER)
+        context.expose_binding("__recordAxe", lambda source, found: self._on_axe(found))
+        context.add_init_script(script=AXE_SOURCE)
+        context.add_init_script(script=_AXE_RUNNER)
         context.on("page", self.watch_page)
 
     def watch_page(self, page) -> None:
@@ -125,6 +166,12 @@ class CspWatch:
         page.on("console", self._on_console)
         page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
         page.on("response", self._on_response)
+
+    def _on_axe(self, found: dict) -> None:
+        for v in found.get("violations", []):
+            self.accessibility.append(
+                f"{found.get('page')}: {v['impact']} {v['id']} ({v['help']}) at {v['nodes']}"
+            )
 
     def _on_console(self, message) -> None:
         if any(word in message.text.lower() for word in _CONSOLE_PROBLEMS):
@@ -148,6 +195,7 @@ class CspWatch:
             if not page.is_closed():
                 # A page closing or navigating has nothing more to wait for.
                 with contextlib.suppress(Exception):
+                    axe_wait(page)
                     page.evaluate("() => new Promise((done) => setTimeout(done, 50))")
 
     def problems(self) -> list[str]:
@@ -156,6 +204,7 @@ class CspWatch:
             + [f"console: {c}" for c in self.console]
             + [f"uncaught error: {e}" for e in self.errors]
             + [f"HTML page without the policy: {u}" for u in self.unprotected]
+            + [f"accessibility (axe-core): {a}" for a in dict.fromkeys(self.accessibility)]
         )
 
 

@@ -52,5 +52,11 @@ def test_screen_pages_and_refreshes_by_itself(live_server, browser, artifacts, s
     expect(page.locator("#screen-posts")).to_contain_text("新到岗位·搬家小工", timeout=10000)
     assert page.evaluate("window.__sameDocument") is True
     assert polls and not any("cookie" in headers for headers in polls)
+    # 扫码: a QR code (inline SVG, nothing the CSP refuses) that opens the board on this very host.
+    qr = page.locator(".screen-qr svg")
+    expect(qr).to_be_visible()
+    box = qr.bounding_box()
+    assert box["width"] >= 120 and box["height"] >= 120, box
+    assert page.locator(".screen-qr").get_attribute("data-url") == f"{live_server.url}/jobs/"
     page.screenshot(path=artifacts / "hall_screen.png")
     context.close()

@@ -48,12 +48,12 @@ def test_seeker_opts_in_and_reads_her_messages(live_server, new_page, artifacts)
     page.screenshot(path=str(artifacts / "notifications-preferences.png"), full_page=True)
 
     page.goto(base + "/notifications/")
-    expect(page.locator(".notif-count")).to_have_text("2")
+    expect(page.locator(".notif-count")).to_have_text("2条未读")  # the words are for screen readers only
     expect(page.get_by_text("小区保洁")).to_be_visible()
     expect(page.get_by_text("仓库理货")).to_have_count(0)  # bob's
     page.screenshot(path=str(artifacts / "notifications-inbox.png"), full_page=True)
     page.get_by_role("button", name="标为已读", exact=True).first.click()
-    expect(page.locator(".notif-count")).to_have_text("1")
+    expect(page.locator(".notif-count")).to_have_text("1条未读")
     page.get_by_role("button", name="全部标为已读").click()
     expect(page.get_by_text("已将 1 条消息标为已读")).to_be_visible()
     expect(page.locator(".notif-count")).to_have_count(0)

@@ -254,7 +254,11 @@ def test_nearby_fallback_uses_wanted_trades_distance_and_skips_taken_posts(
     near = PostFactory(
         employer=employer, trade=mason, area=east, district=east.parent, lat=29.0, lng=120.001, title="近"
     )
-    taken = PostFactory(employer=employer, trade=mason, area=east, district=east.parent, lat=29.0, lng=120.0)
+    # A later day than the others: its order must not make them clash (that has its own test below).
+    later = timezone.now() + dt.timedelta(days=5)
+    taken = PostFactory(
+        employer=employer, trade=mason, area=east, district=east.parent, lat=29.0, lng=120.0, starts_at=later
+    )
     PostFactory(employer=employer, trade=cleaner, area=east, district=east.parent, lat=29.0, lng=120.0)
     from jobs.services import claim_create
 
@@ -266,11 +270,42 @@ def test_nearby_fallback_uses_wanted_trades_distance_and_skips_taken_posts(
 
 
 def test_kiosk_falls_back_when_matching_finds_nothing(east_point, alice, mason_post, monkeypatch):
-    import matching.selectors
+    import hall.selectors
     from hall.selectors import kiosk_posts
 
-    monkeypatch.setattr(matching.selectors, "posts_for_worker", lambda **kwargs: [])
+    monkeypatch.setattr(hall.selectors, "posts_for_worker", lambda **kwargs: [])
     assert [m.post for m in kiosk_posts(worker=alice, point=east_point, limit=3)] == [mason_post]
+
+
+@pytest.mark.parametrize("lead", ["matching", "nearby"])
+def test_kiosk_never_offers_a_post_that_clashes_with_the_workers_orders(
+    east_point, alice, employer, mason, east, lead, monkeypatch
+):
+    """适合您 leaves out a post whose hours overlap an order the worker already has: 抢单 would refuse it."""
+    import hall.selectors
+    from hall.selectors import kiosk_posts
+    from jobs.services import claim_create
+
+    if lead == "nearby":
+        monkeypatch.setattr(hall.selectors, "posts_for_worker", lambda **kwargs: [])
+    start = timezone.now() + dt.timedelta(days=2)
+    where = {
+        "employer": employer,
+        "trade": mason,
+        "area": east,
+        "district": east.parent,
+        "lat": 29.0,
+        "lng": 120.0,
+    }
+    mine = PostFactory(**where, title="已接：砌墙", starts_at=start)
+    same_hours = PostFactory(**where, title="同一时间：抹灰", starts_at=start + dt.timedelta(hours=2))
+    next_day = PostFactory(**where, title="第二天：贴砖", starts_at=start + dt.timedelta(days=1))
+    claim_create(post=mine, worker=alice)
+    assert Order.objects.filter(worker=alice, post=mine).exists()
+
+    offered = [m.post for m in kiosk_posts(worker=alice, point=east_point, limit=5)]
+    assert next_day in offered
+    assert same_hours not in offered and mine not in offered
 
 
 # ---------------------------------------------------------------------------------- trainings (optional)
