@@ -7,9 +7,20 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         _register_scopes()
-        from core.console import StaffQueue, register_queue, scoped
+        from core.console import StaffAction, StaffQueue, register_action, register_queue, scoped
 
         from . import second_factor  # noqa: F401 (connects the staff login signal)
+
+        register_action(
+            StaffAction(
+                key="assisted_register",
+                label="代注册",
+                hint="为来办事的村民开通账户（短信验证码确认）",
+                permissions=("accounts.register_on_behalf",),
+                url_name="accounts:assisted_register",
+                order=10,
+            )
+        )
         from .models import Certificate, Employer, RealName, User
 
         # Counts are cut to the staff member's service points exactly as the lists are (core.scoping): the
@@ -82,6 +93,7 @@ def _register_scopes() -> None:
         CertificateType,
         Employer,
         EmployerMember,
+        IdCardPhoto,
         RealName,
         ReviewEvent,
         ServicePoint,
@@ -94,6 +106,7 @@ def _register_scopes() -> None:
     scope_by_point(EmployerMember, "employer__service_point")
     for model in (RealName, Certificate, WorkerProfile):
         scope_by_point(model, "user__service_point")
+    scope_by_point(IdCardPhoto, "realname__user__service_point")
     scope_by_point(ServicePoint, "pk")
 
     def review_events(points) -> Q:

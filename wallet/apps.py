@@ -7,6 +7,18 @@ class WalletConfig(AppConfig):
 
     def ready(self) -> None:
         _register_scopes()
+        from core.console import StaffAction, register_action
+
+        register_action(
+            StaffAction(
+                key="wallet_arrears",
+                label="欠薪预警",
+                hint="已完工未付款的订单",
+                permissions=("wallet.view_account",),
+                url_name="wallet:arrears",
+                order=50,
+            )
+        )
 
 
 def _register_scopes() -> None:
