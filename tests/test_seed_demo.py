@@ -33,6 +33,8 @@ from accounts.models import (
 from accounts.validators import normalize_id_number
 from core.models import AuditLog
 from demo import demo_data
+from hall import selectors as hall_selectors
+from hall.models import SupplyDemandSnapshot
 from jobs import selectors
 from jobs import services as jobs_services
 from jobs.contract import content_hash
@@ -66,6 +68,7 @@ COUNTED = [
     OrderEvent,
     Contract,
     Rating,
+    SupplyDemandSnapshot,
 ]
 
 
@@ -435,3 +438,26 @@ def test_every_demo_record_has_a_point_and_the_station_clerk_sees_only_their_sta
         assert points <= {station.pk}, model
     district_staff = User.objects.get(phone="13500000001")
     assert objects_visible_to(district_staff, Employer.objects.all()).count() == Employer.objects.count()
+
+
+def test_three_districts_and_ninety_days_of_history_for_the_dashboard():
+    """The hall's charts compare districts and draw trends: the demo city has three districts with posts
+    and seekers in each, and a daily snapshot for each of the last 90 days."""
+    seed()
+    districts = Area.objects.filter(level="district")
+    assert districts.count() >= 3
+    assert set(Area.objects.filter(level="street").values_list("parent__level", flat=True)) == {"district"}
+    scope = hall_selectors.Scope(point_ids=None, area_ids=None, point=None, label="")
+    cells = hall_selectors.supply_demand_cells(scope=scope)
+    by_district = hall_selectors.by_district(cells)
+    assert len([row for row in by_district if row["seekers"] or row["openings"]]) >= 3
+    today = timezone.localdate()
+    start = today - dt.timedelta(days=demo_data.HISTORY_DAYS)
+    days = set(SupplyDemandSnapshot.objects.values_list("day", flat=True))
+    assert days == {start + dt.timedelta(days=n) for n in range(demo_data.HISTORY_DAYS)}
+    history = hall_selectors.history(scope=scope, start=start, end=today, live=cells)
+    assert len(history) == demo_data.HISTORY_DAYS + 1
+    assert len({row["seekers"] for row in history}) > 10  # a trend, not a flat line
+    # Every post's district is its area's district (the towns were spread over three districts).
+    district_of = hall_selectors.district_of_areas()
+    assert all(district_of[a] == d for a, d in Post.objects.values_list("area_id", "district_id"))
