@@ -24,7 +24,7 @@ from django.db.models import Count
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -207,11 +207,12 @@ def _expiry_cell(value: dt.date | None, *, empty: str = "—"):
     if value is None:
         return empty
     today = timezone.localdate()
+    shown = formats.date_format(value, "DATE_FORMAT")  # 2031年12月31日, not 2031-12-31
     if value < today:
-        return format_html('<strong style="color:#ba2121">{}（已过期）</strong>', value)
+        return format_html('<strong class="expiry-over">{}（已过期）</strong>', shown)
     if value <= today + dt.timedelta(days=30):
-        return format_html('<span style="color:#b26b00">{}（即将到期）</span>', value)
-    return str(value)
+        return format_html('<span class="expiry-near">{}（即将到期）</span>', shown)
+    return shown
 
 
 class ReviewAdmin(ScopedAdminMixin, admin.ModelAdmin):
@@ -584,7 +585,7 @@ class EmployerAdmin(ReviewAdmin):
             return "—"
         return format_html(
             '<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="营业执照" '
-            'style="max-height:40px;max-width:60px;border:1px solid #ccc"></a>',
+            'class="upload-thumb"></a>',
             url,
             url,
         )
@@ -596,7 +597,7 @@ class EmployerAdmin(ReviewAdmin):
             return "未上传" if obj.kind != Employer.Kind.HOUSEHOLD else "居民家庭无需执照"
         return format_html(
             '<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="营业执照" '
-            'style="max-height:240px;max-width:360px;border:1px solid #ccc"></a>',
+            'class="upload-preview"></a>',
             url,
             url,
         )
@@ -746,7 +747,7 @@ class CertificateAdmin(ReviewAdmin):
             return "—"
         return format_html(
             '<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="证书照片" '
-            'style="max-height:240px;max-width:360px;border:1px solid #ccc"></a>',
+            'class="upload-preview"></a>',
             url,
             url,
         )

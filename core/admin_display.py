@@ -12,6 +12,8 @@ class EventInline(admin.TabularInline):
     Chinese labels and the details in readable lines. Subclasses name ``model`` and ``status_choices``."""
 
     status_choices = None
+    # The row's own title (the event's __str__, with raw codes) is hidden by admin.css.
+    classes = ["event-inline"]
     fields = ["created_at", "actor", "transition", "details"]
     readonly_fields = fields
     extra = 0

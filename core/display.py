@@ -31,7 +31,9 @@ def _value(value) -> str:
         return "是" if value else "否"
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, default=str)
-    return "—" if value in (None, "") else str(value)
+    if isinstance(value, str):
+        return DATA_VALUES.get(value, value) or "—"
+    return "—" if value is None else str(value)
 
 
 # Keys that recur in the events' ``data``, in the console's words; any other key shows as it is.
@@ -55,7 +57,18 @@ DATA_KEYS = {
     "premium_fen": "保费（分）",
     "compensation_fen": "补偿（分）",
     "auto": "自动",
+    "side": "一方",
+    "order": "订单",
+    "post": "岗位",
+    "case": "案件",
+    "kind": "类型",
+    "status": "状态",
+    "count": "数量",
+    "channel_sent": "发送渠道",
 }
+
+# Values that recur in the events' ``data`` as codes.
+DATA_VALUES = {"worker": "劳动者", "employer": "用工方", "staff": "工作人员", "system": "系统", "sms": "短信"}
 
 
 def readable_data(data) -> str:
