@@ -29,7 +29,6 @@ from core.api import ViewOrderedCursorPagination
 from core.errors import DomainError, NotAllowed, RateLimited
 from core.scoping import objects_visible_to
 from core.services import client_ip
-from jobs.models import Trade
 
 from . import second_factor, selectors, services, throttle
 from .auth import TokenAuthentication
@@ -71,7 +70,6 @@ from .serializers import (
     StaffEmployerSerializer,
     StaffRealNameSerializer,
     TokenSerializer,
-    TradeSerializer,
     UnmaskSerializer,
     UserSerializer,
     UserUpdateSerializer,
@@ -539,14 +537,6 @@ class PublicCatalogueViewSet(viewsets.ReadOnlyModelViewSet):
 class CertificateTypeViewSet(PublicCatalogueViewSet):
     queryset = CertificateType.objects.all()
     serializer_class = CertificateTypeSerializer
-
-
-class TradeViewSet(PublicCatalogueViewSet):
-    """Active trades with their insurer risk class and whether a certificate is required (限制性工种)."""
-
-    queryset = Trade.objects.filter(is_active=True)
-    serializer_class = TradeSerializer
-    filterset_fields = ["category", "risk_class"]
 
 
 class ServicePointViewSet(PublicCatalogueViewSet):

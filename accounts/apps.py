@@ -1,4 +1,8 @@
 from django.apps import AppConfig
+from django.db.models import Q
+
+from core.console import StaffAction, StaffQueue, register_action, register_queue, scoped
+from core.scoping import point_tree_register, scope_by_point, scope_global
 
 
 class AccountsConfig(AppConfig):
@@ -6,11 +10,15 @@ class AccountsConfig(AppConfig):
     verbose_name = "账户与实名"
 
     def ready(self) -> None:
-        _register_scopes()
-        from core.console import StaffAction, StaffQueue, register_action, register_queue, scoped
-
+        # Models and what imports them load here, once the apps registry is ready (not at the top).
         from . import second_factor  # noqa: F401 (connects the staff login signal)
+        from .models import Certificate, Employer, RealName, User  # (apps registry: see above)
+        from .selectors import sees_every_point, service_points_visible_to  # (apps registry: see above)
 
+        point_tree_register(
+            sees_every_point=sees_every_point, service_points_visible_to=service_points_visible_to
+        )
+        _register_scopes()
         register_action(
             StaffAction(
                 key="assisted_register",
@@ -21,7 +29,6 @@ class AccountsConfig(AppConfig):
                 order=10,
             )
         )
-        from .models import Certificate, Employer, RealName, User
 
         # Counts are cut to the staff member's service points exactly as the lists are (core.scoping): the
         # applicant's registration point, or the employer's.
@@ -83,11 +90,7 @@ def _register_scopes() -> None:
     """Staff scoping (core.scoping): a user is their point's (staff: where they work; a seeker: where they
     were registered, the district market for online sign-ups); an employer is its registration point's;
     everything of a user follows the user."""
-    from django.db.models import Q
-
-    from core.scoping import scope_by_point, scope_global
-
-    from .models import (
+    from .models import (  # in ready(): models load after the apps registry, not at the top
         Area,
         Certificate,
         CertificateType,

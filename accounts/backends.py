@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from core.errors import DomainError
 
 from .models import PhoneCode, User
+from .services import phone_code_check
 from .validators import normalize_phone
 
 
@@ -31,8 +32,6 @@ class PhoneCodeBackend(BaseBackend):
     def authenticate(self, request, phone=None, code=None, **kwargs):
         if phone is None or code is None:
             return None
-        from .services import phone_code_check
-
         try:
             normalized = normalize_phone(phone)
             user = User.objects.get(phone=normalized, is_active=True)

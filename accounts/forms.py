@@ -13,9 +13,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from core.errors import DomainError
-from jobs.models import Trade
 
 from .models import Area, CertificateType, Employer, PayUnit, User, WorkerProfile
+from .selectors import trade_model
 from .validators import normalize_phone
 
 CODE_PURPOSES = ("register", "login", "reset")
@@ -213,7 +213,7 @@ PAGE_FORMS_BY_PURPOSE = {"register": RegisterForm, "login": CodeLoginForm, "rese
 class TradeGroupsMixin:
     def trade_groups(self) -> list[tuple[str, list]]:
         """The ``wanted_trades`` checkboxes grouped under their category (建筑装修, 家政保洁, …)."""
-        labels = dict(Trade.Category.choices)
+        labels = dict(trade_model().Category.choices)
         order = {value: index for index, value in enumerate(labels)}
         groups: dict[str, list] = {}
         for option in self["wanted_trades"]:
@@ -233,7 +233,7 @@ class AreaChoiceField(forms.ModelChoiceField):
 class ProfileForm(TradeGroupsMixin, forms.Form):
     wanted_trades = forms.ModelMultipleChoiceField(
         label="想干什么",
-        queryset=Trade.objects.none(),
+        queryset=trade_model().objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="可以多选",
@@ -290,8 +290,8 @@ class ProfileForm(TradeGroupsMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["wanted_trades"].queryset = Trade.objects.filter(is_active=True).order_by(
-            "category", "sort_order", "name"
+        self.fields["wanted_trades"].queryset = (
+            trade_model().objects.filter(is_active=True).order_by("category", "sort_order", "name")
         )
         self.fields["area"].queryset = Area.objects.select_related("parent").order_by("code")
 
@@ -468,13 +468,16 @@ class AssistedRegisterForm(TradeGroupsMixin, forms.Form):
         widget=forms.TextInput(attrs=_attrs(autocomplete="off", spellcheck="false")),
     )
     wanted_trades = forms.ModelMultipleChoiceField(
-        label="想干什么", queryset=Trade.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+        label="想干什么",
+        queryset=trade_model().objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["wanted_trades"].queryset = Trade.objects.filter(is_active=True).order_by(
-            "category", "sort_order", "name"
+        self.fields["wanted_trades"].queryset = (
+            trade_model().objects.filter(is_active=True).order_by("category", "sort_order", "name")
         )
 
 

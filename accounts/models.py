@@ -12,7 +12,10 @@ from django.utils.crypto import salted_hmac
 
 from core.crypto import EncryptedTextField
 from core.masking import mask_name, mask_phone
+from core.models import StatusEvent
 from core.uploads import random_name
+
+from .validators import normalize_phone
 
 
 class Area(models.Model):
@@ -75,8 +78,6 @@ class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def create_user(self, phone: str, password: str | None = None, **extra):
-        from .validators import normalize_phone
-
         user = self.model(phone=normalize_phone(phone), **extra)
         if password:
             user.set_password(password)
@@ -517,7 +518,7 @@ class WorkerProfile(models.Model):
         return f"档案 {self.user}"
 
 
-class ReviewEvent(models.Model):
+class ReviewEvent(StatusEvent):
     """Append-only record of every status change of a real-name, employer or certificate: who, when, why."""
 
     class Subject(models.TextChoices):
@@ -528,18 +529,14 @@ class ReviewEvent(models.Model):
 
     subject = models.CharField("对象", max_length=12, choices=Subject.choices)
     object_id = models.PositiveBigIntegerField("对象编号")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name="操作人"
-    )
+    # The base's fields, with the labels the review pages show.
     from_status = models.CharField("原状态", max_length=12, blank=True)
     to_status = models.CharField("新状态", max_length=12)
     reason = models.CharField("原因", max_length=200, blank=True)
-    data = models.JSONField(default=dict, blank=True, verbose_name="详情")
     created_at = models.DateTimeField("时间", default=timezone.now)
 
-    class Meta:
+    class Meta(StatusEvent.Meta):
         verbose_name = verbose_name_plural = "审核记录"
-        ordering = ["created_at", "pk"]
         indexes = [models.Index(fields=["subject", "object_id"])]
 
     def __str__(self) -> str:

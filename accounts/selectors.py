@@ -7,7 +7,13 @@ import datetime as dt
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from .models import Certificate, Employer, EmployerMember, ServicePoint, User
+from .models import Certificate, Employer, EmployerMember, ServicePoint, User, WorkerProfile
+
+
+def trade_model():
+    """The trade catalogue (工种) a worker's profile names. It lives in jobs, above accounts, so it is reached
+    through the profile's foreign key ("jobs.Trade", declared by name) and never imported."""
+    return WorkerProfile._meta.get_field("wanted_trades").related_model
 
 
 def service_points_visible_to(*, user: User) -> QuerySet[ServicePoint]:

@@ -12,7 +12,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.masking import mask_phone
-from jobs.models import Trade
 
 from .models import (
     Area,
@@ -26,6 +25,7 @@ from .models import (
     User,
     WorkerProfile,
 )
+from .selectors import trade_model
 from .validators import normalize_phone
 
 
@@ -149,15 +149,6 @@ class CertificateTypeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TradeSerializer(serializers.ModelSerializer):
-    requires_certificate = serializers.BooleanField(read_only=True)
-
-    class Meta:
-        model = Trade
-        fields = ["id", "name", "category", "risk_class", "requires_certificate", "certificate_type"]
-        read_only_fields = fields
-
-
 class ServicePointSerializer(serializers.ModelSerializer):
     area_name = serializers.CharField(source="area.name", read_only=True)
 
@@ -186,7 +177,7 @@ class WorkerProfileSerializer(serializers.ModelSerializer):
     """想干什么/会干什么. The help tier (困难零工 flag) is staff-only and deliberately absent."""
 
     wanted_trades = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=Trade.objects.filter(is_active=True), required=False
+        many=True, queryset=trade_model().objects.filter(is_active=True), required=False
     )
     skills = serializers.ListField(child=serializers.CharField(max_length=20), max_length=20, required=False)
     availability = serializers.ListField(
@@ -443,7 +434,7 @@ class AssistedRegistrationSerializer(serializers.Serializer):
         max_length=40, required=False, allow_blank=True, default="", write_only=True
     )
     wanted_trades = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=Trade.objects.filter(is_active=True), required=False, default=list
+        many=True, queryset=trade_model().objects.filter(is_active=True), required=False, default=list
     )
 
 

@@ -517,7 +517,7 @@ def claims(
 
     from accounts.models import EmployerMember
     from demo import demo_data as D
-    from jobs import services
+    from jobs import money, services
     from jobs.models import Order, Post, Trade
     from wallet import ledger
     from wallet import services as wallet
@@ -530,7 +530,7 @@ def claims(
     start = timezone.now() + dt.timedelta(days=60)
     # Publishing sets every slot's pay and premium aside: top the employer up to what the posts need.
     sample = Post(trade=trade, pay_fen=20000, quantity=1, insurance_required=False)
-    needed = sum(wallet.per_order_cost(sample)) * (slots * n_posts + SOLO_CLAIMS)
+    needed = sum(money.per_order_cost(sample)) * (slots * n_posts + SOLO_CLAIMS)
     balance = ledger.employer_account(owner.employer).balance_fen
     if balance < needed:
         wallet.employer_credit(
@@ -596,7 +596,7 @@ def claims(
     elapsed = max(ended for _, _, ended in outcomes) - released
     filled = max(ended for _, ended in ok) - released if ok else elapsed
     summary = {
-        "trade": f"{trade.name}（风险等级{trade.risk_class}，每单保费{wallet.per_order_cost(posts[0])[1] / 100:.2f}元）",
+        "trade": f"{trade.name}（风险等级{trade.risk_class}，每单保费{money.per_order_cost(posts[0])[1] / 100:.2f}元）",
         "processes": procs,
         "threads": procs * threads,
         "posts": n_posts,

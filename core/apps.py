@@ -23,8 +23,8 @@ def _register_scopes() -> None:
     from django.contrib.auth.models import Group
     from knox.models import AuthToken
 
-    from .models import AuditLog
-    from .scoping import scope_by_point, scope_superuser_only
+    from .models import AuditLog  # after the apps registry loads
+    from .scoping import scope_by_point, scope_superuser_only  # after the apps registry loads
 
     # Who looked at or decided what: the actor's point (a station's manager reviews their clerks).
     scope_by_point(AuditLog, "actor__service_point")

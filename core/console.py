@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
+from .scoping import objects_visible_to
+
 
 @dataclass(frozen=True)
 class StaffQueue:
@@ -44,8 +46,6 @@ def scoped(queryset, *, user):
     """``queryset`` cut to the staff member's service points, exactly as their lists are
     (:func:`core.scoping.objects_visible_to`), so a queue never counts rows its list does not show. Rows of
     no point (online self-registrations before every row had one) belong to the district market."""
-    from .scoping import objects_visible_to
-
     return objects_visible_to(user, queryset)
 
 

@@ -89,6 +89,24 @@ def chain_hash(entry) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+class StatusEvent(models.Model):
+    """One row of an append-only history: a status change (from → to), who made it (None: the system), when,
+    and what went with it. Each app's ``*Event`` adds the thing it is the history of; its service writes a
+    row in the same transaction as the change (docs/architecture.md)."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name="操作人"
+    )
+    from_status = models.CharField("原状态", max_length=12, blank=True)
+    to_status = models.CharField("新状态", max_length=12)
+    data = models.JSONField("详情", default=dict, blank=True)
+    created_at = models.DateTimeField("时间", default=timezone.now)
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at", "pk"]
+
+
 class RateCounter(models.Model):
     """A rate-limit window counted in the database while the shared cache is down (``core.ratelimit``)."""
 

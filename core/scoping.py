@@ -78,11 +78,21 @@ def registered_scopes() -> dict[type[models.Model], Scope]:
     return dict(_SCOPES)
 
 
-def _tree():
-    # accounts owns the service-point tree; core only asks it (as core.console does), lazily.
-    from accounts.selectors import sees_every_point, service_points_visible_to
+_POINT_TREE: dict[str, Callable] = {}
 
-    return sees_every_point, service_points_visible_to
+
+def point_tree_register(*, sees_every_point: Callable, service_points_visible_to: Callable) -> None:
+    """accounts owns the service-point tree and sits above core: it hands core its two questions at start
+    (``AccountsConfig.ready``), so core never imports it."""
+    _POINT_TREE.update(sees_every_point=sees_every_point, service_points_visible_to=service_points_visible_to)
+
+
+def _tree():
+    if not _POINT_TREE:
+        raise ImproperlyConfigured(
+            "the service-point tree is not registered (accounts.apps.AccountsConfig.ready)"
+        )
+    return _POINT_TREE["sees_every_point"], _POINT_TREE["service_points_visible_to"]
 
 
 def sees_everything(user) -> bool:

@@ -372,13 +372,24 @@ STAFF_PERMISSIONS = (
     "disputes.add_case",
     "disputes.accept_case",
     "notifications.view_message",
+    # accident insurance: policies and claims (review, forward to the insurer)
+    "insurance.view_policy",
+    "insurance.change_policy",
+    "insurance.view_premiumrate",
+    "insurance.view_accidentclaim",
+    "insurance.add_accidentclaim",
+    "insurance.change_accidentclaim",
+    "insurance.review_accidentclaim",
 )
-# District staff also manage the open-data tokens for the provincial data centre.
+# District staff also manage the open-data tokens for the provincial data centre and the premium remittance.
 DISTRICT_STAFF_PERMISSIONS = (
     "hall.add_exporttoken",
     "hall.change_exporttoken",
     "hall.view_exporttoken",
     "hall.view_exportpull",
+    # the daily premium remittance to the insurer (district books)
+    "insurance.view_remittance",
+    "insurance.change_remittance",
 )
 MEDIATOR_PERMISSIONS = ("accounts.view_user", "accounts.view_employer", "disputes.view_party_contact")
 

@@ -1,5 +1,8 @@
 from django.apps import AppConfig
 
+from core.console import StaffAction, StaffQueue, register_action, register_queue
+from core.scoping import scope_by_point
+
 
 class DisputesConfig(AppConfig):
     name = "disputes"
@@ -7,8 +10,6 @@ class DisputesConfig(AppConfig):
 
     def ready(self) -> None:
         _register_scopes()
-        from core.console import StaffAction, StaffQueue, register_action, register_queue
-
         register_action(
             StaffAction(
                 key="disputes_oral",
@@ -30,7 +31,7 @@ class DisputesConfig(AppConfig):
         )
 
         def unassigned(*, user) -> int:
-            from .selectors import unassigned_count
+            from .selectors import unassigned_count  # after the apps registry loads
 
             return unassigned_count(user=user)
 
@@ -49,10 +50,18 @@ class DisputesConfig(AppConfig):
 
 def _register_scopes() -> None:
     """Staff scoping (core.scoping): a case is its accepting point's (受理网点); everything on it follows."""
-    from core.scoping import scope_by_point
-
-    from .models import Agreement, Case, CaseEvent, Evidence, PrivateNote, Session, Transfer
+    from .models import (  # after the apps registry loads
+        Agreement,
+        Case,
+        CaseEvent,
+        Evidence,
+        Extension,
+        PrivateNote,
+        Recovery,
+        Session,
+        Transfer,
+    )
 
     scope_by_point(Case, "service_point")
-    for model in (Agreement, CaseEvent, Evidence, PrivateNote, Session, Transfer):
+    for model in (Agreement, CaseEvent, Evidence, Extension, PrivateNote, Recovery, Session, Transfer):
         scope_by_point(model, "case__service_point")

@@ -8,7 +8,7 @@ from django import forms
 
 from accounts.forms import PhoneField
 
-from .models import Case, Transfer
+from .models import Case, Recovery, Transfer
 
 
 def _attrs(**extra) -> dict[str, str]:
@@ -193,3 +193,31 @@ class TransferForm(forms.Form):
     to = forms.ChoiceField(label="移交至", choices=Transfer.To.choices, widget=forms.RadioSelect)
     organisation = forms.CharField(label="接收单位", max_length=100, widget=forms.TextInput(attrs=_attrs()))
     note = forms.CharField(label="移交说明", max_length=500, widget=forms.TextInput(attrs=_attrs()))
+
+
+class ExtensionForm(forms.Form):
+    new_deadline = forms.DateTimeField(
+        label="新的调解期限", input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs=_attrs(type="datetime-local"), format="%Y-%m-%dT%H:%M"),
+        error_messages={"required": "请填写新的调解期限", "invalid": "时间格式不正确，请重新选择"},
+    )  # fmt: skip
+    reason = forms.CharField(
+        label="延期理由", max_length=300, widget=forms.Textarea(attrs=_attrs(rows=2)),
+        help_text="双方会在短信和案件页看到，并用验证码确认",
+    )  # fmt: skip
+
+
+class RecoveryForm(forms.Form):
+    amount = YuanField(label="追回金额（元）")
+    paid_on = forms.DateField(
+        label="支付日期", widget=forms.DateInput(attrs=_attrs(type="date")),
+        error_messages={"required": "请填写支付日期", "invalid": "日期格式不正确"},
+    )  # fmt: skip
+    method = forms.ChoiceField(label="支付方式", choices=Recovery.Method.choices, widget=forms.RadioSelect)
+    note = forms.CharField(
+        label="说明（可不填）", max_length=200, required=False, widget=forms.TextInput(attrs=_attrs())
+    )
+    receipt = forms.FileField(
+        label="收据照片（可不传）", required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png"}),
+    )  # fmt: skip

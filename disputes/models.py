@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.models import StatusEvent
 from core.uploads import EXTENSIONS, random_name
 
 
@@ -105,7 +106,9 @@ class Case(models.Model):
     closed_at = models.DateTimeField("结案时间", null=True, blank=True)
     decline_reason = models.CharField("不予受理原因", max_length=300, blank=True)
     outcome_note = models.CharField("结果说明", max_length=300, blank=True)
-    recovered_fen = models.PositiveIntegerField("追回工资（分）", default=0)
+    recovered_fen = models.PositiveIntegerField(
+        "追回工资（分）", default=0, help_text="经平台（调解协议）和线下（见线下追回记录）追回的合计"
+    )
     owed_fen = models.PositiveIntegerField(
         "协议未付（分）", default=0, help_text="用工方余额不足、尚未付清的部分"
     )
@@ -150,24 +153,16 @@ class Case(models.Model):
         return self.status in self.OPEN
 
 
-class CaseEvent(models.Model):
+class CaseEvent(StatusEvent):
     """Append-only history of a case: every transition, message and session, who did it, and its data."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", verbose_name="纠纷案件")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name="操作人"
-    )
     kind = models.CharField(max_length=20, default="status", verbose_name="类型")
-    from_status = models.CharField(max_length=12, blank=True, verbose_name="原状态")
-    to_status = models.CharField(max_length=12, verbose_name="新状态")
-    data = models.JSONField(default=dict, blank=True, verbose_name="详情")
     # Whether the parties see this row in their timeline (assignments, flags and reminders are internal).
     public = models.BooleanField(default=True, verbose_name="双方可见")
-    created_at = models.DateTimeField(default=timezone.now, verbose_name="创建时间")
 
-    class Meta:
+    class Meta(StatusEvent.Meta):
         verbose_name = verbose_name_plural = "案件记录"
-        ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.kind} {self.from_status}→{self.to_status}"
@@ -331,3 +326,96 @@ class Transfer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} → {self.get_to_display()}"
+
+
+class Extension(models.Model):
+    """调解延期: the mediator proposes one new deadline with a reason; it takes effect when both parties
+    confirm it with an SMS code (as for the agreement). A case is extended at most once."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "待双方确认"
+        REJECTED = "rejected", "被拒绝"
+        APPLIED = "applied", "已延期"
+
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="extensions", verbose_name="纠纷案件"
+    )
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    reason = models.CharField("延期理由", max_length=300)
+    old_deadline = models.DateTimeField("原调解期限")
+    new_deadline = models.DateTimeField("新调解期限")
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="提议人"
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name="创建时间")
+    worker_agreed_at = models.DateTimeField("劳动者同意时间", null=True, blank=True)
+    employer_agreed_at = models.DateTimeField("用工方同意时间", null=True, blank=True)
+    employer_agreed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="用工方同意人",
+    )
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="拒绝人",
+    )
+    reject_reason = models.CharField("不同意的原因", max_length=300, blank=True)
+    applied_at = models.DateTimeField("生效时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "调解延期"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # One live proposal, and once applied no other: a case is extended once.
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(status__in=["proposed", "applied"]),
+                name="extension_one_per_case",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"延期 {self.case_id} → {self.new_deadline:%Y-%m-%d}"
+
+
+def _receipt_path(instance, filename: str) -> str:
+    return random_name("recoveries", f"receipt.{EXTENSIONS.get(instance.receipt_type, 'bin')}")
+
+
+class Recovery(models.Model):
+    """线下追回: wages paid outside the platform on a case with no order (an oral complaint), recorded by
+    the mediator with when and how, and a photo of the receipt."""
+
+    class Method(models.TextChoices):
+        CASH = "cash", "现金"
+        TRANSFER = "transfer", "转账"
+        OTHER = "other", "其他"
+
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="recoveries", verbose_name="纠纷案件"
+    )
+    amount_fen = models.PositiveIntegerField("金额（分）")
+    paid_on = models.DateField("支付日期")
+    method = models.CharField("支付方式", max_length=10, choices=Method.choices)
+    note = models.CharField("说明", max_length=200, blank=True)
+    receipt = models.FileField("收据照片", upload_to=_receipt_path, blank=True)
+    receipt_type = models.CharField(max_length=40, blank=True, verbose_name="凭证类型")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="登记人"
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name="创建时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "线下追回工资"
+        ordering = ["paid_on", "pk"]
+        constraints = [models.CheckConstraint(condition=Q(amount_fen__gt=0), name="recovery_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.amount_fen / 100:.2f}元 {self.get_method_display()}"

@@ -13,7 +13,7 @@ from accounts.models import EmployerMember, User
 from core.scoping import objects_visible_to
 
 from . import services
-from .models import Agreement, Case, CaseEvent
+from .models import Agreement, Case, CaseEvent, Recovery
 
 
 def cases_for_party(*, user: User) -> QuerySet[Case]:
@@ -109,7 +109,7 @@ def next_session(*, case: Case):
 def case_figures(*, start: dt.datetime, end: dt.datetime, service_point=None) -> dict:
     """Dashboard figures for cases filed in [start, end): counts by category and status, the median days
     from filing to the end of mediation, the share of ended cases that ended within their deadline, and the
-    wages recovered (fen) by agreements. ``service_point``: that point and its children only."""
+    wages recovered (fen) by agreements and outside the platform, with the two apart. ``service_point``: that point and its children only."""
     cases = Case.objects.filter(filed_at__gte=start, filed_at__lt=end)
     if service_point is not None:
         cases = cases.filter(Q(service_point=service_point) | Q(service_point__parent=service_point))
@@ -123,6 +123,8 @@ def case_figures(*, start: dt.datetime, end: dt.datetime, service_point=None) ->
     days = [(ended_at - filed_at).total_seconds() / 86400 for filed_at, ended_at, _ in ended]
     timed = [(ended_at, deadline) for _, ended_at, deadline in ended if deadline is not None]
     within = sum(1 for ended_at, deadline in timed if ended_at <= deadline)
+    recovered = cases.aggregate(total=Sum("recovered_fen"))["total"] or 0
+    offline = Recovery.objects.filter(case__in=cases).aggregate(total=Sum("amount_fen"))["total"] or 0
     return {
         "total": sum(by_category.values()),
         "by_category": by_category,
@@ -132,6 +134,9 @@ def case_figures(*, start: dt.datetime, end: dt.datetime, service_point=None) ->
         "ended": len(ended),
         "median_days_to_close": round(statistics.median(days), 1) if days else None,
         "closed_within_deadline_share": round(within / len(timed), 3) if timed else None,
-        "wages_recovered_fen": cases.aggregate(total=Sum("recovered_fen"))["total"] or 0,
+        "wages_recovered_fen": recovered,
+        # Where it came from: agreements settled through the platform, or paid outside it (线下追回).
+        "wages_recovered_by_source": {"platform_fen": recovered - offline, "offline_fen": offline},
+        "source_labels": {"platform_fen": "经平台调解协议", "offline_fen": "线下追回"},
         "workers_helped": cases.filter(recovered_fen__gt=0).values("worker").distinct().count(),
     }

@@ -4,7 +4,7 @@ sessions, notes, messages, evidence, and the mediation agreement with its settle
 Every transition is one function: a compare-and-swap UPDATE on the case's status (``_move``) and an
 append-only :class:`~disputes.models.CaseEvent`. A case on an order holds the order's escrow (the order is
 DISPUTED) until the case ends: then :func:`jobs.services.order_dispute_end` takes the order out of DISPUTED
-and, for an agreement, :func:`wallet.services.order_settle_by_agreement` moves the money. Messages go into
+and, for an agreement, :func:`jobs.money.order_settle_by_agreement` moves the money. Messages go into
 the outbox in the same transaction.
 """
 
@@ -27,11 +27,11 @@ from core.errors import Conflict, DomainError, InvalidTransition, NotAllowed
 from core.masking import mask_name
 from core.scoping import object_visible_to
 from core.services import audit_record
+from jobs import money
 from jobs import services as job_services
 from jobs.models import Order, Post
 from notifications.models import Message
 from notifications.services import message_queue
-from wallet import services as wallet
 
 from .models import Agreement, Case, CaseEvent, Evidence, PrivateNote, Session, Transfer
 from .validators import evidence_check
@@ -877,7 +877,7 @@ def agreement_mediator_sign(*, agreement: Agreement, actor: User) -> Agreement:
     if case.order_id:
         order = job_services.order_dispute_end(order=case.order, actor=actor, case_id=case.pk, outcome="agreed",
                                                amount_fen=amount)  # fmt: skip
-        paid, owed = wallet.order_settle_by_agreement(order=order, to_worker_fen=amount,
+        paid, owed = money.order_settle_by_agreement(order=order, to_worker_fen=amount,
                                                       key=f"case:{case.pk}:agreement:{agreement.pk}", actor=actor)  # fmt: skip
     Case.objects.filter(pk=case.pk).update(recovered_fen=paid, owed_fen=owed)
     case.recovered_fen, case.owed_fen = paid, owed

@@ -27,24 +27,26 @@ from core.uploads import upload_response
 from jobs import selectors as job_selectors
 from jobs.models import Order, Post
 
-from . import selectors, services
+from . import extensions, selectors, services
 from .forms import (
     AcceptForm,
     AgreementForm,
     CodeForm,
     EvidenceForm,
+    ExtensionForm,
     FileForm,
     MessageForm,
     MinutesForm,
     NoteForm,
     OralForm,
     ReasonForm,
+    RecoveryForm,
     ReportForm,
     ReviewForm,
     SessionForm,
     TransferForm,
 )
-from .models import Agreement, Case, Evidence, Session
+from .models import Agreement, Case, Evidence, Extension, Recovery, Session
 
 SERVICE_ERRORS = (DomainError, ValidationError)
 
@@ -100,12 +102,33 @@ def _event_rows(case: Case, *, side: str | None) -> list[dict]:
             text = AGREEMENT_TEXT.get(data.get("action"), "协议").format(side=label)
         elif event.kind == "assign":
             text = "改派调解员"
+        elif event.kind == "extension":
+            text = _extension_text(data)
+        elif event.kind == "recovery":
+            text = (f"登记线下追回工资 {int(data.get('amount_fen') or 0) / 100:.2f} 元（{data.get('method_label', '')}，"
+                    f"{data.get('paid_on', '')} 支付{'，附收据' if data.get('receipt') else ''}）")  # fmt: skip
         elif event.kind == "deadline":
             text = "已超过调解期限" if data.get("flag") == "overdue" else "临近调解期限，已提醒调解员"
         else:
             text = event.kind
         rows.append({"at": event.created_at, "text": text, "kind": event.kind})
     return rows
+
+
+def _extension_text(data: dict) -> str:
+    action = data.get("action")
+    side = Case.Side(data["side"]).label if data.get("side") in Case.Side.values else ""
+    if action == "proposed":
+        deadline = timezone.localtime(dt.datetime.fromisoformat(data["new_deadline"]))
+        return f"调解员申请延期至 {deadline:%m月%d日 %H:%M}：{data.get('reason', '')}"
+    if action == "agreed":
+        return f"{side}同意延期"
+    if action == "rejected":
+        return f"{side}不同意延期：{data.get('reason', '')}"
+    if action == "applied":
+        deadline = timezone.localtime(dt.datetime.fromisoformat(data["new_deadline"]))
+        return f"经双方同意，调解期限延长至 {deadline:%m月%d日 %H:%M}"
+    return "延期"
 
 
 def _parties(case: Case, *, unmasked: dict | None = None) -> list[dict]:
@@ -152,6 +175,9 @@ def _case_context(case: Case) -> dict:
         "next_session": selectors.next_session(case=case),
         "agreement": selectors.live_agreement(case=case),
         "agreements": list(case.agreements.all()),
+        "extension": extensions.live_extension(case=case),
+        "extended": case.extensions.filter(status=Extension.Status.APPLIED).first(),
+        "recoveries": list(case.recoveries.all()),
     }
 
 
@@ -221,7 +247,12 @@ def _party_page(request, case: Case, *, status: int = 200, **forms):
         "evidence_form": forms.get("evidence_form") or EvidenceForm(),
         "code_form": forms.get("code_form") or CodeForm(),
         "reject_form": forms.get("reject_form") or ReasonForm(label="不同意的原因"),
+        "extension_code_form": forms.get("extension_code_form") or CodeForm(),
+        "extension_reject_form": forms.get("extension_reject_form") or ReasonForm(label="不同意的原因"),
+        "extension_code_sent": forms.pop("extension_code_sent", False),
     }
+    extension = context["extension"]
+    context["i_agreed_extension"] = bool(extension and getattr(extension, f"{side}_agreed_at"))
     return render(request, "disputes/case_party.html", context, status=status)
 
 
@@ -302,6 +333,61 @@ def agreement_reject(request, pk: int, agreement_pk: int):
     return _party_page(request, case, reject_form=form, status=400)
 
 
+def _party_extension(request, pk: int, extension_pk: int) -> tuple[Case, Extension]:
+    case = _404(selectors.case_for_party, pk=pk, user=request.user)
+    try:
+        return case, case.extensions.get(pk=extension_pk)
+    except Extension.DoesNotExist as exc:
+        raise Http404("没有这份延期申请") from exc
+
+
+@login_required
+@require_POST
+def extension_code(request, pk: int, extension_pk: int):
+    case, extension = _party_extension(request, pk, extension_pk)
+    try:
+        extensions.extension_code_send(extension=extension, user=request.user, ip_address=client_ip(request))
+    except SERVICE_ERRORS as exc:
+        form = CodeForm()
+        form.add_error(None, _error_text(exc))
+        return _party_page(request, case, extension_code_form=form, status=400)
+    return _party_page(request, case, extension_code_sent=True)
+
+
+@login_required
+@require_POST
+def extension_agree(request, pk: int, extension_pk: int):
+    case, extension = _party_extension(request, pk, extension_pk)
+    form = CodeForm(request.POST)
+    if form.is_valid():
+        try:
+            extensions.extension_agree(extension=extension, user=request.user, code=form.cleaned_data["code"])
+        except SERVICE_ERRORS as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, "您已同意延期")
+            return redirect("disputes:case", pk=case.pk)
+    return _party_page(request, case, extension_code_form=form, status=400)
+
+
+@login_required
+@require_POST
+def extension_reject(request, pk: int, extension_pk: int):
+    case, extension = _party_extension(request, pk, extension_pk)
+    form = ReasonForm(request.POST, label="不同意的原因")
+    if form.is_valid():
+        try:
+            extensions.extension_reject(
+                extension=extension, user=request.user, reason=form.cleaned_data["reason"]
+            )
+        except SERVICE_ERRORS as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, "已告知调解员您不同意延期")
+            return redirect("disputes:case", pk=case.pk)
+    return _party_page(request, case, extension_reject_form=form, status=400)
+
+
 def _visible_case(request, pk: int) -> Case:
     """A party, the assigned mediator or staff of the point: for files and the PDF."""
     user = request.user
@@ -320,7 +406,7 @@ def agreement_pdf(request, pk: int, agreement_pk: int):
         agreement = case.agreements.exclude(status=Agreement.Status.SUPERSEDED).get(pk=agreement_pk)
     except Agreement.DoesNotExist as exc:
         raise Http404("没有这份协议") from exc
-    from .pdf import render_agreement_pdf
+    from .pdf import render_agreement_pdf  # fpdf2 and the font load only when someone downloads
 
     response = HttpResponse(render_agreement_pdf(agreement), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="agreement-{case.number}.pdf"'
@@ -393,6 +479,8 @@ def _desk_page(request, case: Case, *, status: int = 200, unmasked: dict | None 
         "fail_form": lambda: ReasonForm(label="调解不成的原因"),
         "transfer_form": TransferForm,
         "evidence_form": EvidenceForm,
+        "extension_form": ExtensionForm,
+        "recovery_form": lambda: RecoveryForm(initial={"paid_on": timezone.localdate()}),
     }  # fmt: skip
     context = {
         **_case_context(case),
@@ -547,6 +635,38 @@ def desk_agreement_sign(request, pk: int, agreement_pk: int):
         services.agreement_mediator_sign(agreement=agreement, actor=request.user)
 
     return _run(request, pk, form_name="sign_form", form=None, call=call, done="协议已生效，款项已按协议结算")
+
+
+@login_required
+@require_POST
+def desk_extension(request, pk: int):
+    form = ExtensionForm(request.POST)
+    return _run(request, pk, form_name="extension_form", form=form,
+                call=lambda c, d: extensions.extension_propose(case=c, actor=request.user, reason=d["reason"],
+                                                               new_deadline=d["new_deadline"]),
+                done="延期申请已发给双方确认")  # fmt: skip
+
+
+@login_required
+@require_POST
+def desk_recovery(request, pk: int):
+    form = RecoveryForm(request.POST, request.FILES)
+    return _run(request, pk, form_name="recovery_form", form=form,
+                call=lambda c, d: extensions.recovery_record(case=c, actor=request.user, amount_fen=d["amount"],
+                                                             paid_on=d["paid_on"], method=d["method"], note=d["note"],
+                                                             receipt=d["receipt"]),
+                done="已登记线下追回工资")  # fmt: skip
+
+
+@login_required
+def recovery_receipt(request, pk: int, recovery_pk: int):
+    """A recovery's receipt photo: for the parties, the assigned mediator and staff who see the case."""
+    case = _visible_case(request, pk)
+    try:
+        recovery = case.recoveries.exclude(receipt="").get(pk=recovery_pk)
+    except Recovery.DoesNotExist as exc:
+        raise Http404("没有这张收据") from exc
+    return upload_response(recovery.receipt.name, download_name=f"收据{recovery.pk}")
 
 
 @login_required

@@ -2,8 +2,9 @@
 
 Two rules for bad days (docs/bad-days.md):
 
-- **Queuing a task never fails the caller.** Work is queued after a commit (``transaction.on_commit(lambda:
-  task.delay(pk))``): what it will do is already written down (an outbox row, a pending policy, a requested
+- **Queuing a task never fails the caller.** Work is queued after a commit, by the task's name
+  (``core.dispatch.dispatch_on_commit("insurance.tasks.issue_policy", pk)``: services never import a tasks
+  module): what it will do is already written down (an outbox row, a pending policy, a requested
   withdrawal). If the broker cannot be reached, :class:`ResilientTask` logs the task's name (never its
   arguments: they can be phone numbers) and returns None instead of raising into a request whose
   transaction has committed. A short breaker spares later requests the wait.

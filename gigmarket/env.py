@@ -53,6 +53,10 @@ class Env(BaseSettings):
     insurer_url: str | None = Field(None, description="Insurer policy API base URL (http backend).")
     insurer_key: SecretStr | None = Field(None, description="Key signing requests to and from the insurer.")
     insurer_timeout: float = Field(8.0, gt=0, description="Seconds before an insurer call gives up.")
+    insurer_payee_account: str = Field(
+        "", description="The insurer's bank account the daily premium remittance is paid to."
+    )
+    insurer_payee_name: str = Field("", description="The name on the insurer's premium account.")
 
     # SMS
     sms_backend: Literal["outbox", "console", "aliyun"] = Field(

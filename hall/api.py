@@ -18,12 +18,12 @@ from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from accounts.models import Employer
+from accounts.models import Area, Employer
 from core.errors import DomainError, NotAllowed
 from core.masking import mask_name
 from core.services import client_ip
 from core.spreadsheets import csv_response
-from jobs.models import Order, Post
+from jobs.models import Order, Post, Trade
 
 from . import selectors, services, throttle
 from .models import ExportToken, SupplyDemandSnapshot
@@ -138,9 +138,6 @@ def _figures(params) -> tuple[list[dict], None]:
     """Supply and demand per trade × area for a day: the snapshot, or today's live figures."""
     day = _date(params, "day") or timezone.localdate()
     districts = selectors.district_of_areas()
-    from accounts.models import Area
-    from jobs.models import Trade
-
     codes = dict(Area.objects.values_list("pk", "code"))
     trades = dict(Trade.objects.values_list("pk", "name"))
     if day == timezone.localdate():

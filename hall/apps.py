@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from core.scoping import scope_by_point, scope_district_only, scope_global
+
 
 class HallConfig(AppConfig):
     name = "hall"
@@ -11,9 +13,12 @@ class HallConfig(AppConfig):
 
 def _register_scopes() -> None:
     """Staff scoping (core.scoping)."""
-    from core.scoping import scope_by_point, scope_district_only, scope_global
-
-    from .models import ExportPull, ExportToken, KioskSession, SupplyDemandSnapshot
+    from .models import (  # after the apps registry loads
+        ExportPull,
+        ExportToken,
+        KioskSession,
+        SupplyDemandSnapshot,
+    )
 
     reason = "open-data tokens hand the whole city's figures to the provincial centre: a district decision"
     scope_district_only(ExportToken, reason=reason)

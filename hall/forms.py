@@ -8,6 +8,8 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
+from jobs.models import Trade
+
 
 def _pad_input(**extra) -> dict[str, str]:
     # inputmode=none: the kiosk's on-screen pad is the only keyboard (no system keyboard pops up).
@@ -49,8 +51,6 @@ class DashboardForm(forms.Form):
     )
 
     def __init__(self, *args, points, every: bool, **kwargs):
-        from jobs.models import Trade
-
         super().__init__(*args, **kwargs)
         first = [("", "全部网点" if every else "本网点及下属驿站")]
         self.fields["point"].choices = first + [(p.pk, p.name) for p in points]

@@ -19,8 +19,11 @@ from django.utils import timezone
 from accounts.models import Area, Employer, ServicePoint, User, WorkerProfile
 from accounts.selectors import sees_every_point, service_points_visible_to
 from core.errors import DomainError, NotAllowed
+from insurance.selectors import insurance_summary
 from jobs.models import Claim, Order, Post, Trade
 from jobs.selectors import BoardQuery, board
+from matching.selectors import posts_for_worker
+from outreach.selectors import courses_open
 
 from .models import SupplyDemandSnapshot
 
@@ -284,8 +287,6 @@ def registrations_by_point(*, scope: Scope, since: dt.datetime, until: dt.dateti
 
 
 def insurance_figures(*, scope: Scope, since: dt.datetime, until: dt.datetime) -> dict:
-    from insurance.selectors import insurance_summary
-
     summary = insurance_summary(since=since, until=until, service_point=scope.point)
     return {
         "orders": summary.orders,
@@ -331,8 +332,10 @@ for _provider in (
             "total": "受理案件", "ended": "已结案", "median_days_to_close": "结案天数（中位数）",
             "closed_within_deadline_share": "期限内结案比例", "wages_recovered_fen": "追回工资（元）",
             "workers_helped": "追回工资的工人数", "by_category": "按类别", "by_status": "按状态",
+            "wages_recovered_by_source": "追回工资（元）",
         },
-        nested_labels={"by_category": "category_labels", "by_status": "status_labels"},
+        nested_labels={"by_category": "category_labels", "by_status": "status_labels",
+                       "wages_recovered_by_source": "source_labels"},
     ),
     FigureProvider(
         "followups", "回访结果", "outreach.selectors.followup_figures", dates=True,
@@ -553,18 +556,13 @@ class KioskMatch:
 
 def kiosk_posts(*, worker: User, point: ServicePoint, limit: int) -> list[KioskMatch]:
     """Posts to show a worker at the kiosk: the matching area's ``posts_for_worker`` (为你推荐) when it
-    exists and finds any, else :func:`kiosk_posts_nearby`. The lead switches here, nowhere else."""
-    try:
-        from matching.selectors import posts_for_worker
-    except ImportError:
-        posts_for_worker = None
-    if posts_for_worker is not None:
-        matches = [
-            KioskMatch(post=m.post, score=m.score, reason=m.reason)
-            for m in posts_for_worker(worker=worker, limit=limit)
-        ]
-        if matches:
-            return matches
+    finds any, else :func:`kiosk_posts_nearby`. The lead switches here, nowhere else."""
+    matches = [
+        KioskMatch(post=m.post, score=m.score, reason=m.reason)
+        for m in posts_for_worker(worker=worker, limit=limit)
+    ]
+    if matches:
+        return matches
     return kiosk_posts_nearby(worker=worker, point=point, limit=limit)
 
 
@@ -595,13 +593,8 @@ def kiosk_posts_nearby(*, worker: User, point: ServicePoint, limit: int) -> list
 
 
 def kiosk_courses(*, worker: User, limit: int = 3) -> list:
-    """Open training courses with seats left, the worker's wanted trades first — only when the outreach
-    area offers sign-up (``outreach.services.training_signup``); else none."""
-    try:
-        from outreach.selectors import courses_open
-        from outreach.services import training_signup  # noqa: F401  (sign-up must exist to offer courses)
-    except ImportError:
-        return []
+    """Open training courses with seats left, the worker's wanted trades first (signed up for through
+    ``outreach.services.training_signup``)."""
     wanted = set(
         WorkerProfile.wanted_trades.through.objects.filter(workerprofile__user=worker).values_list(
             "trade_id", flat=True

@@ -31,6 +31,8 @@ from core.masking import mask_phone
 from core.services import client_ip
 from core.spreadsheets import Sheet, csv_response, xlsx_response
 from jobs.models import Claim, Post
+from outreach.models import Course
+from outreach.services import training_signup
 
 from . import selectors, services
 from .forms import DashboardForm, KioskCodeForm, KioskIdForm, KioskPhoneForm
@@ -255,11 +257,6 @@ def kiosk_training(request, pk: int, course_pk: int):
     session = _kiosk_session(request, point)
     if session is None:
         return _to_start(request, point, notice="expired")
-    try:
-        from outreach.models import Course
-        from outreach.services import training_signup
-    except ImportError as exc:
-        raise Http404("培训报名未开通") from exc
     course = get_object_or_404(Course, pk=course_pk, is_published=True)
     try:
         training_signup(course=course, worker=session.user)

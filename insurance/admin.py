@@ -9,19 +9,30 @@ from collections.abc import Callable
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.views.decorators.http import require_POST
 
 from core.admin_display import EventInline, row_number
 from core.errors import DomainError
 from core.masking import mask_name
 from core.scoping import ScopedAdminMixin
+from core.spreadsheets import csv_response
 
-from . import services
-from .forms import ClaimApproveForm, ClaimRejectForm, PremiumRateForm
-from .models import AccidentClaim, ClaimEvent, Policy, PolicyEvent, PremiumRate
+from . import claims, remittance, services
+from .backends import get_insurer
+from .forms import (
+    ClaimApproveForm,
+    ClaimForwardForm,
+    ClaimRejectForm,
+    LocalInsurerDecisionForm,
+    PremiumRateForm,
+)
+from .models import AccidentClaim, ClaimEvent, Policy, PolicyEvent, PremiumRate, Remittance
 
 
 def _yuan(fen: int | None) -> str:
@@ -158,10 +169,11 @@ class AccidentClaimAdmin(ReadOnlyAdmin):
     date_hierarchy = "reported_at"
     fields = ["policy", "status", "accident_at", "place", "description", "reported_by", "reported_at",
               "document_links", "reviewed_by", "decided_at", "payout_display", "payout_transaction",
-              "decision_note"]  # fmt: skip
+              "decision_note", "insurer_claim_no", "forwarded_at", "forward_attempts", "forward_error",
+              "documents_needed"]  # fmt: skip
     readonly_fields = fields
     inlines = [ClaimEventInline]
-    actions = ["start_review", "approve", "reject"]
+    actions = ["start_review", "forward", "local_insurer", "approve", "reject"]
 
     def has_review_permission(self, request):
         return request.user.has_perm("insurance.review_accidentclaim")
@@ -242,6 +254,52 @@ class AccidentClaimAdmin(ReadOnlyAdmin):
             "赔付款记为保险公司付款，进入工人钱包。",
         )  # fmt: skip
 
+    @admin.action(description="审核通过，报保险公司", permissions=["review"])
+    def forward(self, request, queryset):
+        form = ClaimForwardForm(request.POST if request.POST.get("post") == "yes" else None)
+        if form.is_bound and form.is_valid():
+            note = form.cleaned_data["note"]
+            _apply_each(
+                self, request, queryset, lambda c: claims.claim_forward(claim=c, actor=request.user, note=note),
+                "{n} 件理赔已报保险公司",
+            )  # fmt: skip
+            return None
+        return self._form_page(
+            request, queryset, form=form, action="forward", title="报保险公司",
+            intro="理赔和材料将报送保险公司；保险公司的受理、补材料、赔付、拒赔会自动更新并通知工人。",
+        )  # fmt: skip
+
+    @admin.action(description="模拟保险公司处理（本地演示保险公司）", permissions=["review"])
+    def local_insurer(self, request, queryset):
+        if get_insurer().name != "fake":
+            self.message_user(request, "已接入真实保险公司，处理结果由保险公司回调", messages.ERROR)
+            return None
+        if queryset.count() != 1:
+            self.message_user(request, "一次只能处理一件理赔", messages.ERROR)
+            return None
+        form = LocalInsurerDecisionForm(request.POST if request.POST.get("post") == "yes" else None)
+        claim = queryset.get()
+        if form.is_bound and form.is_valid():
+            try:
+                claim = claims.local_insurer_decide(
+                    claim=claim, actor=request.user, decision=form.cleaned_data["decision"],
+                    amount_fen=form.cleaned_data["amount"], note=form.cleaned_data["note"],
+                )  # fmt: skip
+            except (DomainError, ValidationError) as exc:
+                form.add_error(None, _error_text(exc))
+            else:
+                self.message_user(
+                    request,
+                    f"{claim.number}：保险公司回调已到达，现为“{claim.get_status_display()}”",
+                    messages.SUCCESS,
+                )
+                return None
+        return self._form_page(
+            request, queryset, form=form, action="local_insurer", title="模拟保险公司处理",
+            intro=f"本地演示保险公司（案件号 {claim.insurer_claim_no or '尚未报送'}）：结果以签名回调送达平台，"
+            "与真实保险公司的回调走同一条路径。",
+        )  # fmt: skip
+
     @admin.action(description="不予赔付（填写原因）", permissions=["review"])
     def reject(self, request, queryset):
         form = ClaimRejectForm(request.POST if request.POST.get("post") == "yes" else None)
@@ -255,3 +313,81 @@ class AccidentClaimAdmin(ReadOnlyAdmin):
         return self._form_page(
             request, queryset, form=form, action="reject", title="不予赔付", intro="工人会在短信里看到原因。"
         )
+
+
+# -------------------------------------------------------------------------------------- remittances
+
+
+@admin.register(Remittance)
+class RemittanceAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """The daily premium remittance: paid, statement sent, or failed and waiting (retry from here)."""
+
+    list_display = ["day", "status", "policy_count", "amount_display", "attempts", "last_error", "paid_at",
+                    "statement_sent_at", "statement_link"]  # fmt: skip
+    list_filter = ["status"]
+    date_hierarchy = "day"
+    fields = ["day", "status", "policy_count", "amount_display", "out_trade_no", "gateway_ref", "transaction",
+              "statement_ref", "attempts", "last_error", "next_attempt_at", "created_at", "paid_at",
+              "statement_sent_at", "statement_link"]  # fmt: skip
+    readonly_fields = fields
+    actions = ["retry"]
+    change_list_template = "admin/insurance/remittance/change_list.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="保费合计", ordering="amount_fen")
+    def amount_display(self, obj):
+        return _yuan(obj.amount_fen)
+
+    @admin.display(description="保单清单")
+    def statement_link(self, obj):
+        url = reverse("admin:insurance_remittance_statement", args=[obj.pk])
+        return format_html('<a href="{}">下载CSV（{}单）</a>', url, obj.policy_count)
+
+    @admin.action(description="重新付款 / 重发清单", permissions=["change"])
+    def retry(self, request, queryset):
+        _apply_each(
+            self, request, queryset, lambda r: remittance.remittance_retry(remittance=r, actor=request.user),
+            "已为 {n} 笔结算重新发起",
+        )  # fmt: skip
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {**(extra_context or {}), "can_settle": self.has_change_permission(request)}
+        return super().changelist_view(request, extra)
+
+    def get_urls(self):
+        own = [
+            path("<int:pk>/statement.csv", self.admin_site.admin_view(self.statement_view),
+                 name="insurance_remittance_statement"),
+            path("settle-today/", self.admin_site.admin_view(require_POST(self.settle_today_view)),
+                 name="insurance_remittance_settle_today"),
+        ]  # fmt: skip
+        return own + super().get_urls()
+
+    def statement_view(self, request, pk: int):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        obj = get_object_or_404(self.get_queryset(request), pk=pk)
+        return csv_response(remittance.statement_csv_rows(obj), filename=f"保费结算清单-{obj.day:%Y%m%d}.csv")
+
+    def settle_today_view(self, request):
+        """Settle today's earned premiums now (the beat does yesterday's every morning)."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        obj = remittance.remittance_open(day=timezone.localdate())
+        obj = remittance.remittance_run(remittance_id=obj.pk)
+        level = (
+            messages.ERROR
+            if obj.status in (Remittance.Status.FAILED, Remittance.Status.PENDING)
+            else messages.SUCCESS
+        )
+        self.message_user(
+            request,
+            f"{obj}：{obj.policy_count} 单，{_yuan(obj.amount_fen)}，{obj.get_status_display()}",
+            level,
+        )
+        return redirect("admin:insurance_remittance_changelist")

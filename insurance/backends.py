@@ -19,11 +19,28 @@
   ``4001`` bad signature, ``4002`` stale timestamp, ``5000`` busy, ``5001`` rate limited, any 5xx/429, a
   transport error, an unreadable or unsigned answer, an unknown code → unavailable (retried with backoff).
 
+Claims and premiums (same signing, same codes):
+
+  ``POST {url}/claims`` with ``{"request_no", "policy_no", "order_no", "accident_at", "place", "description",
+  "reported_at", "callback_url"}`` → ``data.claim_no``; ``request_no`` (``GMCLAIM…``, ours) makes a repeated
+  submission return the same claim. ``POST {url}/claims/{claim_no}/documents`` with ``{"request_no",
+  "file_name", "content_type", "sha256", "content_base64"}`` (one document; repeated → the same).
+  ``POST {url}/statements`` with ``{"statement_no", "period", "total_premium_fen", "policy_count",
+  "payment_ref", "policies": [{"policy_no", "order_no", "risk_class", "premium_fen", "cover_start",
+  "cover_end"}]}`` → ``data.receipt_no``: the day's remittance and the policies it pays for (repeated → the
+  same receipt).
+
+  The insurer reports a claim's progress by ``POST /insurance/insurer/callbacks/`` to us, signed the same
+  way: ``{"event_id", "claim_no", "request_no", "status": "accepted" (受理) | "need_documents" (补材料) |
+  "paid" (赔付) | "rejected" (拒赔), "at", "amount_fen", "reason", "documents_needed"}``; see
+  :mod:`insurance.claims`.
+
 The insured's name and ID number go to the insurer, who must know whom it covers; they are never logged.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import hmac
@@ -80,6 +97,52 @@ class Issued:
     insurer: str
 
 
+@dataclass(frozen=True)
+class ClaimSubmission:
+    request_no: str
+    policy_number: str
+    order_no: str
+    accident_at: dt.datetime
+    place: str
+    description: str
+    reported_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ClaimDocumentUpload:
+    request_no: str
+    file_name: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    policy_number: str
+    order_no: str
+    risk_class: int
+    premium_fen: int
+    cover_start: dt.datetime | None
+    cover_end: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Statement:
+    statement_no: str
+    period: dt.date
+    total_premium_fen: int
+    payment_ref: str
+    lines: list[StatementLine]
+
+
+def callback_key() -> str:
+    """The key signing the insurer's callbacks: the insurer key, or for the local backend one derived from
+    the site's secret (so a local callback is checked exactly like a real one)."""
+    if settings.INSURER_KEY:
+        return settings.INSURER_KEY
+    return hmac.new(settings.SECRET_KEY.encode(), b"local-insurer", hashlib.sha256).hexdigest()
+
+
 class FakeInsurer:
     name = "fake"
     insurer_name = "零工市场测试保险"
@@ -89,6 +152,17 @@ class FakeInsurer:
 
     def cancel(self, *, policy_number: str, request_no: str, reason: str) -> None:
         return None
+
+    # The local insurer takes every claim, document and statement at once; its decisions on a claim are made
+    # by staff from the console (insurance.claims.local_insurer_decide), as signed callbacks.
+    def submit_claim(self, submission: ClaimSubmission) -> str:
+        return "LC" + submission.request_no.removeprefix("GMCLAIM")
+
+    def send_claim_document(self, *, claim_no: str, document: ClaimDocumentUpload) -> None:
+        return None
+
+    def send_statement(self, statement: Statement) -> str:
+        return f"LR{statement.statement_no}"
 
 
 REFUSED = {
@@ -149,6 +223,67 @@ class HttpInsurer:
         if answer["code"] == OK or answer["code"] in CANCEL_DONE:
             return
         raise InsurerRefused(self._reason(answer), code=answer["code"])
+
+    def submit_claim(self, submission: ClaimSubmission) -> str:
+        payload = {
+            "request_no": submission.request_no,
+            "policy_no": submission.policy_number,
+            "order_no": submission.order_no,
+            "accident_at": timezone.localtime(submission.accident_at).isoformat(),
+            "place": submission.place,
+            "description": submission.description,
+            "reported_at": timezone.localtime(submission.reported_at).isoformat(),
+            "callback_url": settings.MATCHING_SITE_URL.rstrip("/") + "/insurance/insurer/callbacks/",
+        }
+        answer = self._call("/claims", payload)
+        if answer["code"] != OK:
+            raise InsurerRefused(self._reason(answer), code=answer["code"])
+        number = str((answer.get("data") or {}).get("claim_no") or "").strip()
+        if not number or len(number) > 64:
+            raise InsurerUnavailable("保险公司应答缺少案件号")
+        return number
+
+    def send_claim_document(self, *, claim_no: str, document: ClaimDocumentUpload) -> None:
+        payload = {
+            "request_no": document.request_no,
+            "file_name": document.file_name,
+            "content_type": document.content_type,
+            "sha256": hashlib.sha256(document.content).hexdigest(),
+            "content_base64": base64.b64encode(document.content).decode(),
+        }
+        answer = self._call(f"/claims/{claim_no}/documents", payload)
+        if answer["code"] != OK:
+            raise InsurerRefused(self._reason(answer), code=answer["code"])
+
+    def send_statement(self, statement: Statement) -> str:
+        def moment(value):
+            return timezone.localtime(value).isoformat() if value else None
+
+        payload = {
+            "statement_no": statement.statement_no,
+            "period": statement.period.isoformat(),
+            "total_premium_fen": statement.total_premium_fen,
+            "policy_count": len(statement.lines),
+            "payment_ref": statement.payment_ref,
+            "policies": [
+                {
+                    "policy_no": line.policy_number,
+                    "order_no": line.order_no,
+                    "risk_class": line.risk_class,
+                    "premium_fen": line.premium_fen,
+                    "cover_start": moment(line.cover_start),
+                    "cover_end": moment(line.cover_end),
+                }
+                for line in statement.lines
+            ],
+        }
+        answer = self._call("/statements", payload)
+        if answer["code"] != OK:
+            raise InsurerRefused(self._reason(answer), code=answer["code"])
+        receipt = str((answer.get("data") or {}).get("receipt_no") or "").strip()
+        if not receipt or len(receipt) > 64:
+            raise InsurerUnavailable("保险公司应答缺少清单回执号")
+        return receipt
 
     @staticmethod
     def _reason(answer: dict) -> str:

@@ -134,6 +134,42 @@ class ClaimRejectForm(forms.Form):
     )
 
 
+class ClaimForwardForm(forms.Form):
+    note = forms.CharField(
+        label="审核意见", max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60})
+    )
+
+
+class LocalInsurerDecisionForm(forms.Form):
+    """The local (demo) insurer's decision on a claim, made by staff."""
+
+    decision = forms.ChoiceField(
+        label="保险公司处理结果",
+        choices=[("accepted", "受理"), ("need_documents", "补材料"), ("paid", "赔付"), ("rejected", "拒赔")],
+    )
+    amount = YuanField(label="赔付金额（元）", high_fen=10_000_000_00, what="赔付金额", required=False)
+    note = forms.CharField(
+        label="说明（补材料的要求 / 拒赔原因）", max_length=300, required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+    )  # fmt: skip
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == "paid" and not data.get("amount"):
+            self.add_error("amount", "赔付时请填写赔付金额")
+        return data
+
+
+class ClaimDocumentsForm(forms.Form):
+    """补材料: documents the insurer asked for."""
+
+    documents = MultipleFileField(
+        label="补充材料",
+        help_text=f"JPG/PNG 图片或 PDF，最多{MAX_DOCUMENTS}份",
+        error_messages={"required": "请上传要补充的材料"},
+    )
+
+
 class PremiumRateForm(forms.ModelForm):
     """The premium table in yuan: 0.01–1,000 yuan per order, cover 1–10,000,000 yuan."""
 

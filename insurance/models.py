@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.models import StatusEvent
 from core.uploads import random_name
 
 DEFAULT_PREMIUMS_FEN = {1: 300, 2: 400, 3: 500, 4: 600, 5: 800, 6: 1000}
@@ -42,6 +43,47 @@ class PremiumRate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.risk_class}级 {self.premium_fen / 100:.2f}元/单"
+
+
+class Remittance(models.Model):
+    """保费结算: the premiums of one day's earned policies paid to the insurer through the payment gateway,
+    with the statement of those policies sent through the insurer backend (insurance/remittance.py)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待付款"
+        PAID = "paid", "已付款，清单待送达"
+        SETTLED = "settled", "已结清"
+        FAILED = "failed", "付款失败"
+
+    day = models.DateField("结算日", unique=True)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    amount_fen = models.PositiveBigIntegerField("保费合计（分）", default=0)
+    policy_count = models.PositiveIntegerField("保单数", default=0)
+    out_trade_no = models.CharField("付款单号", max_length=32, unique=True)
+    gateway_ref = models.CharField("支付流水号", max_length=64, blank=True)
+    statement_ref = models.CharField("保险公司清单回执", max_length=64, blank=True)
+    transaction = models.OneToOneField(
+        "wallet.LedgerTransaction",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="记账凭证",
+    )
+    attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
+    last_error = models.CharField("最近错误", max_length=200, blank=True)
+    next_attempt_at = models.DateTimeField("下次尝试", null=True, blank=True)
+    created_at = models.DateTimeField("创建时间", default=timezone.now)
+    paid_at = models.DateTimeField("付款时间", null=True, blank=True)
+    statement_sent_at = models.DateTimeField("清单送达时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "保费结算"
+        ordering = ["-day"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"保费结算 {self.day:%Y-%m-%d}"
 
 
 class Policy(models.Model):
@@ -76,8 +118,13 @@ class Policy(models.Model):
     failed_at = models.DateTimeField("出单失败时间", null=True, blank=True)
     cancelled_at = models.DateTimeField("退保时间", null=True, blank=True)
     insurer_cancelled_at = models.DateTimeField("保险公司确认退保", null=True, blank=True)
+    remittance = models.ForeignKey(
+        Remittance, on_delete=models.PROTECT, null=True, blank=True, related_name="policies",
+        verbose_name="保费结算",
+    )  # fmt: skip
 
     IN_FORCE = (Status.ISSUED, Status.ACTIVE, Status.ENDED)  # bought and not undone
+    EARNED = (Status.ACTIVE, Status.ENDED)  # the premium can no longer come back: remitted to the insurer
     BOUGHT = (Status.PENDING, *IN_FORCE)
 
     class Meta:
@@ -115,21 +162,13 @@ class PostQuote(models.Model):
         return f"岗位{self.post_id} {self.premium_fen / 100:.2f}元/单"
 
 
-class PolicyEvent(models.Model):
+class PolicyEvent(StatusEvent):
     """Append-only history of a policy: every status change, who made it, and its data."""
 
     policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="events", verbose_name="保单")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name="操作人"
-    )
-    from_status = models.CharField(max_length=10, blank=True, verbose_name="原状态")
-    to_status = models.CharField(max_length=10, verbose_name="新状态")
-    data = models.JSONField(default=dict, blank=True, verbose_name="详情")
-    created_at = models.DateTimeField(default=timezone.now, verbose_name="创建时间")
 
-    class Meta:
+    class Meta(StatusEvent.Meta):
         verbose_name = verbose_name_plural = "保单记录"
-        ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
         return f"{self.policy_id}: {self.from_status}→{self.to_status}"
@@ -141,10 +180,20 @@ class AccidentClaim(models.Model):
     class Status(models.TextChoices):
         REPORTED = "reported", "已报案"
         UNDER_REVIEW = "under_review", "审核中"
+        FORWARDED = "forwarded", "已报保险公司"
+        INSURER_ACCEPTED = "accepted", "保险公司已受理"
+        NEED_DOCUMENTS = "need_docs", "需补充材料"
         APPROVED = "approved", "已赔付"
         REJECTED = "rejected", "不予赔付"
 
-    OPEN = (Status.REPORTED, Status.UNDER_REVIEW)
+    OPEN = (
+        Status.REPORTED,
+        Status.UNDER_REVIEW,
+        Status.FORWARDED,
+        Status.INSURER_ACCEPTED,
+        Status.NEED_DOCUMENTS,
+    )
+    AT_INSURER = (Status.FORWARDED, Status.INSURER_ACCEPTED, Status.NEED_DOCUMENTS)
 
     policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="claims", verbose_name="保单")
     status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.REPORTED)
@@ -170,6 +219,13 @@ class AccidentClaim(models.Model):
         verbose_name="赔付凭证",
     )
     decision_note = models.CharField("审核意见/不予赔付原因", max_length=300, blank=True)
+    # Forwarding to the insurer (insurance/claims.py): its claim number, and the retry state of the call.
+    insurer_claim_no = models.CharField("保险公司案件号", max_length=64, blank=True)
+    forwarded_at = models.DateTimeField("报保险公司时间", null=True, blank=True)
+    forward_attempts = models.PositiveSmallIntegerField("报送尝试次数", default=0)
+    forward_error = models.CharField("报送错误", max_length=200, blank=True)
+    next_forward_at = models.DateTimeField("下次报送", null=True, blank=True)
+    documents_needed = models.CharField("保险公司要求补充", max_length=300, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "理赔"
@@ -216,6 +272,7 @@ class ClaimDocument(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="上传人"
     )
     created_at = models.DateTimeField(default=timezone.now, verbose_name="创建时间")
+    sent_at = models.DateTimeField("送达保险公司", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "理赔材料"
@@ -225,23 +282,33 @@ class ClaimDocument(models.Model):
         return self.original_name
 
 
-class ClaimEvent(models.Model):
+class ClaimEvent(StatusEvent):
     """Append-only history of a claim."""
 
     claim = models.ForeignKey(
-        AccidentClaim, on_delete=models.CASCADE, related_name="events", verbose_name="抢单/报名"
+        AccidentClaim, on_delete=models.CASCADE, related_name="events", verbose_name="理赔"
     )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name="操作人"
-    )
-    from_status = models.CharField(max_length=12, blank=True, verbose_name="原状态")
-    to_status = models.CharField(max_length=12, verbose_name="新状态")
-    data = models.JSONField(default=dict, blank=True, verbose_name="详情")
-    created_at = models.DateTimeField(default=timezone.now, verbose_name="创建时间")
 
-    class Meta:
+    class Meta(StatusEvent.Meta):
         verbose_name = verbose_name_plural = "理赔记录"
-        ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
         return f"{self.claim_id}: {self.from_status}→{self.to_status}"
+
+
+class InsurerCallback(models.Model):
+    """A status callback from the insurer, kept by its event id: a repeated delivery changes nothing."""
+
+    event_id = models.CharField(max_length=64, unique=True, verbose_name="事件编号")
+    claim = models.ForeignKey(
+        AccidentClaim, on_delete=models.CASCADE, related_name="callbacks", verbose_name="理赔"
+    )
+    status = models.CharField(max_length=20, verbose_name="状态")
+    received_at = models.DateTimeField(default=timezone.now, verbose_name="收到时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "保险公司回调"
+        ordering = ["received_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.event_id

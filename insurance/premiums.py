@@ -1,4 +1,4 @@
-"""What cover costs and when it is required: read by the wallet (to reserve funds) and the jobs area.
+"""What cover costs and when it is required: read by jobs (jobs.money reserves the funds).
 
 A published post keeps the terms it was published with (:class:`~insurance.models.PostQuote`): its hold was
 sized with that premium, so a later change to the premium table (or to the trade's risk class) cannot leave

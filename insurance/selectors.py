@@ -8,10 +8,17 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from accounts.models import EmployerMember
+from accounts.models import EmployerMember, ServicePoint
 from core.scoping import objects_visible_to
 
 from .models import AccidentClaim, ClaimDocument, Policy
+
+
+def order_model():
+    """The order a policy covers. jobs sits above insurance, so the model is reached through the policy's
+    foreign key ("jobs.Order", declared by name) and never imported; insurance reads orders, never writes."""
+    return Policy._meta.get_field("order").related_model
+
 
 #: 理赔指引, shown on the policy document (page and API)
 HOW_TO_CLAIM = [
@@ -100,8 +107,6 @@ class InsuranceSummary:
 
 def _point_and_below(service_point) -> list[int]:
     """A service point and every point under it (district market → street markets → village stations)."""
-    from accounts.models import ServicePoint
-
     ids, frontier = [service_point.pk], [service_point.pk]
     while frontier:
         frontier = list(ServicePoint.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
@@ -113,9 +118,7 @@ def _point_and_below(service_point) -> list[int]:
 def insurance_summary(*, since: dt.datetime, until: dt.datetime, service_point=None) -> InsuranceSummary:
     """Share of orders insured, policies, premiums, claims by status and payouts, for ``[since, until)``,
     for the whole market or for one service point and the points under it (by the post's point)."""
-    from jobs.models import Order
-
-    orders = Order.objects.filter(confirmed_at__gte=since, confirmed_at__lt=until)
+    orders = order_model().objects.filter(confirmed_at__gte=since, confirmed_at__lt=until)
     policies = Policy.objects.filter(order__confirmed_at__gte=since, order__confirmed_at__lt=until)
     claims = AccidentClaim.objects.filter(reported_at__gte=since, reported_at__lt=until)
     payouts = AccidentClaim.objects.filter(

@@ -9,6 +9,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import AccidentClaim, ClaimDocument, ClaimEvent, Policy
+from .selectors import HOW_TO_CLAIM, can_report_claim
+from .services import remaining_cover_fen
 
 
 class AccidentClaimBriefSerializer(serializers.ModelSerializer):
@@ -67,18 +69,12 @@ class PolicyDocumentSerializer(serializers.ModelSerializer):
         return policy.last_error if policy.status == Policy.Status.FAILED else ""
 
     def get_remaining_cover_fen(self, policy: Policy) -> int:
-        from .services import remaining_cover_fen
-
         return remaining_cover_fen(policy)
 
     def get_can_report(self, policy: Policy) -> bool:
-        from .selectors import can_report_claim
-
         return can_report_claim(policy=policy, user=self.context["request"].user)
 
     def get_how_to_claim(self, policy: Policy) -> list[str]:
-        from .selectors import HOW_TO_CLAIM
-
         return HOW_TO_CLAIM
 
     @extend_schema_field(AccidentClaimBriefSerializer(many=True))

@@ -24,15 +24,22 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
+from accounts.models import EmployerMember
+from core.dispatch import dispatch, dispatch_on_commit
 from core.errors import DomainError, InvalidTransition, NotAllowed
 from core.scoping import object_visible_to
 from core.uploads import CheckedUpload, upload_check
 from notifications.models import Message
 from notifications.services import message_queue
+from wallet import ledger
+from wallet import services as wallet
+from wallet.models import LedgerTransaction
 
 from .backends import InsurerRefused, InsurerUnavailable, IssueRequest, get_insurer
 from .models import AccidentClaim, ClaimDocument, ClaimEvent, Policy, PolicyEvent
+from .payable import premium_account_of
 from .premiums import post_quote
+from .selectors import order_model
 
 logger = logging.getLogger("gigmarket.insurance")
 
@@ -83,8 +90,6 @@ def _notify(*, user, template: str, params: dict[str, Any], event: str, sms: boo
 
 
 def _notify_employer(*, employer, template: str, params: dict[str, Any], event: str) -> None:
-    from accounts.models import EmployerMember
-
     for member in EmployerMember.objects.filter(employer=employer).select_related("user"):
         _notify(
             user=member.user, template=template, params=params, event=event,
@@ -118,9 +123,7 @@ def policy_open(*, order) -> Policy | None:
     )
     if created:
         _policy_event(policy, actor=None, old="", new=policy.status, premium_fen=policy.premium_fen)
-        from .tasks import issue_policy
-
-        transaction.on_commit(lambda: issue_policy.delay(policy.pk))
+        dispatch_on_commit("insurance.tasks.issue_policy", policy.pk)
     return policy
 
 
@@ -195,6 +198,20 @@ def policy_issue(*, policy_id: int) -> Policy | None:
 
 
 @transaction.atomic
+def premium_refund(*, order, premium_fen: int, back_to_post: bool, memo: str) -> LedgerTransaction:
+    """A policy undone before its cover began (order cancelled, insurer refused): the premium leaves insurance
+    payable (the account it went into) for the post's hold (the slot is open again) or the employer's account. At most once per order.
+    Its callers pay owed wages from it when they are done (see :func:`jobs.money.owed_wages_pay`)."""
+    target = ledger.post_hold(order.post) if back_to_post else ledger.employer_account(order.employer)
+    # From the insurer-payable account the premium went into (insurance/payable.py).
+    source = premium_account_of(order=order) or ledger.insurance_payable()
+    return ledger.transfer(
+        key=f"order:{order.pk}:premium-refund", kind=LedgerTransaction.Kind.REFUND,
+        legs=[(source, -premium_fen), (target, premium_fen)], order=order, memo=memo,
+    )  # fmt: skip
+
+
+@transaction.atomic
 def policy_fail(*, policy: Policy, reason: str, code: str = "", actor=None) -> Policy:
     """The insurer refused the policy: it fails, the premium goes back to the employer, and the employer is
     told (the order goes on without cover; staff see failed policies in the console and the figures)."""
@@ -208,13 +225,11 @@ def policy_fail(*, policy: Policy, reason: str, code: str = "", actor=None) -> P
         failed_at=timezone.now(), last_error=reason[:200],
     )  # fmt: skip
     _policy_event(policy, actor=actor, old=old, new=policy.status, reason=reason, code=code)
-    from wallet import services as wallet
-
     order = policy.order
-    wallet.premium_refund(
+    premium_refund(
         order=order, premium_fen=policy.premium_fen, back_to_post=False, memo="保险出单失败退回保费"
     )
-    wallet.owed_wages_pay(employer=order.employer)
+    wallet.employer_credited_announce(employer=order.employer)
     _notify_employer(
         employer=order.employer, template="policy_failed",
         params={"post": order.post.title, "reason": reason, "premium": _yuan(policy.premium_fen)},
@@ -225,7 +240,7 @@ def policy_fail(*, policy: Policy, reason: str, code: str = "", actor=None) -> P
 
 
 def policy_cancel_for_order(*, order, back_to_post: bool, reason: str) -> Policy | None:
-    """Called by the wallet when an order ends before check-in (cancelled, no-show): a policy whose cover
+    """Called by jobs (jobs.money) when an order ends before check-in (cancelled, no-show): a policy whose cover
     never began is cancelled and its premium returned with the order's pay (to the post's hold when the slot
     opens again, else to the employer). A no-show's issued policy ends instead, its premium earned."""
     policy = Policy.objects.select_for_update().filter(order_id=order.pk).first()
@@ -249,9 +264,7 @@ def policy_cancel_for_order(*, order, back_to_post: bool, reason: str) -> Policy
         message="保单不能退保", cancelled_at=timezone.now(),
     )  # fmt: skip
     _policy_event(policy, actor=None, old=old, new=policy.status, reason=reason, back_to_post=back_to_post)
-    from wallet import services as wallet
-
-    wallet.premium_refund(
+    premium_refund(
         order=order, premium_fen=policy.premium_fen, back_to_post=back_to_post, memo="退保退回保费"
     )
     if policy.policy_number:
@@ -260,9 +273,7 @@ def policy_cancel_for_order(*, order, back_to_post: bool, reason: str) -> Policy
 
 
 def _queue_insurer_cancel(policy_id: int) -> None:
-    from .tasks import cancel_policy_at_insurer
-
-    transaction.on_commit(lambda: cancel_policy_at_insurer.delay(policy_id))
+    dispatch_on_commit("insurance.tasks.cancel_policy_at_insurer", policy_id)
 
 
 def policy_insurer_cancel(*, policy_id: int) -> Policy | None:
@@ -357,8 +368,6 @@ def policies_end_overdue(*, now: dt.datetime | None = None) -> int:
 
 def policies_retry_pending(*, now: dt.datetime | None = None) -> int:
     """Beat task body: policies still waiting for their number (the insurer was down) are asked again."""
-    from .tasks import issue_policy
-
     now = now or timezone.now()
     stale = Policy.objects.filter(
         status=Policy.Status.PENDING,
@@ -367,7 +376,7 @@ def policies_retry_pending(*, now: dt.datetime | None = None) -> int:
     ).values_list("pk", flat=True)
     count = 0
     for pk in stale:
-        issue_policy.delay(pk)
+        dispatch("insurance.tasks.issue_policy", pk)
         count += 1
     return count
 
@@ -375,8 +384,6 @@ def policies_retry_pending(*, now: dt.datetime | None = None) -> int:
 def policies_retry_insurer_cancel(*, now: dt.datetime | None = None) -> int:
     """Sweep (beat and the worker's own timer): cancelled policies the insurer was never told about (its
     after-commit task was lost with the broker, or it gave up while the insurer was down) are told again."""
-    from .tasks import cancel_policy_at_insurer
-
     now = now or timezone.now()
     missed = Policy.objects.filter(
         status=Policy.Status.CANCELLED,
@@ -385,7 +392,7 @@ def policies_retry_insurer_cancel(*, now: dt.datetime | None = None) -> int:
     ).exclude(policy_number="")
     count = 0
     for pk in missed.order_by("pk").values_list("pk", flat=True)[:500]:
-        cancel_policy_at_insurer.delay(pk)
+        dispatch("insurance.tasks.cancel_policy_at_insurer", pk)
         count += 1
     return count
 
@@ -395,10 +402,8 @@ def policy_issue_retry(*, policy: Policy, actor) -> None:
     _require_staff_perm(actor, "insurance.change_policy", "没有处理保单的权限", policy)
     if policy.status != Policy.Status.PENDING:
         raise InvalidTransition(f"只有出单中的保单可以重新出单（当前：{policy.get_status_display()}）")
-    from .tasks import issue_policy
-
     Policy.objects.filter(pk=policy.pk).update(attempts=0)
-    transaction.on_commit(lambda: issue_policy.delay(policy.pk))
+    dispatch_on_commit("insurance.tasks.issue_policy", policy.pk)
 
 
 # -------------------------------------------------------------------------------------------- claims
@@ -415,11 +420,9 @@ def _check_document(upload) -> CheckedUpload:
 
 def _claim_policy(order, actor) -> Policy:
     """The policy a claim on this order would be made under, or a clear refusal."""
-    from jobs.models import Order
-
     if order.worker_id != actor.pk:
         _require_staff_perm(actor, "insurance.add_accidentclaim", "只能为自己的订单报案", order)
-    if order.status == Order.Status.CANCELLED:
+    if order.status == order_model().Status.CANCELLED:
         raise InvalidTransition("订单已取消，不能报案", code="order_cancelled")
     policy = Policy.objects.select_for_update().filter(order_id=order.pk).first()
     if policy is None:
@@ -444,9 +447,7 @@ def claim_report(
     documents: list,
 ) -> AccidentClaim:
     """报案: an accident during the cover of an insured order, with its documents (photos or PDF)."""
-    from jobs.models import Order
-
-    order = Order.objects.select_related("post", "worker").get(pk=order.pk)
+    order = order_model().objects.select_related("post", "worker").get(pk=order.pk)
     policy = _claim_policy(order, actor)
     now = timezone.now()
     errors: dict[str, list[str]] = {}
@@ -548,8 +549,6 @@ def claim_approve(*, claim: AccidentClaim, actor, payout_fen: int, note: str = "
             code="above_cover",
         )  # fmt: skip
     order = claim.policy.order
-    from wallet import services as wallet
-
     txn = wallet.claim_payout(
         order=order, worker=order.worker, amount_fen=payout_fen, key=f"insurance-claim:{claim.pk}:payout",
         memo=f"意外险理赔 {claim.number}（保单{policy.policy_number}）", actor=actor,
@@ -575,8 +574,8 @@ def claim_reject(*, claim: AccidentClaim, actor, reason: str) -> AccidentClaim:
         raise DomainError("请填写不予赔付的原因，工人会看到它", field="reason")
     claim = _claim_locked(claim)
     old = _move(
-        AccidentClaim, claim, expected=AccidentClaim.OPEN, new=AccidentClaim.Status.REJECTED,
-        message="该理赔已结案", reviewed_by=actor, decided_at=timezone.now(), decision_note=reason[:300],
+        AccidentClaim, claim, expected=(AccidentClaim.Status.REPORTED, AccidentClaim.Status.UNDER_REVIEW),
+        new=AccidentClaim.Status.REJECTED, message="该理赔已结案或已报保险公司", reviewed_by=actor, decided_at=timezone.now(), decision_note=reason[:300],
     )  # fmt: skip
     _claim_event(claim, actor=actor, old=old, new=claim.status, reason=reason)
     _notify(

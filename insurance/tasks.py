@@ -10,7 +10,7 @@ import logging
 
 from celery import shared_task
 
-from . import services
+from . import claims, remittance, services
 from .backends import InsurerUnavailable
 
 logger = logging.getLogger("gigmarket.insurance")
@@ -59,3 +59,32 @@ def retry_insurer_cancels() -> int:
 @shared_task
 def end_overdue_cover() -> int:
     return services.policies_end_overdue()
+
+
+@shared_task
+def remit_premiums_daily() -> int:
+    """Beat, every morning: yesterday's earned premiums to the insurer, with their statement."""
+    return remittance.remit_day().pk
+
+
+@shared_task
+def retry_remittances() -> int:
+    return remittance.remittances_retry()
+
+
+@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
+def forward_claim(self, claim_id: int) -> None:
+    try:
+        claims.claim_submit(claim_id=claim_id)
+    except InsurerUnavailable as exc:
+        if self.request.is_eager or self.request.retries >= self.max_retries:
+            logger.warning(
+                "claim %s not yet at the insurer after %s tries", claim_id, self.request.retries + 1
+            )
+            return
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+
+
+@shared_task
+def retry_claim_forwarding() -> int:
+    return claims.claims_retry_forwarding()

@@ -11,4 +11,5 @@ urlpatterns = [
     path("claims/", views.my_claims, name="my_claims"),
     path("claims/<int:pk>/", views.claim_detail, name="claim_detail"),
     path("claims/<int:pk>/documents/<int:doc_pk>/", views.claim_document, name="claim_document"),
+    path("insurer/callbacks/", views.insurer_callback, name="insurer_callback"),
 ]

@@ -7,13 +7,18 @@ is shown on the field it names or at the top of the form.
 
 from __future__ import annotations
 
+import json
+import time
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
 from knox.auth import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
@@ -22,9 +27,10 @@ from accounts.forms import apply_service_error
 from core.errors import DomainError
 from core.uploads import upload_response
 
-from . import selectors, services
-from .forms import ClaimReportForm
-from .models import Policy
+from . import claims, selectors, services
+from .backends import callback_key, sign
+from .forms import ClaimDocumentsForm, ClaimReportForm
+from .models import AccidentClaim, Policy
 
 SERVICE_ERRORS = (DomainError, ValidationError)
 
@@ -93,9 +99,31 @@ def claim_create(request, order_pk: int):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def claim_detail(request, pk: int):
+    """A claim's progress (each status with its date) and, when the insurer asks, 补材料."""
     claim = _found(selectors.claim_for_viewer, pk=pk, user=request.user)
     order = claim.policy.order
+    can_add = claim.status in AccidentClaim.AT_INSURER and (
+        order.worker_id == request.user.pk or request.user.has_perm("insurance.add_accidentclaim")
+    )
+    form = None
+    if can_add:
+        form = (
+            ClaimDocumentsForm(request.POST, request.FILES)
+            if request.method == "POST"
+            else ClaimDocumentsForm()
+        )
+        if form.is_bound and form.is_valid():
+            try:
+                claims.claim_add_documents(claim=claim, actor=request.user, **form.cleaned_data)
+            except SERVICE_ERRORS as exc:
+                apply_service_error(form, exc)
+            else:
+                messages.success(request, "材料已提交，平台会转交保险公司。")
+                return redirect("insurance:claim_detail", pk=claim.pk)
+    elif request.method == "POST":
+        raise PermissionDenied("该理赔现在不需要补充材料")
     return render(
         request,
         "insurance/claim_detail.html",
@@ -106,8 +134,26 @@ def claim_detail(request, pk: int):
             "post": order.post,
             "documents": claim.documents.all(),
             "events": claim.events.all(),
+            "form": form,
         },
+        status=400 if form is not None and form.errors else 200,
     )
+
+
+@csrf_exempt
+@require_POST
+def insurer_callback(request):
+    """The insurer's signed claim status callbacks (insurance/claims.py); answers are signed the same way."""
+    try:
+        answer, status = claims.insurer_callback(body=request.body, headers=request.headers), 200
+    except claims.CallbackRefused as exc:
+        answer, status = {"code": exc.code, "message": exc.message}, exc.status
+    body = json.dumps(answer, ensure_ascii=False).encode()
+    response = HttpResponse(body, status=status, content_type="application/json; charset=utf-8")
+    timestamp, nonce = str(int(time.time())), uuid.uuid4().hex
+    response["X-GM-Timestamp"], response["X-GM-Nonce"] = timestamp, nonce
+    response["X-GM-Signature"] = sign(callback_key(), timestamp, nonce, body)
+    return response
 
 
 @login_required

@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors as account_selectors
-from accounts.api import IsStaffWithPerms, PublicAPIView
+from accounts.api import IsStaffWithPerms, PublicAPIView, PublicCatalogueViewSet
 from accounts.serializers import CodeSentSerializer, ErrorSerializer
 from core.api import ViewOrderedCursorPagination
 from core.api import found as _found
@@ -31,7 +31,7 @@ from wallet.idempotency import HEADER as IDEMPOTENCY_HEADER
 from wallet.idempotency import idempotent
 
 from . import board_cache, selectors, services
-from .models import Block, Claim, Order, Post
+from .models import Block, Claim, Order, Post, Trade
 from .rules import rules
 from .serializers import (
     ApplicantSerializer,
@@ -56,6 +56,7 @@ from .serializers import (
     RatingCreateSerializer,
     RatingSerializer,
     StaffPostCreateSerializer,
+    TradeSerializer,
     board_item,
 )
 
@@ -717,3 +718,11 @@ class StaffPostCreateView(APIView):
         employer, publish = data.pop("employer"), data.pop("publish")
         post = services.post_create(employer=employer, actor=request.user, publish=publish, **data)
         return Response(MyPostSerializer(post).data, status=status.HTTP_201_CREATED)
+
+
+class TradeViewSet(PublicCatalogueViewSet):
+    """Active trades with their insurer risk class and whether a certificate is required (限制性工种)."""
+
+    queryset = Trade.objects.filter(is_active=True)
+    serializer_class = TradeSerializer
+    filterset_fields = ["category", "risk_class"]

@@ -1,8 +1,13 @@
 """Jobs API routes, mounted under /api/v1/ in the "api" namespace (see gigmarket/urls.py)."""
 
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
 from . import api
+
+# The trade catalogue (a public picker list), beside the accounts' catalogues under /api/v1/.
+router = SimpleRouter()
+router.register("trades", api.TradeViewSet, basename="trade")
 
 urlpatterns = [
     # The public board and what a worker does with a post.
@@ -42,3 +47,4 @@ urlpatterns = [
     # Hall staff.
     path("staff/posts/", api.StaffPostCreateView.as_view(), name="staff-posts"),
 ]
+urlpatterns += router.urls

@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Area, Employer, PayUnit, ServicePoint
+from core.models import StatusEvent
 
 
 class Trade(models.Model):
@@ -257,21 +258,13 @@ class Order(models.Model):
         return f"订单{self.pk} {self.post}"
 
 
-class OrderEvent(models.Model):
+class OrderEvent(StatusEvent):
     """Append-only history of an order: every transition, who made it, and its data."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name="订单")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name="操作人"
-    )
-    from_status = models.CharField(max_length=12, blank=True, verbose_name="原状态")
-    to_status = models.CharField(max_length=12, verbose_name="新状态")
-    data = models.JSONField(default=dict, blank=True, verbose_name="详情")
-    created_at = models.DateTimeField(default=timezone.now, verbose_name="创建时间")
 
-    class Meta:
+    class Meta(StatusEvent.Meta):
         verbose_name = verbose_name_plural = "订单记录"
-        ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.from_status}→{self.to_status}"

@@ -19,15 +19,21 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db import transaction
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from insurance.models import Policy
 from insurance.premiums import premium_for_post
+from notifications.models import Message
+from notifications.services import message_queue
 from wallet.models import Account, LedgerTransaction, Posting
 from wallet.selectors import Problem, owed_wages
 from wallet.selectors import reconcile as reconcile_ledger
 
+from . import money
 from .models import Order, OrderEvent, Post
 
 #: a post still open this long after its start means the expiry sweep did not run
@@ -218,10 +224,6 @@ __all__ = ["Owed", "Problem", "owed_list", "reconcile_orders"]
 
 def _books_staff():
     """Staff who may see the books (wallet.view_account, directly, by group, or superusers)."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Permission
-    from django.db.models import Q
-
     perms = Permission.objects.filter(codename="view_account", content_type__app_label="wallet")
     return (
         get_user_model()
@@ -235,17 +237,12 @@ def nightly(*, now: dt.datetime | None = None) -> list[Problem]:
     """The nightly run (Celery beat): owed wages an employer's account can pay are paid (a credit that came
     in while the order was locked skipped it), then :func:`reconcile_orders`; on any problem every staff
     member who may see the books gets an in-app message (once a day)."""
-    from django.db import transaction
-
-    from notifications.models import Message
-    from notifications.services import message_queue
-    from wallet import services as wallet
 
     now = now or timezone.now()
     employers = set(owed_wages().values_list("employer_id", flat=True))
     for employer_id in sorted(employers):
         with transaction.atomic():
-            wallet.owed_wages_pay(employer=employer_id)
+            money.owed_wages_pay(employer=employer_id)
     problems = reconcile_orders(now=now)
     if problems:
         day = f"{timezone.localtime(now):%Y-%m-%d}"

@@ -698,3 +698,12 @@ class BlockCreateSerializer(serializers.Serializer):
         queryset=User.objects.all(), help_text="工人的用户ID（见报名或订单）"
     )
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class TradeSerializer(serializers.ModelSerializer):
+    requires_certificate = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Trade
+        fields = ["id", "name", "category", "risk_class", "requires_certificate", "certificate_type"]
+        read_only_fields = fields

@@ -44,8 +44,8 @@ from insurance import premiums as insurance_premiums
 from insurance import services as insurance_services
 from notifications.models import Message
 from notifications.services import message_queue
-from wallet import services as wallet
 
+from . import money
 from .contract import TEMPLATE_VERSION, content_hash, render_contract
 from .models import Block, Claim, Contract, Order, OrderEvent, Post, Rating, Trade, WorkerStats
 from .rules import distance_m, reliability, rules
@@ -316,7 +316,7 @@ def post_publish(*, post: Post, actor: User) -> Post:
     post.status, post.published_at = Post.Status.OPEN, timezone.now()
     post.save(update_fields=["status", "published_at"])
     # Money for every slot is set aside now, so no worker's 抢单 can fail for want of it.
-    wallet.post_hold_fund(post=post, actor=actor)
+    money.post_hold_fund(post=post, actor=actor)
     post_id = post.pk
     transaction.on_commit(lambda: post_opened.send(sender=Post, post_id=post_id))
     return post
@@ -333,7 +333,7 @@ def post_close(*, post: Post, actor: User) -> Post:
     post.save(update_fields=["status"])
     for claim in post.claims.filter(status=Claim.Status.PENDING).select_related("worker"):
         _claim_close(claim, status=Claim.Status.EXPIRED, reason="岗位已停止招工")
-    wallet.post_hold_release(post=post, reason="停止招工")
+    money.post_hold_release(post=post, reason="停止招工")
     return post
 
 
@@ -381,7 +381,7 @@ def post_cancel(*, post: Post, actor: User, reason: str) -> Post:
         _claim_close(claim, status=Claim.Status.EXPIRED, reason="岗位已取消")
     Post.objects.filter(pk=post.pk).update(status=Post.Status.CANCELLED, hidden_from="")
     post.status, post.hidden_from = Post.Status.CANCELLED, ""
-    wallet.post_hold_release(post=post, reason="岗位取消")
+    money.post_hold_release(post=post, reason="岗位取消")
     return post
 
 
@@ -426,7 +426,7 @@ def posts_expire(*, now: dt.datetime | None = None) -> int:
             )
             count += expired
             if expired:
-                wallet.post_hold_release(post=Post.objects.get(pk=pk), reason="岗位过期")
+                money.post_hold_release(post=Post.objects.get(pk=pk), reason="岗位过期")
             for claim in Claim.objects.filter(post_id=pk, status=Claim.Status.PENDING).select_related("post"):
                 _claim_close(claim, status=Claim.Status.EXPIRED, reason="岗位已开工")
     return count
@@ -443,7 +443,7 @@ def posts_close_for_suspended_employer(*, employer: Employer, actor: User | None
         post.status, post.hidden_from = Post.Status.CLOSED, ""
         for claim in post.claims.filter(status=Claim.Status.PENDING).select_related("post", "worker"):
             _claim_close(claim, status=Claim.Status.EXPIRED, reason="用工主体已被暂停")
-        wallet.post_hold_release(post=post, reason="用工主体暂停")
+        money.post_hold_release(post=post, reason="用工主体暂停")
         count += 1
     return count
 
@@ -552,7 +552,7 @@ def _open_order(claim: Claim, post: Post, *, actor: User | None, fund: bool = Tr
     _stats(claim.worker)
     insurance_services.policy_open(order=order)
     if fund:
-        wallet.order_escrow_fund(order=order)
+        money.order_escrow_fund(order=order)
     return order
 
 
@@ -592,7 +592,7 @@ def claim_create(*, post: Post, worker: User, note: str = "") -> Claim:
         # the whole claim. No slot left → everything above rolls back with the transaction.
         if not _take_slot(post.pk):
             raise _slot_refused(post.pk, full="手慢了，名额已被抢完")
-        wallet.order_escrow_fund(order=order)
+        money.order_escrow_fund(order=order)
         _notify(user=worker, template="claim_confirmed", params=params, event=f"order:{order.pk}:confirmed")
         _notify_employer(
             employer=post.employer, template="contract_ready", params={"post": post.title},
@@ -790,7 +790,7 @@ def _complete(order: Order, *, actor: User | None, quantity: Decimal, auto: bool
         **data,
     )  # fmt: skip
     _bump_stats(order.worker, completed=1)
-    wallet.order_release(order=order, actor=actor)
+    money.order_release(order=order, actor=actor)
     _notify(
         user=order.worker, template="order_completed",
         params={
@@ -864,7 +864,7 @@ def order_cancel_by_worker(*, order: Order, worker: User, reason: str = "") -> O
     Claim.objects.filter(pk=order.claim_id).update(status=Claim.Status.WITHDRAWN, decided_at=now)
     _event(order, actor=worker, old=old, new=order.status, by="worker", late=late, reason=reason)
     _free_slot(order.post_id)
-    wallet.order_refund(order=order, back_to_post=_takes_claims(order.post_id), reason="工人取消")
+    money.order_refund(order=order, back_to_post=_takes_claims(order.post_id), reason="工人取消")
     if late:
         _bump_stats(worker, late_cancels=1)
     _notify_employer(
@@ -903,7 +903,7 @@ def order_cancel_by_employer(*, order: Order, actor: User, reason: str, _post_lo
     )
     if not _post_locked:
         _free_slot(order.post_id)
-    wallet.order_refund(
+    money.order_refund(
         order=order,
         compensation_fen=compensation,
         back_to_post=not _post_locked and _takes_claims(order.post_id),
@@ -926,7 +926,7 @@ def _no_show(order: Order, *, actor: User | None, reason: str = "") -> None:
         grace_minutes=_minutes(rules().no_show_grace),
     )  # fmt: skip
     _bump_stats(order.worker, no_shows=1)
-    wallet.order_refund(order=order, reason="工人未到岗")
+    money.order_refund(order=order, reason="工人未到岗")
     _notify(
         user=order.worker, template="order_no_show", params={"post": order.post.title},
         event=f"order:{order.pk}:no_show",
@@ -1104,7 +1104,7 @@ def order_dispute_end(
 
     - ``outcome="agreed"`` with ``amount_fen`` (what the agreement makes the employer pay now, on top of
       anything paid before): the order is completed with that pay; the caller moves the escrow
-      (wallet.order_settle_by_agreement). A policy whose cover never began is cancelled, its premium back.
+      (money.order_settle_by_agreement). A policy whose cover never began is cancelled, its premium back.
     - any other outcome, on an order that had not started when the case was filed: if its post was
       cancelled meanwhile, it is cancelled by the employer with the compensation due when the post was
       cancelled; if its start has passed meanwhile, it is cancelled without fault (the worker could not work
@@ -1158,14 +1158,14 @@ def order_dispute_end(
         if back:
             _free_slot(order.post_id)
         Claim.objects.filter(pk=order.claim_id).update(status=Claim.Status.WITHDRAWN, decided_at=now)
-        wallet.order_refund(order=order, back_to_post=back and _takes_claims(order.post_id), **refund)
+        money.order_refund(order=order, back_to_post=back and _takes_claims(order.post_id), **refund)
     elif outcome == "agreed" and order.checked_in_at is None:
         # Agreed before the worker was ever on site: the cover never began, so the premium goes back.
         insurance_services.policy_cancel_for_order(order=order, back_to_post=False, reason="调解结案，未开工")
     elif new == Order.Status.COMPLETED and outcome != "agreed":
         # Owed wages on it were frozen with the case; money that came in meanwhile pays them now. (An
-        # agreement's pay is the settlement's to make: wallet.order_settle_by_agreement, right after.)
-        wallet.owed_wages_pay(employer=order.employer)
+        # agreement's pay is the settlement's to make: money.order_settle_by_agreement, right after.)
+        money.owed_wages_pay(employer=order.employer)
     return order
 
 
@@ -1200,7 +1200,7 @@ def post_restore(*, post: Post, actor: User | None, status: str = "") -> Post:
         return post  # closed for another reason meanwhile (suspension): not the report's to undo
     if post.starts_at <= timezone.now():
         Post.objects.filter(pk=post.pk).update(status=Post.Status.EXPIRED, hidden_from="")
-        wallet.post_hold_release(post=post, reason="岗位过期")
+        money.post_hold_release(post=post, reason="岗位过期")
         for claim in post.claims.filter(status=Claim.Status.PENDING).select_related("post", "worker"):
             _claim_close(claim, status=Claim.Status.EXPIRED, reason="岗位已开工")
     else:
@@ -1226,5 +1226,5 @@ def post_remove_after_review(*, post: Post, actor: User | None) -> Post:
     post.hidden_from = ""
     for claim in post.claims.filter(status=Claim.Status.PENDING).select_related("post", "worker"):
         _claim_close(claim, status=Claim.Status.EXPIRED, reason="岗位经核实已下架")
-    wallet.post_hold_release(post=post, reason="举报核实下架")
+    money.post_hold_release(post=post, reason="举报核实下架")
     return post

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import services
+from . import reconcile, reminders, services
 
 
 @shared_task
@@ -25,10 +25,13 @@ def mark_no_shows() -> int:
     return services.orders_mark_no_show()
 
 
+@shared_task(acks_late=True)
+def queue_order_reminders() -> int:
+    return reminders.order_reminders_queue()
+
+
 @shared_task
 def reconcile_orders_nightly() -> int:
     """Pay what can be paid, check every order against its rules, alert staff on a breach. Returns the
     number of problems."""
-    from . import reconcile
-
     return len(reconcile.nightly())

@@ -540,7 +540,7 @@ def contract_sign(request, pk: int):
 
 def _pdf_renderer():
     try:
-        from .pdf import render_contract_pdf
+        from .pdf import render_contract_pdf  # fpdf2 and the font load only when someone downloads
     except ImportError:  # the PDF module is optional at import time; the page hides the link without it
         return None
     return render_contract_pdf

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from core.scoping import scope_by_point
+
 
 class MatchingConfig(AppConfig):
     name = "matching"
@@ -9,11 +11,11 @@ class MatchingConfig(AppConfig):
         _register_scopes()
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
-        from accounts.models import WorkerProfile
-        from jobs.models import Claim
-        from jobs.signals import post_opened
+        from accounts.models import WorkerProfile  # after the apps registry loads
+        from jobs.models import Claim  # after the apps registry loads
+        from jobs.signals import post_opened  # after the apps registry loads
 
-        from . import receivers
+        from . import receivers  # after the apps registry loads
 
         post_opened.connect(receivers.queue_push, dispatch_uid="matching.queue_push")
         post_save.connect(receivers.claim_saved, sender=Claim, dispatch_uid="matching.claim_saved")
@@ -34,9 +36,7 @@ class MatchingConfig(AppConfig):
 def _register_scopes() -> None:
     """Staff scoping (core.scoping): a push is its post's; a recommendation or an invitation concerns the
     post's point and the worker's."""
-    from core.scoping import scope_by_point
-
-    from .models import Invitation, PostPush, Recommendation
+    from .models import Invitation, PostPush, Recommendation  # after the apps registry loads
 
     scope_by_point(PostPush, "post__service_point")
     for model in (Recommendation, Invitation):

@@ -24,10 +24,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
-from accounts.models import EmployerMember, User, WorkerProfile
+from accounts.models import Certificate, EmployerMember, User, WorkerProfile
 from jobs.models import Block, Claim, Order, Post
 
 from . import bounded, scoring
+from .indexing import worker_index_rebuild
 from .models import Suggestion
 from .scoring import PostFacts, WorkerFacts
 from .selectors import (
@@ -249,8 +250,6 @@ def _facts_stream(index: CityIndex, *, only: list[int] | None = None, chunk: int
 
 
 def _all_certificates() -> dict[int, frozenset[int]]:
-    from accounts.models import Certificate
-
     held: dict[int, set[int]] = {}
     for user_id, type_id in Certificate.objects.filter(
         status=Certificate.Status.APPROVED, expires_on__gte=timezone.localdate()
@@ -351,8 +350,6 @@ def recompute_city(
     top = top or _cfg("MATCHING_BATCH_TOP", 10)
     processes = processes or _cfg("MATCHING_BATCH_PROCESSES", 2)
     started = time.monotonic()
-    from .indexing import worker_index_rebuild
-
     with transaction.atomic():  # readers of the retrieval index see the old one until the new one is whole
         indexed = worker_index_rebuild()
     index = CityIndex.build(now=now)

@@ -4,31 +4,30 @@ from __future__ import annotations
 
 import logging
 
+from core.dispatch import dispatch
+
+from .indexing import worker_index_refresh
+from .services import mark_claimed
+
 logger = logging.getLogger(__name__)
 
 
 def queue_push(sender, *, post_id: int, **kwargs) -> None:
     """Sent after the publishing transaction committed: the post is saved whatever happens here. A broker
     failure is logged, not raised to the employer; the push sweep (beat) picks the post up."""
-    from .tasks import push_post
-
     try:
-        push_post.delay(post_id)
+        dispatch("matching.tasks.push_post", post_id)
     except Exception:  # publishing succeeded; the sweep (beat) pushes the post later
         logger.exception("could not queue the push of post %s", post_id)
 
 
 def claim_saved(sender, *, instance, created: bool, **kwargs) -> None:
     if created:
-        from .services import mark_claimed
-
         mark_claimed(post_id=instance.post_id, worker_id=instance.worker_id)
 
 
 def profile_saved(sender, *, instance, **kwargs) -> None:
     """In the same transaction as the change, so the index can never hold what was rolled back."""
-    from .indexing import worker_index_refresh
-
     worker_index_refresh(user_id=instance.user_id)
 
 

@@ -26,7 +26,7 @@ from core.errors import Conflict, DomainError, InvalidTransition, NotAllowed
 from jobs import services as jobs_services
 from jobs.models import Block, Claim, Post
 from jobs.selectors import is_member
-from notifications.models import Message
+from notifications.models import Message, Preference
 from notifications.services import message_queue
 
 from . import scoring, selectors
@@ -312,8 +312,6 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Claim:
 def digest_send(*, now: dt.datetime | None = None, per_worker: int = 3) -> int:
     """Nightly: each seeker who agreed to recommendations gets one SMS with their best open posts from the
     last batch (or computed now when the batch has none for them). Returns the number of SMS queued."""
-    from notifications.models import Preference
-
     now = now or timezone.now()
     day = timezone.localdate(now)
     consenting = Preference.objects.filter(

@@ -6,6 +6,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from . import services
+from .batch import recompute_city as run
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
@@ -25,6 +26,4 @@ def send_digest() -> int:
 
 @shared_task
 def recompute_city() -> dict:
-    from .batch import recompute_city as run
-
     return run(progress=False)

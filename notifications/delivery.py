@@ -30,10 +30,12 @@ from django.db.models import CharField, F, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
+from core.dispatch import dispatch_on_commit
+
 from . import ratelimit
 from .backends import GIVE_UP, RETRY, SENT, UNKNOWN, get_backend
 from .models import Message
-from .services import quiet_hours_end
+from .quiet_hours import quiet_hours_end
 
 logger = logging.getLogger("gigmarket.sms")
 
@@ -263,8 +265,6 @@ def secrets_expire(*, now: dt.datetime | None = None) -> int:
 def sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
     """The periodic safety net: reconcile stale sends, wipe codes past their life, release in-app messages
     whose quiet hours ended, and queue delivery for SMS rows that are due but were never picked up (lost task, broker restart)."""
-    from .tasks import deliver_due
-
     now = now or timezone.now()
     counts = reconcile(now=now)
     counts["secrets_wiped"] = secrets_expire(now=now)
@@ -277,7 +277,7 @@ def sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
     due = _due(now).filter(Q(send_after__isnull=False) | Q(created_at__lt=stale_before)).count()
     tasks = min(50, math.ceil(due / settings.NOTIFY_BATCH_SIZE))
     for _ in range(tasks):
-        transaction.on_commit(deliver_due.delay)
+        dispatch_on_commit("notifications.tasks.deliver_due")
     counts["due"] = due
     counts["tasks"] = tasks
     return counts

@@ -18,33 +18,16 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.dispatch import dispatch
 from core.errors import DomainError
 
+from .delivery import deliver
 from .models import Message, Preference, PreferenceEvent
+from .quiet_hours import quiet_hours_end
+from .selectors import inbox
 from .templates_registry import TEMPLATES, render_redacted, split_secret
 
 logger = logging.getLogger("gigmarket.sms")
-
-
-def _parse_hhmm(value: str) -> dt.time:
-    hour, minute = value.split(":")
-    return dt.time(int(hour), int(minute))
-
-
-def quiet_hours_end(*, at: dt.datetime) -> dt.datetime | None:
-    """The end of the quiet period ``at`` falls in (an aware datetime), or None outside quiet hours."""
-    start, end = (_parse_hhmm(v) for v in settings.NOTIFY_QUIET_HOURS)
-    if start == end:
-        return None
-    local = timezone.localtime(at)
-    now = local.time()
-    quiet = (start <= now < end) if start < end else (now >= start or now < end)
-    if not quiet:
-        return None
-    until = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
-    if until <= local:
-        until += dt.timedelta(days=1)
-    return until
 
 
 def _send_day(at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
@@ -149,9 +132,7 @@ def _dispatch(message_id: int, *, urgent: bool) -> None:
     ResilientTask) and the worker's sweep sends the row later — except a one-time code, which cannot wait:
     the person is at the login page now, so this request sends it itself, through the same exactly-once
     path (the row is claimed under a lease, so a later sweep never sends it twice)."""
-    from .tasks import deliver_message
-
-    if deliver_message.delay(message_id) is not None or not urgent:
+    if dispatch("notifications.tasks.deliver_message", message_id) is not None or not urgent:
         return
     try:
         message_deliver(message_id=message_id)
@@ -161,8 +142,6 @@ def _dispatch(message_id: int, *, urgent: bool) -> None:
 
 def message_deliver(*, message_id: int) -> Message | None:
     """Deliver this pending SMS now (with other due ones in the same batch); sent ones are left alone."""
-    from .delivery import deliver
-
     deliver(first_id=message_id)
     return Message.objects.filter(pk=message_id).first()
 
@@ -172,8 +151,6 @@ def message_deliver(*, message_id: int) -> Message | None:
 
 def message_mark_read(*, user, message_id: int) -> Message:
     """Mark one of the user's own in-app messages read; another user's message is 'not found'."""
-    from .selectors import inbox
-
     message = inbox(user=user).filter(pk=message_id).first()
     if message is None:
         raise Message.DoesNotExist
@@ -184,8 +161,6 @@ def message_mark_read(*, user, message_id: int) -> Message:
 
 
 def messages_mark_all_read(*, user) -> int:
-    from .selectors import inbox
-
     return inbox(user=user).filter(read_at__isnull=True).update(read_at=timezone.now())
 
 

@@ -3,7 +3,7 @@
 
 from celery import shared_task
 
-from . import delivery, reminders
+from . import delivery
 
 
 @shared_task(acks_late=True)
@@ -19,8 +19,3 @@ def deliver_due() -> dict:
 @shared_task(acks_late=True)
 def sweep() -> dict:
     return delivery.sweep()
-
-
-@shared_task(acks_late=True)
-def queue_order_reminders() -> int:
-    return reminders.order_reminders_queue()

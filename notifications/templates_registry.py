@@ -108,6 +108,17 @@ TEMPLATES: dict[str, MessageTemplate] = {
         ),
         MessageTemplate("claim_under_review", "SMS_GM_CLAIM_REVIEW", "您的理赔{number}已进入审核。"),
         MessageTemplate(
+            "claim_forwarded", "SMS_GM_CLAIM_FORWARDED", "您的理赔{number}已审核通过，已报送保险公司。"
+        ),
+        MessageTemplate(
+            "claim_insurer_accepted", "SMS_GM_CLAIM_ACCEPTED", "保险公司已受理您的理赔{number}。"
+        ),
+        MessageTemplate(
+            "claim_need_documents",
+            "SMS_GM_CLAIM_DOCS",
+            "保险公司需要您为理赔{number}补充材料：{needed}。请登录平台“我的理赔”上传。",
+        ),
+        MessageTemplate(
             "claim_approved", "SMS_GM_CLAIM_PAID", "您的理赔{number}已核准，赔付{amount}元已到您的钱包。"
         ),
         MessageTemplate(
@@ -201,6 +212,24 @@ TEMPLATES: dict[str, MessageTemplate] = {
         ),
         MessageTemplate("case_transferred", "SMS_GM_CASE_TRANSFER", "纠纷{number}已移交{to}：{note}"),
         MessageTemplate("case_closed", "SMS_GM_CASE_CLOSED", "纠纷{number}已结案。"),
+        MessageTemplate(
+            "case_extension_proposed",
+            "SMS_GM_CASE_EXT_PROPOSED",
+            "纠纷{number}的调解员申请延长调解期限至{deadline}，理由：{reason}。请登录平台用短信验证码确认或拒绝。",
+        ),
+        MessageTemplate(
+            "case_extended", "SMS_GM_CASE_EXTENDED", "经双方同意，纠纷{number}的调解期限延长至{deadline}。"
+        ),
+        MessageTemplate(
+            "case_extension_rejected",
+            "SMS_GM_CASE_EXT_REJECTED",
+            "纠纷{number}的延期申请未获同意：{reason}。",
+        ),
+        MessageTemplate(
+            "case_recovery_recorded",
+            "SMS_GM_CASE_RECOVERY",
+            "纠纷{number}已登记线下追回工资{amount}元（{method}，{date}支付）。如有不符请联系调解员。",
+        ),
         MessageTemplate(
             "case_deadline_near", "SMS_GM_CASE_NEAR", "纠纷{number}的调解期限{deadline}即将届满，请抓紧处理。"
         ),

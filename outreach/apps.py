@@ -1,5 +1,8 @@
 from django.apps import AppConfig
 
+from core.console import StaffAction, StaffQueue, register_action, register_queue
+from core.scoping import scope_by_point, scope_global
+
 
 class OutreachConfig(AppConfig):
     name = "outreach"
@@ -7,8 +10,6 @@ class OutreachConfig(AppConfig):
 
     def ready(self) -> None:
         _register_scopes()
-        from core.console import StaffAction, StaffQueue, register_action, register_queue
-
         for action in (
             StaffAction(
                 key="outreach_followups",
@@ -36,7 +37,7 @@ class OutreachConfig(AppConfig):
             register_action(action)
 
         def due(*, user) -> int:
-            from .selectors import followups_due_count
+            from .selectors import followups_due_count  # after the apps registry loads
 
             return followups_due_count(user=user)
 
@@ -54,9 +55,15 @@ class OutreachConfig(AppConfig):
 
 def _register_scopes() -> None:
     """Staff scoping (core.scoping): follow-ups, courses, training needs and imports carry their point."""
-    from core.scoping import scope_by_point, scope_global
-
-    from .models import Article, Course, Enrollment, FollowUp, FollowUpCall, ImportBatch, TrainingNeed
+    from .models import (  # after the apps registry loads
+        Article,
+        Course,
+        Enrollment,
+        FollowUp,
+        FollowUpCall,
+        ImportBatch,
+        TrainingNeed,
+    )
 
     scope_global(Article, reason="policy and rights articles published to the whole city: no personal data")
     for model in (Course, FollowUp, ImportBatch):

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.crypto import EncryptedTextField
+from core.models import StatusEvent
 
 # ---------------------------------------------------------------------------------------- follow-ups
 
@@ -217,23 +218,15 @@ class Enrollment(models.Model):
         return f"{self.course} · {self.worker}"
 
 
-class EnrollmentEvent(models.Model):
+class EnrollmentEvent(StatusEvent):
     """Append-only record of every sign-up status change."""
 
     enrollment = models.ForeignKey(
         Enrollment, on_delete=models.CASCADE, related_name="events", verbose_name="报名"
     )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name="操作人"
-    )
-    from_status = models.CharField(max_length=10, blank=True, verbose_name="原状态")
-    to_status = models.CharField(max_length=10, verbose_name="新状态")
-    data = models.JSONField(default=dict, blank=True, verbose_name="详情")
-    created_at = models.DateTimeField(default=timezone.now, verbose_name="创建时间")
 
-    class Meta:
+    class Meta(StatusEvent.Meta):
         verbose_name = verbose_name_plural = "报名记录"
-        ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
         return f"{self.enrollment_id}: {self.from_status}→{self.to_status}"

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import Avg, Count, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import ServicePoint, User
+from accounts.models import ServicePoint, User, WorkerProfile
 from core.scoping import objects_visible_to
 
 from .models import Article, Course, Enrollment, FollowUp, TrainingNeed
@@ -130,8 +130,6 @@ def courses_open_for_signup(*, worker: User) -> QuerySet[Course]:
     """Courses this worker can still sign up for (seats left, not already signed up), the trades they want
     first, then the soonest (the kiosk offers the first few)."""
     from django.db.models import Case, IntegerField, Value, When
-
-    from accounts.models import WorkerProfile
 
     wanted = WorkerProfile.wanted_trades.through.objects.filter(workerprofile__user=worker).values("trade_id")
     live = Enrollment.objects.filter(worker=worker).exclude(status=Enrollment.Status.CANCELLED)

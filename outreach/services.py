@@ -23,6 +23,7 @@ from jobs.models import Order, Trade
 from notifications.services import message_queue
 
 from .models import Course, Enrollment, EnrollmentEvent, FollowUp, FollowUpCall, TrainingNeed
+from .selectors import followups_visible_to
 
 # --------------------------------------------------------------------------------------- follow-ups
 
@@ -64,8 +65,6 @@ def followups_create_due(*, now: dt.datetime | None = None) -> int:
 def _require_followup_staff(actor: User, followup: FollowUp) -> None:
     if not (actor.is_active and actor.is_staff and actor.has_perm("outreach.change_followup")):
         raise NotAllowed("只有网点工作人员可以登记回访")
-    from .selectors import followups_visible_to
-
     if not followups_visible_to(user=actor).filter(pk=followup.pk).exists():
         raise NotAllowed("只能回访本网点的任务")
 

@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from . import services
+from .imports import import_files_purge
 
 
 @shared_task
@@ -14,6 +15,4 @@ def create_followups() -> int:
 @shared_task
 def purge_import_files() -> int:
     """Hourly: empty previewed import files nobody confirmed (they hold ID numbers)."""
-    from .imports import import_files_purge
-
     return import_files_purge()

@@ -106,7 +106,7 @@ def certificate_pdf(request, pk: int):
     enrollment = _get(selectors.enrollment_for_worker, user=request.user, pk=pk)
     if enrollment.status != Enrollment.Status.COMPLETED:
         raise Http404("还没有结业证书")
-    from .pdf import render_certificate_pdf
+    from .pdf import render_certificate_pdf  # fpdf2 and the font load only when someone downloads
 
     verify_url = request.build_absolute_uri(reverse("outreach:certificate_verify"))
     body = render_certificate_pdf(enrollment, verify_url=verify_url)

@@ -175,7 +175,7 @@ class PostFactory(factory.django.DjangoModelFactory):
     def hold(obj, create, extracted, **kwargs):
         """An open post has its slots' money set aside, as publishing does."""
         if create and obj.status in ("open", "filled") and extracted is not False:
-            from wallet.services import post_hold_fund
+            from jobs.money import post_hold_fund
 
             post_hold_fund(post=obj)
 

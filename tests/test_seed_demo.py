@@ -35,14 +35,19 @@ from core.models import AuditLog
 from demo import demo_data
 from hall import selectors as hall_selectors
 from hall.models import SupplyDemandSnapshot
-from jobs import selectors
+from insurance import claims as insurance_claims
+from insurance import remittance
+from insurance import services as insurance_services
+from insurance.models import AccidentClaim, Policy
+from insurance.payable import payable_balance
+from jobs import money, selectors
 from jobs import services as jobs_services
 from jobs.contract import content_hash
 from jobs.models import Claim, Contract, Order, OrderEvent, Post, Rating, Trade
 from jobs.search import index_tokens, query_tokens
 from notifications.models import Message
 from tests.accounts.rebuild import count_candidates, masks_in, revealed_positions
-from wallet import services as wallet_services
+from wallet.selectors import reconcile
 
 pytestmark = pytest.mark.django_db
 
@@ -273,8 +278,8 @@ def test_the_board_has_varied_open_posts_in_the_coming_days():
     assert any(p.title.startswith("城关体育馆") for p in weld.posts)
     # published through the service: every open slot's pay (and premium) is set aside
     for post in demo:
-        pay, premium = wallet_services.per_order_cost(post)
-        assert wallet_services.post_hold(post).balance_fen == (pay + premium) * post.slots_left > 0
+        pay, premium = money.per_order_cost(post)
+        assert money.post_hold(post).balance_fen == (pay + premium) * post.slots_left > 0
 
 
 def test_demo_seeker_and_employer_have_orders_in_every_stage():
@@ -369,8 +374,8 @@ def test_bulk_posts_are_added_once_deterministically_and_searchable():
     assert len({round(p[5], 2) for p in snapshot}) > 10
     # each bulk post has its money set aside as publishing would
     for post in bulk.select_related("trade"):
-        pay, premium = wallet_services.per_order_cost(post)
-        assert wallet_services.post_hold(post).balance_fen == (pay + premium) * post.slots
+        pay, premium = money.per_order_cost(post)
+        assert money.post_hold(post).balance_fen == (pay + premium) * post.slots
 
     seed("--posts", "300")
     assert bulk.count() == 300
@@ -410,8 +415,8 @@ def test_expired_demo_posts_stay_as_history_and_fresh_ones_replace_them():
             assert Post.objects.get(title=title, status="expired").starts_at < now  # history kept
             fresh = Post.objects.get(title=title, status__in=["open", "filled"])
             assert fresh.starts_at > now
-            pay, premium = wallet_services.per_order_cost(fresh)
-            assert wallet_services.post_hold(fresh).balance_fen == (pay + premium) * fresh.slots_left
+            pay, premium = money.per_order_cost(fresh)
+            assert money.post_hold(fresh).balance_fen == (pay + premium) * fresh.slots_left
         seeker = User.objects.get(phone=demo_data.DEMO_SEEKER)
         upcoming = Order.objects.get(worker=seeker, status="confirmed")
         assert upcoming.post.title == "城关体育馆看台钢结构焊接 急招3名" and upcoming.starts_at > now
@@ -438,6 +443,31 @@ def test_every_demo_record_has_a_point_and_the_station_clerk_sees_only_their_sta
         assert points <= {station.pk}, model
     district_staff = User.objects.get(phone="13500000001")
     assert objects_visible_to(district_staff, Employer.objects.all()).count() == Employer.objects.count()
+
+
+def test_demo_staff_watch_premiums_reach_the_insurer_and_a_claim_come_back_paid():
+    seed()
+    seed()  # idempotent: still one demo claim
+    for pk in Policy.objects.filter(status="pending").values_list("pk", flat=True):
+        insurance_services.policy_issue(policy_id=pk)  # what the after-commit task does
+    claim = AccidentClaim.objects.get()
+    assert claim.status == "reported" and claim.policy.order.worker.phone == demo_data.DEMO_SEEKER
+    staff = User.objects.get(phone="13500000001")
+    insurance_services.claim_review_start(claim=claim, actor=staff)
+    insurance_claims.claim_forward(claim=claim, actor=staff)
+    insurance_claims.claim_submit(claim_id=claim.pk)  # what the after-commit task does
+    claim = insurance_claims.local_insurer_decide(
+        claim=claim, actor=staff, decision="paid", amount_fen=2_800_00
+    )
+    assert claim.status == "approved" and claim.payout_fen == 2_800_00
+
+    collected = payable_balance()
+    assert collected > 0  # the demo's insured shifts
+    day = remittance.remittance_open(day=timezone.localdate())
+    day = remittance.remittance_run(remittance_id=day.pk)
+    assert day.status == "settled" and day.policy_count >= 2 and day.amount_fen <= collected
+    assert staff.has_perm("insurance.change_remittance")
+    assert reconcile() == []
 
 
 def test_three_districts_and_ninety_days_of_history_for_the_dashboard():

@@ -239,9 +239,7 @@ class EscrowOrdersView(generics.ListAPIView):
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
-            from jobs.models import Order
-
-            return Order.objects.none()
+            return selectors.order_model().objects.none()
         employer = _member_employer(self.request, self.kwargs["pk"])
         return selectors.order_payments(employer=employer).order_by()
 

@@ -1,5 +1,8 @@
 from django.apps import AppConfig
 
+from core.console import StaffAction, register_action
+from core.scoping import scope_by_point
+
 
 class WalletConfig(AppConfig):
     name = "wallet"
@@ -7,8 +10,6 @@ class WalletConfig(AppConfig):
 
     def ready(self) -> None:
         _register_scopes()
-        from core.console import StaffAction, register_action
-
         register_action(
             StaffAction(
                 key="wallet_arrears",
@@ -24,9 +25,14 @@ class WalletConfig(AppConfig):
 def _register_scopes() -> None:
     """Staff scoping (core.scoping): an account is its owner's (employer, worker, order, post); platform
     accounts and transactions of no order belong to the top of the tree."""
-    from core.scoping import scope_by_point
-
-    from .models import Account, LedgerTransaction, PaymentEvent, Posting, TopUp, Withdrawal
+    from .models import (  # after the apps registry loads
+        Account,
+        LedgerTransaction,
+        PaymentEvent,
+        Posting,
+        TopUp,
+        Withdrawal,
+    )
 
     account_paths = (
         "employer__service_point",

@@ -50,6 +50,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from .models import GatewayNonce
+
 logger = logging.getLogger("gigmarket.payments")
 
 PaymentState = Literal["paid", "pending", "failed", "closed"]
@@ -176,8 +178,6 @@ def sign_request(key: str, *, method: str, path: str, timestamp: str, nonce: str
 def remember_nonce(nonce: str) -> bool:
     """Record a notification nonce; False when it was seen before (a replay). Stored in the database so
     every web process agrees."""
-    from .models import GatewayNonce
-
     try:
         with transaction.atomic():
             GatewayNonce.objects.create(nonce=nonce)

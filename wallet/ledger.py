@@ -52,6 +52,10 @@ def order_escrow(order) -> Account:
     return Account.objects.get_or_create(kind=Account.Kind.ORDER_ESCROW, order=order)[0]
 
 
+def post_hold(post) -> Account:
+    return Account.objects.get_or_create(kind=Account.Kind.POST_HOLD, post=post)[0]
+
+
 def _request_hash(kind: str, legs: dict[int, int], order_id: int | None) -> str:
     body = json.dumps({"kind": kind, "legs": sorted(legs.items()), "order": order_id}, separators=(",", ":"))
     return hashlib.sha256(body.encode()).hexdigest()

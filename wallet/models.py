@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.crypto import EncryptedTextField
+from core.models import StatusEvent
 
 
 class Account(models.Model):
@@ -40,6 +41,11 @@ class Account(models.Model):
     post = models.ForeignKey(
         "jobs.Post", on_delete=models.PROTECT, null=True, blank=True, verbose_name="招工信息"
     )
+    # Insurance payable is one account per (day, shard) (insurance/payable.py): confirmations of one day
+    # spread over the shards instead of all locking one balance row. Null on every other kind (and on
+    # the premiums collected before accounts were split).
+    period = models.DateField("记账日", null=True, blank=True)
+    shard = models.PositiveSmallIntegerField("分片", null=True, blank=True)
     allow_negative = models.BooleanField(default=False, editable=False, verbose_name="允许负余额")
     balance_fen = models.BigIntegerField("余额（分）", default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now, verbose_name="创建时间")
@@ -59,13 +65,21 @@ class Account(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["kind"],
-                condition=Q(kind__in=["platform_clearing", "insurance_payable", "external_bank"]),
+                condition=Q(kind__in=["platform_clearing", "external_bank"])
+                | Q(kind="insurance_payable", period__isnull=True),
                 name="acct_singletons",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "period", "shard"],
+                condition=Q(kind="insurance_payable", period__isnull=False),
+                name="acct_insurance_payable_day",
             ),
         ]
 
     def __str__(self) -> str:
         owner = self.employer or self.user or (f"订单{self.order_id}" if self.order_id else "")
+        if self.period:
+            owner = f"{self.period:%Y-%m-%d}#{self.shard}"
         return f"{self.get_kind_display()} {owner}".strip()
 
 
@@ -78,6 +92,7 @@ class LedgerTransaction(models.Model):
         COMPENSATION = "compensation", "取消补偿"
         PREMIUM = "premium", "保费"
         CLAIM_PAYOUT = "claim_payout", "理赔"
+        PREMIUM_REMITTANCE = "premium_remittance", "保费结算"
         WITHDRAWAL = "withdrawal", "提现"
         WITHDRAWAL_REVERSAL = "withdrawal_reversal", "提现失败退回"
         ADJUSTMENT = "adjustment", "调账"
@@ -240,7 +255,7 @@ class Withdrawal(models.Model):
         return f"提现 {self.out_trade_no}"
 
 
-class PaymentEvent(models.Model):
+class PaymentEvent(StatusEvent):
     """Append-only history of top-ups and withdrawals: every status change, who or what made it."""
 
     top_up = models.ForeignKey(
@@ -254,22 +269,9 @@ class PaymentEvent(models.Model):
         related_name="events",
         verbose_name="提现",
     )
-    from_status = models.CharField(max_length=10, blank=True, verbose_name="原状态")
-    to_status = models.CharField(max_length=10, verbose_name="新状态")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="操作人",
-    )
-    data = models.JSONField(default=dict, blank=True, verbose_name="详情")
-    created_at = models.DateTimeField(default=timezone.now, verbose_name="创建时间")
 
-    class Meta:
+    class Meta(StatusEvent.Meta):
         verbose_name = verbose_name_plural = "充值提现记录"
-        ordering = ["created_at", "pk"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(top_up__isnull=False, withdrawal__isnull=True)

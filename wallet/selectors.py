@@ -5,10 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
-from .models import Account, LedgerTransaction, Posting
+from .models import Account, LedgerTransaction, Posting, TopUp, Withdrawal
+
+
+def order_model():
+    """The order a ledger account or transaction belongs to. jobs sits above the wallet, so the model is
+    reached through the ledger's foreign key ("jobs.Order", declared by name) and never imported: the
+    wallet's pages list orders with their money; they never change an order."""
+    return Account._meta.get_field("order").related_model
+
 
 SETTLED_ORDER_STATUSES = ("completed", "cancelled", "no_show")
 
@@ -52,6 +62,9 @@ def reconcile() -> list[Problem]:
         problems.append(
             Problem("settled_escrow_zero", f"订单{account.order_id} 已结束但托管余额 {account.balance_fen}")
         )
+    # Checks of the areas above the wallet that keep money in it (settings.LEDGER_RECONCILE_CHECKS).
+    for path in getattr(settings, "LEDGER_RECONCILE_CHECKS", ()):
+        problems += import_string(path)()
     return problems
 
 
@@ -181,8 +194,7 @@ def order_payments(*, employer):
     from django.db.models import OuterRef, Subquery, Value
     from django.db.models.functions import Coalesce
 
-    from jobs.models import Order
-
+    Order = order_model()
     escrow = Account.objects.filter(kind=Account.Kind.ORDER_ESCROW, order=OuterRef("pk")).values(
         "balance_fen"
     )
@@ -199,8 +211,7 @@ def wage_arrears(*, now: dt.datetime | None = None, hours: int | None = None):
     from django.conf import settings
     from django.db.models import F
 
-    from jobs.models import Order
-
+    Order = order_model()
     now = now or timezone.now()
     hours = settings.WALLET_RULES["WAGE_ARREARS_HOURS"] if hours is None else hours
     return (
@@ -219,11 +230,10 @@ def wage_arrears(*, now: dt.datetime | None = None, hours: int | None = None):
 def owed_wages(*, employer=None, worker=None):
     """欠薪 as each side sees it at once (not only after 欠薪预警's delay): completed orders of this employer
     or worker whose pay has not all reached the worker, oldest first, with ``owed_fen``. The employer's next
-    money in pays them in this order (wallet.services.owed_wages_pay)."""
+    money in pays them in this order (jobs.money.owed_wages_pay)."""
     from django.db.models import F
 
-    from jobs.models import Order
-
+    Order = order_model()
     orders = Order.objects.filter(
         status=Order.Status.COMPLETED, amount_fen__isnull=False, paid_fen__lt=F("amount_fen")
     )
@@ -239,21 +249,15 @@ def owed_wages(*, employer=None, worker=None):
 
 
 def top_ups_for_member(*, user):
-    from .models import TopUp
-
     return TopUp.objects.filter(employer__memberships__user=user).select_related("employer")
 
 
 def withdrawals_for_worker(*, user):
-    from .models import Withdrawal
-
     return Withdrawal.objects.filter(worker=user)
 
 
 def payment_links(postings) -> dict[int, object]:
     """transaction id → the top-up or withdrawal it belongs to, for history lines without an order."""
-    from .models import TopUp, Withdrawal
-
     ids = {p.transaction_id for p in postings if p.transaction.order_id is None}
     if not ids:
         return {}

@@ -10,6 +10,7 @@ from rest_framework import serializers
 from core.masking import mask_name, mask_phone
 
 from .models import Account, Posting, TopUp, Withdrawal
+from .selectors import account_owner
 
 
 class FenField(serializers.IntegerField):
@@ -191,6 +192,4 @@ class AccountSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.CharField())
     def get_owner(self, account: Account) -> str:
-        from .selectors import account_owner
-
         return account_owner(account)

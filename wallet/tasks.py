@@ -4,6 +4,7 @@ ones close stale top-ups and retry payouts whose outcome was not known."""
 from celery import shared_task
 
 from . import services
+from .models import GatewayNonce, IdempotencyKey
 
 
 @shared_task(acks_late=True)
@@ -21,8 +22,6 @@ def expire_top_ups() -> int:
     from datetime import timedelta
 
     from django.utils import timezone
-
-    from .models import GatewayNonce, IdempotencyKey
 
     # Old nonces and stored API answers are no longer needed once their window has passed.
     GatewayNonce.objects.filter(seen_at__lt=timezone.now() - timedelta(days=1)).delete()

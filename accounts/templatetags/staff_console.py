@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 
+from accounts.selectors import service_points_visible_to
 from core.console import actions_for, queues_for
 
 register = template.Library()
@@ -29,8 +30,6 @@ def hall_links(context) -> dict:
     """Links on the staff home to the dashboard (数据看板) and to the big screen (大屏) and kiosk (求职机) of
     every service point the staff member works with."""
     from django.urls import reverse
-
-    from accounts.selectors import service_points_visible_to
 
     request = context.get("request")
     user = getattr(request, "user", None)

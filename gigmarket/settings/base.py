@@ -269,6 +269,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "insurance-retry-pending": {"task": "insurance.tasks.retry_pending_policies", "schedule": 600},
     "insurance-end-overdue-cover": {"task": "insurance.tasks.end_overdue_cover", "schedule": 3600},
     "insurance-retry-insurer-cancels": {"task": "insurance.tasks.retry_insurer_cancels", "schedule": 1800},
+    "insurance-retry-remittances": {"task": "insurance.tasks.retry_remittances", "schedule": 900},
+    "insurance-retry-claim-forwarding": {"task": "insurance.tasks.retry_claim_forwarding", "schedule": 900},
     "wallet-expire-top-ups": {"task": "wallet.tasks.expire_top_ups", "schedule": 300},
     "wallet-retry-withdrawals": {"task": "wallet.tasks.retry_withdrawals", "schedule": 300},
 }
@@ -330,6 +332,11 @@ INSURER_BACKEND = E.insurer_backend
 INSURER_URL = E.insurer_url or ""
 INSURER_KEY = E.insurer_key.get_secret_value() if E.insurer_key else ""
 INSURER_TIMEOUT = E.insurer_timeout
+# The daily premium remittance (insurance/remittance.py) pays this account through the payment gateway.
+INSURER_PAYEE_ACCOUNT = E.insurer_payee_account or "6222020000000000000"
+INSURER_PAYEE_NAME = E.insurer_payee_name or "零工市场测试保险"
+# Extra invariants `reconcile_ledger` checks, from the areas that keep money in the ledger.
+LEDGER_RECONCILE_CHECKS = ["insurance.remittance.reconcile_premiums"]
 
 # Payment gateway for top-ups and withdrawals (wallet/gateways.py), and the wallet's limits.
 PAYMENT_GATEWAY = E.payment_gateway
@@ -501,8 +508,8 @@ NOTIFY_SECRET_TTL = timedelta(minutes=10)
 SMS_PHONE_SIMULATOR = False
 SMS_INBOUND_TOKEN = E.sms_inbound_token.get_secret_value() if E.sms_inbound_token else ""
 CELERY_BEAT_SCHEDULE["notifications-sweep"] = {"task": "notifications.tasks.sweep", "schedule": 30}
-CELERY_BEAT_SCHEDULE["notifications-order-reminders"] = {
-    "task": "notifications.tasks.queue_order_reminders",
+CELERY_BEAT_SCHEDULE["jobs-order-reminders"] = {
+    "task": "jobs.tasks.queue_order_reminders",
     "schedule": 600,
 }
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("notifications.context_processors.unread")
@@ -565,12 +572,19 @@ WORKER_RECOVERY_SWEEPS = {
     "wallet.tasks.retry_withdrawals": 300,  # requested payouts whose task was lost
     "insurance.tasks.retry_pending_policies": 300,  # policies still waiting for their number
     "insurance.tasks.retry_insurer_cancels": 600,  # cancellations the insurer was never told about
+    "insurance.tasks.retry_remittances": 900,  # premium remittances and statements not yet through
+    "insurance.tasks.retry_claim_forwarding": 900,  # accepted claims (and documents) not yet at the insurer
     "matching.tasks.push_due": 900,  # a newly opened post's lost first push (within the hour), second pushes
 }
 
 # --- money at the edges ---
 # Every night: owed wages an employer's money could already pay are paid, then every order is checked
 # against its rules (manage.py reconcile_orders); staff who see the books get an in-app message on a breach.
+# Every morning: yesterday's earned premiums are paid to the insurer with their statement (insurance/remittance.py).
+CELERY_BEAT_SCHEDULE["insurance-daily-remittance"] = {
+    "task": "insurance.tasks.remit_premiums_daily",
+    "schedule": crontab(hour=1, minute=30),
+}
 CELERY_BEAT_SCHEDULE["jobs-reconcile-orders"] = {
     "task": "jobs.tasks.reconcile_orders_nightly",
     "schedule": crontab(hour=2, minute=30),

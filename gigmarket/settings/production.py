@@ -21,7 +21,9 @@ for _backend, _needs in (
     (E.payment_gateway == "http", {"GIGMARKET_PAYMENT_GATEWAY_URL": E.payment_gateway_url,
                                    "GIGMARKET_PAYMENT_GATEWAY_MERCHANT_ID": E.payment_gateway_merchant_id,
                                    "GIGMARKET_PAYMENT_GATEWAY_KEY": E.payment_gateway_key}),
-    (E.insurer_backend == "http", {"GIGMARKET_INSURER_URL": E.insurer_url, "GIGMARKET_INSURER_KEY": E.insurer_key}),
+    (E.insurer_backend == "http", {"GIGMARKET_INSURER_URL": E.insurer_url, "GIGMARKET_INSURER_KEY": E.insurer_key,
+                                   "GIGMARKET_INSURER_PAYEE_ACCOUNT": E.insurer_payee_account,
+                                   "GIGMARKET_INSURER_PAYEE_NAME": E.insurer_payee_name}),
     (E.identity_verifier == "http", {"GIGMARKET_IDENTITY_HTTP_URL": E.identity_http_url,
                                      "GIGMARKET_IDENTITY_HTTP_KEY": E.identity_http_key}),
 ):  # fmt: skip

@@ -35,7 +35,7 @@ ALLOWED = {
     "USCC",
 }
 ENGLISH = re.compile(r"[A-Za-z][A-Za-z]+")
-ISO = re.compile(r"\b\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?(\.\d+)?([+-]\d{2}:\d{2}|Z)?")
+ISO = re.compile(r"\b\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?(\.\d+)?([+-]\d{2}:\d{2}|Z)?)?\b")
 RAW_TRANSITION = re.compile(r"\b[a-z_]+ → [a-z_]+\b|— → [a-z_]+\b")
 TAGS = re.compile(r"<[^>]+>")
 RAW_CODE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
@@ -93,6 +93,7 @@ def test_the_checker_sees_what_the_issue_saw():
         "<td>2026-12-07 08:45:08.471910+00:00</td><td>pending → approved</td></tr></tbody></table>"
     )
     found = problems(page)
+    assert problems("<td>2031-12-31</td>")  # a bare ISO date too
     assert any("Employer" in p for p in found)
     assert any("raw timestamp" in p for p in found)
     assert any("raw status" in p for p in found)

@@ -8,12 +8,12 @@ from django.utils import timezone
 
 from core.errors import DomainError, InvalidTransition, NotAllowed
 from disputes import services
+from jobs import money
 from jobs import services as job_services
 from jobs.models import Order, Post
 from notifications.models import Message
 from tests.disputes.conftest import PAY, at
 from wallet import ledger
-from wallet import services as wallet
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ def test_order_dispute_end_returns_to_the_origin_or_completes(confirmed_order, w
         job_services.order_dispute_end(order=order, actor=None, case_id=1, outcome="failed")
     job_services.order_mark_disputed(order=order, actor=worker, case_id=1)
     with pytest.raises(NotAllowed) as info:  # still disputed: the wallet refuses to settle
-        wallet.order_settle_by_agreement(order=order, to_worker_fen=100, key="k")
+        money.order_settle_by_agreement(order=order, to_worker_fen=100, key="k")
     assert info.value.code == "escrow_held"
     job_services.order_dispute_end(order=order, actor=None, case_id=1, outcome="declined")
     order.refresh_from_db()
@@ -40,12 +40,12 @@ def test_order_dispute_end_returns_to_the_origin_or_completes(confirmed_order, w
 def test_settle_refuses_bad_amounts(order):
     for bad in (-1, None, 1.5, True):
         with pytest.raises(DomainError):
-            wallet.order_settle_by_agreement(order=order, to_worker_fen=bad, key="k")
+            money.order_settle_by_agreement(order=order, to_worker_fen=bad, key="k")
 
 
 def test_restoring_a_post_whose_start_passed_expires_it(post, worker2):
     case = services.case_report_post(actor=worker2, post=post, description="要先交押金才给活干")
-    hold = wallet.post_hold(post)
+    hold = money.post_hold(post)
     with at(post.starts_at + dt.timedelta(hours=1)):
         job_services.post_restore(post=post, actor=None, status=case.post_hidden_from)
     post.refresh_from_db()

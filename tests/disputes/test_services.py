@@ -7,12 +7,12 @@ from django.utils import timezone
 from core.errors import Conflict, DomainError, InvalidTransition, NotAllowed
 from disputes import selectors, services
 from disputes.models import Agreement, Case, CaseEvent, Evidence, PrivateNote, Session, Transfer
+from jobs import money
 from jobs import services as job_services
 from jobs.models import Order, OrderEvent, Post
 from notifications.models import Message
 from tests.disputes.conftest import PAY, at, pdf_file, png
 from wallet import ledger
-from wallet import services as wallet
 
 pytestmark = pytest.mark.django_db
 
@@ -137,7 +137,7 @@ def test_agreement_above_escrow_draws_on_the_employer_and_records_what_is_owed(
     assert (case.recovered_fen, case.owed_fen) == (PAY, 5000)
     assert order.amount_fen == PAY + 5000 and order.paid_fen == PAY and order.settled_at is None
     # Again: keyed, nothing moves twice.
-    assert wallet.order_settle_by_agreement(order=order, to_worker_fen=PAY + 5000,
+    assert money.order_settle_by_agreement(order=order, to_worker_fen=PAY + 5000,
                                             key=f"case:{case.pk}:agreement:{case.agreements.get().pk}") == (PAY, 5000)  # fmt: skip
     assert _bal(ledger.worker_account(worker)) == PAY
 
@@ -149,7 +149,7 @@ def test_escrow_is_held_while_the_case_is_open_and_freed_when_mediation_fails(
     order, worker, boss, case_staff, mediator
 ):
     case = file_case(order, worker)
-    for call in (lambda: wallet.order_release(order=order), lambda: wallet.order_refund(order=order)):
+    for call in (lambda: money.order_release(order=order), lambda: money.order_refund(order=order)):
         with pytest.raises(NotAllowed) as info:
             call()
         assert info.value.code == "escrow_held"
@@ -489,7 +489,7 @@ def test_fake_post_report_hides_the_post_until_reviewed(post, worker2, case_staf
 
 
 def test_upheld_report_takes_the_post_down_and_frees_its_hold(post, worker2, case_staff, employer):
-    from wallet.services import post_hold
+    from jobs.money import post_hold
 
     case = services.case_report_post(actor=worker2, post=post, description="要先交500元押金才给活")
     assert _bal(post_hold(post)) > 0

@@ -123,6 +123,7 @@ def insurer(settings):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     FakeInsurer.mode, FakeInsurer.policies, FakeInsurer.cancelled, FakeInsurer.calls = "normal", {}, [], []
+    FakeInsurer.claims, FakeInsurer.documents, FakeInsurer.statements = {}, {}, {}
     settings.INSURER_BACKEND = "http"
     settings.INSURER_URL = f"http://127.0.0.1:{server.server_address[1]}/api/v2"
     settings.INSURER_KEY = INSURER_KEY

@@ -3,6 +3,7 @@ fake insurer (a real HTTP server on loopback speaking the protocol of insurance/
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import hmac
@@ -101,10 +102,24 @@ class FakeInsurer(BaseHTTPRequestHandler):
     """An insurer's per-order accident policy API: checks our signature and timestamp, issues one policy per
     request number (a retry gets the same one back), declines what ``mode`` says, and signs its answers."""
 
-    mode = "normal"  # normal | decline | down | unsigned | wrong_key | garbage | busy
+    mode = "normal"  # normal | decline | down | unsigned | wrong_key | garbage | busy | slow
     policies: dict = {}
     cancelled: list = []
     calls: list = []
+    claims: dict = {}  # our request_no → its claim number (one claim per request number)
+    documents: dict = {}  # document request_no → (claim number, sha256 of the bytes received)
+    statements: dict = {}  # statement_no → the statement as received
+
+    @staticmethod
+    def callback(payload: dict, *, key: str = INSURER_KEY, age: int = 0) -> tuple[bytes, dict]:
+        """A status callback as this insurer signs it (posted to our endpoint by the tests)."""
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        ts, nonce = str(int(time.time()) - age), uuid.uuid4().hex
+        return body, {
+            "HTTP_X_GM_TIMESTAMP": ts,
+            "HTTP_X_GM_NONCE": nonce,
+            "HTTP_X_GM_SIGNATURE": _sign(key, ts, nonce, body),
+        }
 
     def log_message(self, *args):
         pass
@@ -126,6 +141,26 @@ class FakeInsurer(BaseHTTPRequestHandler):
         data = json.loads(body)
         if FakeInsurer.mode == "busy":
             return self._send(200, {"code": "5000", "message": "系统繁忙"})
+        if FakeInsurer.mode == "slow":
+            time.sleep(3)  # beyond the client's 2-second timeout
+            return self._send(200, {"code": "5000", "message": "超时"})
+        if self.path.endswith("/claims"):
+            if FakeInsurer.mode == "decline":
+                return self._send(200, {"code": "1001", "message": "保单号与被保险人不符"})
+            number = FakeInsurer.claims.setdefault(
+                data["request_no"], f"PICCLP{len(FakeInsurer.claims) + 1:06d}"
+            )
+            return self._send(200, {"code": "0000", "message": "ok", "data": {"claim_no": number}})
+        if self.path.endswith("/documents"):
+            content = base64.b64decode(data["content_base64"])
+            if hashlib.sha256(content).hexdigest() != data["sha256"]:
+                return self._send(200, {"code": "1001", "message": "文件摘要不符"})
+            FakeInsurer.documents.setdefault(data["request_no"], (self.path.split("/")[-2], data["sha256"]))
+            return self._send(200, {"code": "0000", "message": "ok"})
+        if self.path.endswith("/statements"):
+            FakeInsurer.statements.setdefault(data["statement_no"], data)
+            receipt = f"RCPT{data['statement_no']}"
+            return self._send(200, {"code": "0000", "message": "ok", "data": {"receipt_no": receipt}})
         if self.path.endswith("/cancel"):
             number = self.path.split("/")[-2]
             FakeInsurer.cancelled.append((number, data["request_no"]))

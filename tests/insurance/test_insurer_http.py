@@ -14,6 +14,7 @@ from insurance import services as insurance_services
 from insurance import tasks
 from insurance.backends import HttpInsurer, InsurerUnavailable
 from insurance.models import Policy
+from insurance.payable import payable_balance
 from jobs import services as jobs_services
 from notifications.models import Message
 from wallet import ledger
@@ -53,7 +54,7 @@ def test_insurer_refusal_fails_the_policy_and_refunds_the_premium(insurer, post,
     assert policy.status == "failed" and policy.failed_at and "拒保" in policy.last_error
     assert "2001" in policy.last_error and policy.policy_number == ""
     # The premium went back to the employer; the order's pay stays in escrow (the order goes on).
-    assert bal(ledger.insurance_payable()) == 0 and bal(ledger.order_escrow(order)) == PAY
+    assert payable_balance() == 0 and bal(ledger.order_escrow(order)) == PAY
     assert bal(ledger.employer_account(employer)) == FUNDS - 2 * (PAY + PREMIUM) + PREMIUM
     assert books_clean()
     owner_sms = Message.objects.get(template="policy_failed", channel="sms")
@@ -70,7 +71,7 @@ def test_untrustworthy_or_missing_answers_leave_it_pending(insurer, order, mode)
         issue(order)
     policy = Policy.objects.get(order=order)
     assert policy.status == "pending" and policy.attempts == 1 and policy.last_error
-    assert bal(ledger.insurance_payable()) == PREMIUM and books_clean()
+    assert payable_balance() == PREMIUM and books_clean()
     insurer.mode = "normal"
     assert issue(order).status == "issued"
 

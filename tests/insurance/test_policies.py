@@ -11,10 +11,11 @@ from django.utils import timezone
 
 from insurance import services as insurance_services
 from insurance.models import Policy, PolicyEvent
+from insurance.payable import payable_balance
+from jobs import money
 from jobs import services as jobs_services
 from notifications.models import Message
 from wallet import ledger
-from wallet import services as wallet
 from wallet.models import LedgerTransaction
 
 from .helpers import FUNDS, PAY, PREMIUM, at, bal, books_clean, check_in, check_out, grab, issue
@@ -36,8 +37,8 @@ def test_confirmation_opens_a_pending_policy_paid_from_the_hold(post, worker, em
         4,
     )
     assert policy.policy_number == "" and policy.request_no
-    assert bal(wallet.post_hold(post)) == PAY + PREMIUM  # the other slot's money
-    assert bal(ledger.order_escrow(order)) == PAY and bal(ledger.insurance_payable()) == PREMIUM
+    assert bal(money.post_hold(post)) == PAY + PREMIUM  # the other slot's money
+    assert bal(ledger.order_escrow(order)) == PAY and payable_balance() == PREMIUM
     assert bal(ledger.employer_account(employer)) == FUNDS - 2 * (PAY + PREMIUM)
     assert flow(policy) == [("", "pending")] and books_clean()
 
@@ -67,7 +68,7 @@ def test_cover_runs_from_check_in_to_check_out(issued, worker, boss):
     with at(issued.ends_at):
         jobs_services.order_confirm_completion(order=issued, actor=boss, quantity="1")
     # The premium stays with the insurer; the pay went to the worker.
-    assert bal(ledger.insurance_payable()) == PREMIUM and bal(ledger.worker_account(worker)) == PAY
+    assert payable_balance() == PREMIUM and bal(ledger.worker_account(worker)) == PAY
     assert books_clean()
 
 
@@ -87,8 +88,8 @@ def test_worker_cancel_while_the_post_takes_claims_returns_the_premium_to_the_ho
     jobs_services.order_cancel_by_worker(order=issued, worker=worker, reason="家里有事")
     policy = Policy.objects.get(order=issued)
     assert policy.status == "cancelled" and policy.cancelled_at
-    assert bal(wallet.post_hold(post)) == 2 * (PAY + PREMIUM)  # the reopened slot is fully funded again
-    assert bal(ledger.insurance_payable()) == 0 and books_clean()
+    assert bal(money.post_hold(post)) == 2 * (PAY + PREMIUM)  # the reopened slot is fully funded again
+    assert payable_balance() == 0 and books_clean()
     refund = LedgerTransaction.objects.get(idempotency_key=f"order:{issued.pk}:premium-refund")
     assert refund.kind == "refund" and refund.order_id == issued.pk
 
@@ -101,7 +102,7 @@ def test_employer_cancelling_the_post_returns_the_premium_to_the_employer(publis
     policy = Policy.objects.get(order=order)
     assert policy.status == "cancelled"
     assert bal(ledger.employer_account(employer)) == FUNDS  # pay, premium and the hold all back
-    assert bal(ledger.insurance_payable()) == 0 and books_clean()
+    assert payable_balance() == 0 and books_clean()
 
 
 def test_employer_cancel_on_a_filled_post_returns_the_premium_to_the_employer(
@@ -114,9 +115,9 @@ def test_employer_cancel_on_a_filled_post_returns_the_premium_to_the_employer(
     order.refresh_from_db()
     policy = Policy.objects.get(order=order)
     assert policy.status == "cancelled" and order.compensation_fen > 0
-    assert bal(ledger.insurance_payable()) == 0
+    assert payable_balance() == 0
     assert (
-        bal(ledger.employer_account(employer)) + bal(wallet.post_hold(post)) == FUNDS - order.compensation_fen
+        bal(ledger.employer_account(employer)) + bal(money.post_hold(post)) == FUNDS - order.compensation_fen
     )
     assert books_clean()
 
@@ -126,7 +127,7 @@ def test_a_policy_cancelled_twice_refunds_once(issued, worker, post):
     again = insurance_services.policy_cancel_for_order(order=issued, back_to_post=True, reason="重复")
     assert again.status == "cancelled"
     assert LedgerTransaction.objects.filter(idempotency_key__endswith="premium-refund").count() == 1
-    assert bal(ledger.insurance_payable()) == 0 and books_clean()
+    assert payable_balance() == 0 and books_clean()
 
 
 def test_no_show_ends_an_issued_policy_and_the_premium_is_earned(issued, employer):
@@ -134,14 +135,14 @@ def test_no_show_ends_an_issued_policy_and_the_premium_is_earned(issued, employe
         assert jobs_services.orders_mark_no_show() == 1
     policy = Policy.objects.get(order=issued)
     assert policy.status == "ended" and policy.cover_from is None
-    assert bal(ledger.insurance_payable()) == PREMIUM and books_clean()
+    assert payable_balance() == PREMIUM and books_clean()
 
 
 def test_no_show_before_the_number_came_cancels_and_refunds(order, employer):
     with at(order.starts_at + dt.timedelta(minutes=31)):
         assert jobs_services.orders_mark_no_show() == 1
     assert Policy.objects.get(order=order).status == "cancelled"
-    assert bal(ledger.insurance_payable()) == 0 and books_clean()
+    assert payable_balance() == 0 and books_clean()
     # The number arriving late does not revive it.
     assert issue(order).status == "cancelled"
 
@@ -160,7 +161,7 @@ def test_cancelled_while_the_insurer_was_writing_it_is_taken_back(order, worker,
     policy = issue(order)
     policy.refresh_from_db()
     assert policy.status == "cancelled" and policy.policy_number == "LATE123"
-    assert bal(ledger.insurance_payable()) == 0 and books_clean()
+    assert payable_balance() == 0 and books_clean()
 
 
 def test_overdue_cover_ends_with_the_planned_end(working):

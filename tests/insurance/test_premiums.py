@@ -7,12 +7,13 @@ import pytest
 
 from core.errors import DomainError
 from insurance.models import Policy, PostQuote, PremiumRate
+from insurance.payable import payable_balance
 from insurance.premiums import cover_required, premium_for_post, quote
+from jobs import money
 from jobs import services as jobs_services
 from jobs.models import Post
 from tests.factories import TradeFactory
 from wallet import ledger
-from wallet import services as wallet
 
 from .helpers import FUNDS, PAY, PREMIUM, bal, books_clean, grab
 
@@ -35,7 +36,7 @@ def test_cover_required_by_the_post_or_the_class(publish, safe_trade, trade):
 
 def test_publish_sets_aside_pay_and_premium_per_slot(publish, employer):
     post = publish(slots=3)
-    assert bal(wallet.post_hold(post)) == 3 * (PAY + PREMIUM)
+    assert bal(money.post_hold(post)) == 3 * (PAY + PREMIUM)
     assert bal(ledger.employer_account(employer)) == FUNDS - 3 * (PAY + PREMIUM)
     assert books_clean()
 
@@ -87,7 +88,7 @@ def test_a_published_post_keeps_its_premium_when_the_table_changes(publish, work
     # Both orders pay what the hold was sized with; the last slot is not short.
     assert first.policy.premium_fen == second.policy.premium_fen == PREMIUM
     assert premium_for_post(post=post) == PREMIUM
-    assert bal(wallet.post_hold(post)) == 0 and bal(ledger.insurance_payable()) == 2 * PREMIUM
+    assert bal(money.post_hold(post)) == 0 and payable_balance() == 2 * PREMIUM
     assert books_clean()
     # A post published now pays the new rate.
     assert premium_for_post(post=publish(slots=1)) == 900
@@ -97,5 +98,5 @@ def test_no_cover_needed_means_no_premium_and_no_policy(publish, safe_trade, wor
     post = publish(trade_=safe_trade, slots=1)
     order = grab(post, worker)
     assert not Policy.objects.filter(order=order).exists()
-    assert bal(ledger.insurance_payable()) == 0
+    assert payable_balance() == 0
     assert bal(ledger.employer_account(employer)) == FUNDS - PAY and books_clean()

@@ -63,7 +63,15 @@ def test_whole_market_figures(market):
         "failed": 1,
     }
     assert (s.premiums_fen, s.premiums_refunded_fen) == (PREMIUM, 2 * PREMIUM)
-    assert s.claims_by_status == {"reported": 1, "under_review": 0, "approved": 1, "rejected": 1}
+    assert s.claims_by_status == {
+        "reported": 1,
+        "under_review": 0,
+        "forwarded": 0,
+        "accepted": 0,
+        "need_docs": 0,
+        "approved": 1,
+        "rejected": 1,
+    }
     assert (s.payouts_fen, s.payouts_count) == (1_000_00, 1)
 
 

@@ -21,12 +21,11 @@ from django.db.models import Sum
 
 from core.errors import InvalidTransition
 from insurance import services as insurance
-from jobs import services
+from jobs import money, services
 from jobs.models import Order
 from jobs.reconcile import reconcile_orders
 from tests.factories import EmployerFactory, PostFactory
 from wallet import ledger
-from wallet import services as wallet
 from wallet.models import Posting
 
 pytestmark = pytest.mark.django_db
@@ -93,7 +92,7 @@ class Scene:
                 order=self.order, actor=None, case_id=7, outcome=outcome, amount_fen=amount
             )
             if outcome == "agreed":
-                wallet.order_settle_by_agreement(order=order, to_worker_fen=amount, key="case:7:agreement:1")
+                money.order_settle_by_agreement(order=order, to_worker_fen=amount, key="case:7:agreement:1")
 
 
 @dataclass(frozen=True)
@@ -206,7 +205,7 @@ def test_ending(row: Row, employer, trade, street, worker):
         post.ends_at = post.starts_at + dt.timedelta(hours=row.post_kwargs["hours"])
         post.save(update_fields=["ends_at"])
     order = services.claim_create(post=post, worker=worker).order
-    account, hold = ledger.employer_account(employer), wallet.post_hold(post)
+    account, hold = ledger.employer_account(employer), money.post_hold(post)
     account.refresh_from_db()
     hold.refresh_from_db()
     before = (account.balance_fen, hold.balance_fen)
@@ -217,7 +216,7 @@ def test_ending(row: Row, employer, trade, street, worker):
     account.refresh_from_db()
     hold.refresh_from_db()
     premium = (
-        Posting.objects.filter(account=ledger.insurance_payable(), transaction__order=order).aggregate(
+        Posting.objects.filter(account__kind="insurance_payable", transaction__order=order).aggregate(
             s=Sum("amount_fen")
         )["s"]
         or 0

@@ -13,7 +13,8 @@ from django.urls import reverse
 from accounts import services as account_services
 from core.errors import Conflict, DomainError, InvalidTransition, NotAllowed
 from insurance.models import Policy
-from jobs import services
+from insurance.payable import payable_balance
+from jobs import money, services
 from jobs.models import Order, Post, WorkerStats
 from jobs.selectors import BoardQuery, board
 from tests.factories import EmployerFactory, PostFactory, verified_seeker
@@ -168,7 +169,7 @@ def test_post_cancelled_during_a_dispute_cancels_the_order_when_the_case_fails(o
         compensation,
     )
     assert balance(ledger.worker_account(worker)) == compensation
-    assert balance(ledger.order_escrow(order)) == 0 and balance(wallet.post_hold(post)) == 0
+    assert balance(ledger.order_escrow(order)) == 0 and balance(money.post_hold(post)) == 0
     assert WorkerStats.objects.get(user=worker).no_shows == 0
 
 
@@ -199,7 +200,7 @@ def test_a_disputed_order_still_blocks_its_hours_and_is_rechecked_when_the_case_
     assert (order.status, order.cancelled_by) == ("cancelled", "dispute")
     assert Order.objects.filter(worker=worker, status="confirmed").get() == other
     post.refresh_from_db()
-    assert post.slots_left == 2 and balance(wallet.post_hold(post)) == 2 * PAY  # the slot and its money back
+    assert post.slots_left == 2 and balance(money.post_hold(post)) == 2 * PAY  # the slot and its money back
 
 
 # --------------------------------------------------------------- 5, 6. hidden (reported) posts
@@ -212,13 +213,13 @@ def test_hidden_post_keeps_freed_pay_and_comes_back_open(post, worker, worker2, 
     assert post.status == "filled"
     assert services.post_hide_for_review(post=post, actor=None) == "filled"
     services.order_cancel_by_worker(order=first, worker=worker)  # free: just booked
-    assert balance(wallet.post_hold(post)) == PAY  # back to the hold, not the employer
+    assert balance(money.post_hold(post)) == PAY  # back to the hold, not the employer
     services.post_restore(post=post, actor=None, status="filled")
     post.refresh_from_db()
     assert (post.status, post.slots_left, post.hidden_from) == ("open", 1, "")
     services.claim_create(post=post, worker=worker3)  # was 「岗位托管资金不足」
     post.refresh_from_db()
-    assert post.status == "filled" and balance(wallet.post_hold(post)) == 0
+    assert post.status == "filled" and balance(money.post_hold(post)) == 0
 
 
 def test_hidden_post_past_its_start_expires_and_gives_its_hold_back(post, employer):
@@ -228,7 +229,7 @@ def test_hidden_post_past_its_start_expires_and_gives_its_hold_back(post, employ
     with at(post.starts_at + dt.timedelta(minutes=1)):
         assert services.posts_expire() == 1
     post.refresh_from_db()
-    assert post.status == "expired" and balance(wallet.post_hold(post)) == 0
+    assert post.status == "expired" and balance(money.post_hold(post)) == 0
     assert balance(account) == before + 2 * PAY
     services.post_restore(post=post, actor=None, status="open")  # the case closes: nothing to restore
     services.post_remove_after_review(post=post, actor=None)
@@ -276,7 +277,7 @@ def test_suspended_employer_posts_leave_the_board_and_cannot_be_claimed(
     before = balance(account)
     account_services.employer_suspend(employer=employer, actor=staff, reason="拖欠工资被投诉")
     post.refresh_from_db()
-    assert post.status == "closed" and balance(wallet.post_hold(post)) == 0
+    assert post.status == "closed" and balance(money.post_hold(post)) == 0
     assert balance(account) == before + 2 * PAY
     assert post.pk not in [p.pk for p in board(BoardQuery()).posts]
     with pytest.raises(InvalidTransition):
@@ -293,13 +294,13 @@ def test_case_agreed_before_check_in_voids_the_policy(employer, trade, street, w
     order = services.claim_create(post=post, worker=worker).order
     policy = Policy.objects.get(order=order)
     assert policy.status == "pending"
-    payable = balance(ledger.insurance_payable())
+    payable = payable_balance()
     services.order_mark_disputed(order=order, actor=worker, case_id=1)
     services.order_dispute_end(order=order, actor=None, case_id=1, outcome="agreed", amount_fen=5000)
-    wallet.order_settle_by_agreement(order=order, to_worker_fen=5000, key="case:1:agreement:1")
+    money.order_settle_by_agreement(order=order, to_worker_fen=5000, key="case:1:agreement:1")
     policy.refresh_from_db()
     assert policy.status == "cancelled"
-    assert balance(ledger.insurance_payable()) == payable - policy.premium_fen
+    assert payable_balance() == payable - policy.premium_fen
 
 
 def test_grab_racing_a_post_cancel_is_told_the_post_was_cancelled(post, worker):
@@ -335,7 +336,7 @@ def test_an_agreement_on_an_order_with_owed_wages_pays_the_agreed_amount_once(tr
     order.refresh_from_db()
     assert order.paid_fen == PAY
     ended = services.order_dispute_end(order=order, actor=None, case_id=9, outcome="agreed", amount_fen=5000)
-    assert wallet.order_settle_by_agreement(order=ended, to_worker_fen=5000, key="case:9:agreement:1") == (
+    assert money.order_settle_by_agreement(order=ended, to_worker_fen=5000, key="case:9:agreement:1") == (
         5000,
         0,
     )

@@ -39,6 +39,7 @@ from hypothesis.stateful import (
 )
 
 from core.errors import DomainError
+from jobs import money
 from jobs import services as jobs
 from jobs.models import Claim, Order, Post
 from jobs.reconcile import reconcile_orders
@@ -305,7 +306,7 @@ class OrderMachine(RuleBasedStateMachine):
                 order=order, actor=None, case_id=case, outcome=outcome, amount_fen=amount
             )
             if outcome == "agreed":
-                wallet.order_settle_by_agreement(
+                money.order_settle_by_agreement(
                     order=ended, to_worker_fen=amount, key=f"case:{case}:agreement"
                 )
 

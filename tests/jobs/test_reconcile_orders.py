@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core.management import CommandError, call_command
 
-from jobs import reconcile, services
+from jobs import money, reconcile, services
 from jobs.models import Order, Post
 from notifications.models import Message
 from tests.factories import EmployerFactory, PostFactory, UserFactory
@@ -91,7 +91,7 @@ def test_pending_policy_on_an_ended_order_is_a_breach(employer, trade, street, w
     order = services.claim_create(post=post, worker=worker).order
     assert reconcile.reconcile_orders() == []
     Order.objects.filter(pk=order.pk).update(status="cancelled", cancelled_by="worker")
-    wallet.order_refund(order=Order.objects.get(pk=order.pk), reason="t")  # the money, not the policy
+    money.order_refund(order=Order.objects.get(pk=order.pk), reason="t")  # the money, not the policy
     order.policy.__class__.objects.filter(pk=order.policy.pk).update(status="pending")
     assert "policy_matches_order" in checks()
 

@@ -9,8 +9,8 @@ import pytest
 import time_machine
 
 from jobs import services as jobs_services
+from jobs.reminders import order_reminders_queue
 from notifications.models import Message
-from notifications.reminders import order_reminders_queue
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +55,7 @@ def test_settlement_message_when_the_wallet_pays(order, worker, boss):
         jobs_services.order_check_out(order=order, worker=worker, quantity="1")
         jobs_services.order_confirm_completion(order=order, actor=boss, quantity="1")
     order.refresh_from_db()
-    assert order.settled_at is not None  # completion releases the escrow (wallet.order_release)
+    assert order.settled_at is not None  # completion releases the escrow (jobs.money.order_release)
     sms = Message.objects.get(template="order_settled", channel="sms")
     assert sms.phone == worker.phone
     assert f"{order.paid_fen // 100}.{order.paid_fen % 100:02d}元" in sms.body

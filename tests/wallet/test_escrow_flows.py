@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from core.errors import Conflict, NotAllowed
 from insurance import services as insurance_services
+from insurance.payable import payable_balance
+from jobs import money as order_money
 from jobs import services
 from jobs.models import Order, Post
 from tests.factories import AreaFactory, EmployerFactory, TradeFactory, UserFactory, verified_seeker
@@ -87,8 +89,8 @@ def money(employer, post, *orders) -> dict[str, int]:
     assert Account.objects.aggregate(total=Sum("balance_fen"))["total"] == 0
     state = {
         "employer": bal(ledger.employer_account(employer)),
-        "hold": bal(wallet.post_hold(post)),
-        "payable": bal(ledger.insurance_payable()),
+        "hold": bal(order_money.post_hold(post)),
+        "payable": payable_balance(),
     }
     for i, order in enumerate(orders):
         state[f"escrow{i}"] = bal(ledger.order_escrow(order))
@@ -180,7 +182,7 @@ def test_completion_pays_the_approved_amount_rest_back(publish, employer, boss, 
     }  # fmt: skip
     assert order.amount_fen == order.paid_fen == paid and order.settled_at is not None
     # Settling again moves nothing.
-    assert wallet.order_release(order=order) == 0
+    assert order_money.order_release(order=order) == 0
     assert money(employer, post, order)[W1] == paid
 
 
@@ -211,8 +213,8 @@ def test_employer_without_funds_leaves_the_excess_owed(publish, boss, worker):
     assert bal(ledger.worker_account(worker)) == PAY + 1_000 and reconcile() == []
     # Once the employer tops up, the rest is paid and the order is settled.
     wallet.employer_credit(employer=poor, amount_fen=100_000, key="topup:poor:2")
-    assert wallet.order_pay_shortfall(order=order) == 0
-    assert wallet.order_pay_shortfall(order=order) == 0  # nothing owed: nothing moves
+    assert order_money.order_pay_shortfall(order=order) == 0
+    assert order_money.order_pay_shortfall(order=order) == 0  # nothing owed: nothing moves
     order.refresh_from_db()
     assert order.paid_fen == order.amount_fen and order.settled_at is not None
     assert bal(ledger.worker_account(worker)) == 2 * PAY
@@ -396,9 +398,9 @@ def test_a_disputed_order_keeps_its_escrow(publish, employer, worker):
     before = money(employer, post, order)
     assert before["escrow0"] == PAY
     for call in (
-        lambda o: wallet.order_release(order=o),
-        lambda o: wallet.order_refund(order=o),
-        lambda o: wallet.order_refund(order=o, compensation_fen=1000, back_to_post=True),
+        lambda o: order_money.order_release(order=o),
+        lambda o: order_money.order_refund(order=o),
+        lambda o: order_money.order_refund(order=o, compensation_fen=1000, back_to_post=True),
     ):
         for copy in (order, stale):
             with pytest.raises(NotAllowed) as info:

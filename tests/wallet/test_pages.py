@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Employer
+from jobs import money
 from jobs.models import Order
 from wallet import ledger
 from wallet.models import LedgerTransaction, TopUp, Withdrawal
@@ -253,7 +254,7 @@ def test_arrears_page_drops_an_order_once_paid(client, books_staff, unpaid_order
     from wallet import services
 
     services.top_up_create(employer=employer, actor=boss, amount_fen=50_000, key="more")
-    services.order_pay_shortfall(order=unpaid_order)
+    money.order_pay_shortfall(order=unpaid_order)
     assert "没有欠薪订单" in text(logged_in(client, books_staff).get(reverse("wallet:arrears")))
     assert reconcile() == []
 

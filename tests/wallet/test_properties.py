@@ -47,6 +47,7 @@ from stdnum import luhn
 from core.errors import DomainError, NotAllowed
 from insurance import services as insurance
 from insurance.models import Policy
+from jobs import money
 from jobs import services as jobs
 from jobs.models import Claim, Order, Post
 from tests.factories import AreaFactory, EmployerFactory, PostFactory, TradeFactory, verified_seeker
@@ -330,11 +331,11 @@ class MoneyMachine(RuleBasedStateMachine):
                 self.short_posts.add(order.post_id)
         elif action == "pay_owed":  # once the employer has topped up, what is owed is paid
             with self.clock():
-                wallet.order_pay_shortfall(order=order)
+                money.order_pay_shortfall(order=order)
         else:
             with self.clock():
                 jobs.order_mark_disputed(order=order, actor=worker, reason="欠薪")
-            for call in (wallet.order_release, wallet.order_refund):
+            for call in (money.order_release, money.order_refund):
                 refused = self.attempt(lambda call=call: call(order=order))
                 assert isinstance(refused, NotAllowed) and refused.code == "escrow_held"
 
@@ -515,7 +516,7 @@ def board(db):
                     claim=claim, post=post, worker=worker, employer=employer, starts_at=post.starts_at,
                     ends_at=post.ends_at,
                 )  # fmt: skip
-                wallet.order_escrow_fund(order=order)
+                money.order_escrow_fund(order=order)
                 orders.append(order)
             Post.objects.filter(pk=post.pk).update(slots_left=0, status="filled")
     assert balance_of(ledger.employer_account(employers[1])) == 0 and reconcile() == []
@@ -553,8 +554,8 @@ class WalletRun:
     def fund_again(self, p, o):
         """Funding is keyed on the post / the order: again, it moves nothing."""
         before = snapshot()
-        wallet.post_hold_fund(post=self.posts[p])
-        wallet.order_escrow_fund(order=self.orders[o])
+        money.post_hold_fund(post=self.posts[p])
+        money.order_escrow_fund(order=self.orders[o])
         assert snapshot() == before
 
     def complete(self, o, amount):
@@ -563,7 +564,7 @@ class WalletRun:
         Order.objects.filter(pk=order.pk, status="confirmed").update(status="completed", amount_fen=amount)
         order.refresh_from_db()
         if order.status == "completed":
-            wallet.order_release(order=order)
+            money.order_release(order=order)
 
     def cancel(self, o, compensation, back_to_post):
         """What the jobs cancellations do (a freed slot reopens the post); on an order already cancelled,
@@ -576,25 +577,25 @@ class WalletRun:
                 Post.objects.filter(pk=order.post_id).update(slots_left=F("slots_left") + 1, status="open")
             order.refresh_from_db()
             in_escrow = balance_of(ledger.order_escrow(order))
-            wallet.order_refund(order=order, compensation_fen=compensation, back_to_post=back_to_post)
+            money.order_refund(order=order, compensation_fen=compensation, back_to_post=back_to_post)
             self.compensation[order.pk] = min(compensation, in_escrow)
         elif Order.objects.filter(pk=order.pk, status="cancelled").exists():
             before = snapshot()
-            wallet.order_refund(order=order, compensation_fen=compensation, back_to_post=back_to_post)
+            money.order_refund(order=order, compensation_fen=compensation, back_to_post=back_to_post)
             assert snapshot() == before
 
     def pay_owed(self, o):
-        wallet.order_pay_shortfall(order=self.orders[o])
+        money.order_pay_shortfall(order=self.orders[o])
 
     def release_post(self, p):
         Post.objects.filter(pk=self.posts[p].pk).update(status="closed")
-        wallet.post_hold_release(post=self.posts[p], reason="测试")
+        money.post_hold_release(post=self.posts[p], reason="测试")
 
     def dispute(self, o):
         order = self.orders[o]
         if Order.objects.filter(pk=order.pk, status__in=("confirmed", "completed")).update(status="disputed"):
             before = snapshot()
-            for call in (wallet.order_release, wallet.order_refund):
+            for call in (money.order_release, money.order_refund):
                 with pytest.raises(NotAllowed):
                     call(order=order)
             assert snapshot() == before

@@ -56,12 +56,22 @@ from accounts.models import (
 )
 from core.errors import DomainError
 from demo import demo_data as D
+from disputes import services as dispute_services
+from disputes.models import Case
+from hall import services as hall_services
 from hall.models import SupplyDemandSnapshot
 from hall.selectors import Scope, district_of_areas, supply_demand_cells
+from insurance import services as insurance_services
+from insurance.models import AccidentClaim, Policy
+from insurance.premiums import premium_for_post
 from jobs import services as jobs_services
 from jobs.contract import content_hash, render_contract
 from jobs.models import Claim, Contract, Order, OrderEvent, Post, Rating, Trade
 from jobs.search import index_tokens
+from matching.batch import recompute_city
+from notifications import services as notification_services
+from outreach import services as outreach_services
+from outreach.models import Article, Course
 from wallet import ledger
 from wallet import services as wallet_services
 from wallet.models import Account, LedgerTransaction
@@ -168,8 +178,6 @@ class Command(BaseCommand):
         if options["workers"] or options["posts"]:
             self.stdout.write("推荐（活找人）：大批数据请另行运行 manage.py matching_recompute")
         else:
-            from matching.batch import recompute_city
-
             recompute_city(progress=False, processes=1)  # 为你推荐 and the digest start from this
         summary = "，".join(f"{k} {v}" for k, v in self.created.items() if v) or "无（数据已齐全）"
         self.stdout.write(f"新建：{summary}")
@@ -231,12 +239,6 @@ class Command(BaseCommand):
     def seed_hall(self) -> None:
         """Trainings and articles to show workers, the follow-ups of the finished demo orders, one wage case
         accepted and assigned to the demo mediator, and today's supply-and-demand snapshot for the dashboard."""
-        from disputes import services as dispute_services
-        from disputes.models import Case
-        from hall import services as hall_services
-        from outreach import services as outreach_services
-        from outreach.models import Article, Course
-
         staff = self.staff
         today = timezone.localdate()
         for title, trade, start_in, days, schedule, seats, free in D.COURSES:
@@ -471,8 +473,6 @@ class Command(BaseCommand):
             self.logins[login.key] = User.objects.get(pk=user.pk)  # fresh permission cache
         self.staff = self.logins["staff"]
         # The demo seeker said yes to recommendation SMS (活找人), so publishing a matching post reaches them.
-        from notifications import services as notification_services
-
         notification_services.preferences_update(
             user=self.logins["seeker"], marketing_consent=True, source="演示数据"
         )
@@ -657,6 +657,7 @@ class Command(BaseCommand):
             self._past_order(spec, seeker, (to_employer, employer_comment), (to_worker, worker_comment))
         for phone, title in D.BOARD_CLAIMS:
             self._demo_claim(User.objects.get(phone=phone), title)
+        self._demo_accident_claim(seeker)
 
     @staticmethod
     def _start(spec: D.PostSpec) -> dt.datetime:
@@ -789,6 +790,10 @@ class Command(BaseCommand):
         Claim.objects.filter(pk=order.claim_id).update(
             created_at=at[Order.Status.CONFIRMED], decided_at=at[Order.Status.CONFIRMED]
         )
+        # The policy's cover is the shift (check-in to check-out), moved with it.
+        Policy.objects.filter(order=order).update(
+            cover_from=at[Order.Status.CHECKED_IN], cover_to=at[Order.Status.CHECKED_OUT]
+        )
         Order.objects.filter(pk=order.pk).update(
             starts_at=start,
             ends_at=end,
@@ -816,6 +821,29 @@ class Command(BaseCommand):
             employer_signed_by=owner,
         )
         self._count("已完工订单")
+
+    def _demo_accident_claim(self, seeker: User) -> None:
+        """报案 on the demo seeker's newest insured past shift, waiting for staff: they review it, send it to
+        the (local) insurer and, playing the insurer from the console, watch it come back paid."""
+        if AccidentClaim.objects.filter(policy__order__worker=seeker).exists():
+            return
+        policy = (
+            Policy.objects.filter(order__worker=seeker, status__in=Policy.BOUGHT, cover_from__isnull=False)
+            .select_related("order")
+            .order_by("-cover_from")
+            .first()
+        )
+        if policy is None:
+            return
+        photo = SimpleUploadedFile(
+            "现场照片.png", _png((190, 200, 210), seal=False), content_type="image/png"
+        )
+        insurance_services.claim_report(
+            order=policy.order, actor=seeker, accident_at=policy.cover_from + dt.timedelta(hours=2),
+            place=policy.order.post.address, description="搬运钢管时被滑落的钢管砸伤右脚，送县医院拍片，右脚趾骨折。",
+            documents=[photo],
+        )  # fmt: skip
+        self._count("理赔报案")
 
     def _demo_claim(self, worker: User, title: str) -> None:
         post = next(
@@ -1149,8 +1177,6 @@ class Command(BaseCommand):
     def _hold_bulk_posts(self, posts: list[Post], *, key: str, premiums: dict[tuple[bool, int], int]) -> None:
         """Set each new post's money aside as publishing does (pay plus premium for every slot), in one
         balanced ledger transaction per batch: topped up from the bank straight into the posts' holds."""
-        from insurance.premiums import premium_for_post
-
         holds = Account.objects.bulk_create(
             [Account(kind=Account.Kind.POST_HOLD, post=post) for post in posts]
         )

@@ -8,8 +8,10 @@ from django.db.models import CharField, Exists, OuterRef, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from .models import Message
-from .services import message_queue
+from notifications.models import Message
+from notifications.services import message_queue
+
+from .models import Order
 
 
 def order_reminders_queue() -> int:
@@ -17,8 +19,6 @@ def order_reminders_queue() -> int:
 
     Once per order: the event key is the order's, so the beat running every few minutes never repeats it.
     Returns how many orders got a new reminder."""
-    from jobs.models import Order
-
     now = timezone.now()
     orders = (
         Order.objects.filter(
