@@ -8,7 +8,8 @@ import json
 
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 
 def local_datetime(value: dt.datetime | None) -> str:
@@ -77,9 +78,8 @@ def readable_data(data) -> str:
         return "—"
     if not isinstance(data, dict):
         return _value(data)
-    return format_html_join(
-        format_html("<br>"), "{}：{}", ((DATA_KEYS.get(k, k), _value(v)) for k, v in data.items())
-    )
+    lines = ((DATA_KEYS.get(k, k), _value(v)) for k, v in data.items())
+    return format_html_join(mark_safe("<br>"), "{}：{}", lines)
 
 
 def status_label(choices, code: str) -> str:

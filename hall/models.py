@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from accounts.models import Area, ServicePoint
 
@@ -42,7 +42,7 @@ class SupplyDemandSnapshot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.day} {self.trade_id}@{self.area_id}"
+        return f"{formats.date_format(self.day, 'DATE_FORMAT')} · 工种{self.trade_id} · 区域{self.area_id}"
 
 
 class KioskSession(models.Model):

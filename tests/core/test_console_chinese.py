@@ -19,7 +19,8 @@ pytestmark = pytest.mark.django_db
 
 # Technical words a clerk reads as they are (and the Chinese pages use them too).
 ALLOWED = {
-    "JF",
+    "JF",  # case numbers (JF-000001)
+    "LP",  # insurance claim numbers (LP20261207000001)
     "IP",
     "ID",
     "SMS",
