@@ -1,18 +1,13 @@
-"""System checks: how uploads are served (the media directory must never be reachable except through
-the checked view, ``MEDIA_URL`` → ``accounts.files.protected_file``, whatever the settings module), and
-that every ``GIGMARKET_*`` variable in the environment is one a setting reads."""
+"""System checks for how uploads are served: the media directory must never be reachable except through
+the checked view (``MEDIA_URL`` → ``accounts.files.protected_file``), whatever the settings module."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from django.conf import settings
 from django.core.checks import Error, register
-from django.core.checks import Warning as CheckWarning
 from django.urls import Resolver404, get_resolver
-
-from gigmarket.env import unknown_variables
 
 
 def _overlaps(a, b) -> bool:
@@ -42,18 +37,3 @@ def media_is_not_served_directly(app_configs, **kwargs) -> list[Error]:
             Error("MEDIA_URL must route to the checked file view (protected-file).", id="core.E002")
         )
     return errors
-
-
-@register()
-def environment_names_are_known(app_configs, **kwargs) -> list[CheckWarning]:
-    """A mistyped variable would otherwise be ignored in silence and its default used. Runs wherever
-    checks do: ``runserver``, ``migrate``, ``check`` (the Docker image's entry point)."""
-    warnings = []
-    for name, closest in unknown_variables(os.environ):
-        hint = f"Did you mean {closest}?" if closest else "See the Configuration table in README.md."
-        warnings.append(
-            CheckWarning(
-                f"{name} is set but no setting reads it; it has no effect.", hint=hint, id="core.W001"
-            )
-        )
-    return warnings

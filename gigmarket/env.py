@@ -146,7 +146,7 @@ def unknown_variables(environ: Mapping[str, str]) -> list[tuple[str, str | None]
     """``GIGMARKET_*`` names in ``environ`` that no setting reads (a typo, or a README shorthand taken
     literally), each with the closest real name or ``None``. Pydantic ignores them silently
     (``extra="ignore"`` is how environment sources work), so start-up reports them instead
-    (:func:`core.checks.environment_names_are_known`)."""
+    (:func:`gigmarket.checks.environment_names_are_known`)."""
     known = known_variables()
     names = sorted(n for n in environ if n.upper().startswith(PREFIX) and n.upper() not in known)
     return [

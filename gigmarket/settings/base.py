@@ -595,3 +595,6 @@ CELERY_BEAT_SCHEDULE["accounts-purge-id-photos"] = {
     "task": "accounts.tasks.purge_id_photos",
     "schedule": crontab(hour=3, minute=40),
 }
+
+# Mistyped GIGMARKET_* variables are reported by a system check (gigmarket.W001), registered here.
+from gigmarket import checks as _env_checks  # noqa: E402, F401

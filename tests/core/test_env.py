@@ -8,7 +8,7 @@ import pytest
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
-from core.checks import environment_names_are_known
+from gigmarket.checks import environment_names_are_known
 from gigmarket.env import Env, env, known_variables
 
 
@@ -88,7 +88,7 @@ def test_an_unknown_variable_is_reported_at_start_up_with_the_closest_name(monke
     monkeypatch.setenv("GIGMARKET_LOGIN_FAILURE_LIMIT", "5")  # a real one: not reported
     warnings = {w.msg.split(" ")[0]: w for w in environment_names_are_known(None)}
     assert set(warnings) == {"GIGMARKET_COOLOFF_MINUTES", "GIGMARKET_SMS_ACESS_KEY_ID"}
-    assert all(w.id == "core.W001" and w.level == checks.WARNING for w in warnings.values())
+    assert all(w.id == "gigmarket.W001" and w.level == checks.WARNING for w in warnings.values())
     assert "GIGMARKET_LOGIN_COOLOFF_MINUTES" in warnings["GIGMARKET_COOLOFF_MINUTES"].hint
     assert "GIGMARKET_SMS_ACCESS_KEY_ID" in warnings["GIGMARKET_SMS_ACESS_KEY_ID"].hint
     # The value never appears in the report (it may be a secret).
@@ -106,7 +106,7 @@ def test_the_warning_reaches_manage_py_check(monkeypatch):
         text=True,
         timeout=120,
     )
-    assert "core.W001" in result.stderr + result.stdout
+    assert "gigmarket.W001" in result.stderr + result.stdout
     assert "GIGMARKET_SMS_BACKNED" in result.stderr + result.stdout
     assert "GIGMARKET_SMS_BACKEND" in result.stderr + result.stdout
 
