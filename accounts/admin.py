@@ -21,21 +21,22 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.crypto import blind_index
+from core.display import local_datetime, readable_data
 from core.errors import DomainError
 from core.masking import mask_name, mask_phone
 from core.scoping import ScopedAdminMixin
 from core.services import client_ip
-from core.uploads import upload_response
+from core.uploads import harden_file_response, upload_response
 
 from . import second_factor, services
 from .models import (
@@ -44,6 +45,7 @@ from .models import (
     CertificateType,
     Employer,
     EmployerMember,
+    IdCardPhoto,
     RealName,
     ReviewEvent,
     ServicePoint,
@@ -205,11 +207,12 @@ def _expiry_cell(value: dt.date | None, *, empty: str = "—"):
     if value is None:
         return empty
     today = timezone.localdate()
+    shown = formats.date_format(value, "DATE_FORMAT")  # 2031年12月31日, not 2031-12-31
     if value < today:
-        return format_html('<strong style="color:#ba2121">{}（已过期）</strong>', value)
+        return format_html('<strong class="expiry-over">{}（已过期）</strong>', shown)
     if value <= today + dt.timedelta(days=30):
-        return format_html('<span style="color:#b26b00">{}（即将到期）</span>', value)
-    return str(value)
+        return format_html('<span class="expiry-near">{}（即将到期）</span>', shown)
+    return shown
 
 
 class ReviewAdmin(ScopedAdminMixin, admin.ModelAdmin):
@@ -405,9 +408,39 @@ class RealNameAdmin(ReviewAdmin):
     def can_unmask(self, request) -> bool:
         return request.user.is_staff and request.user.has_perm("accounts.view_full_id_number")
 
+    # -- the ID card: photos sent by the person, or the card shown at the hall
+
+    change_form_template = "admin/accounts/realname/review_change_form.html"
+
+    def can_see_photos(self, request) -> bool:
+        """Reviewing staff: those who decide real-names. Which person they may see is the scope's
+        (``get_object`` is cut to their points)."""
+        return request.user.is_staff and request.user.has_perm("accounts.change_realname")
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "can_unmask": self.can_unmask(request)}
+        realname = self.get_object(request, unquote(object_id))
+        if realname is not None and self.can_see_photos(request):
+            extra_context["id_photos"] = [
+                {
+                    "label": photo.get_side_display(),
+                    "url": reverse("admin:accounts_realname_id_photo", args=[realname.pk, photo.side]),
+                }
+                for photo in realname.id_photos.order_by("-side")  # 人像面 first
+            ]
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def id_photo_view(self, request, object_id, side):
+        if not self.can_see_photos(request):
+            raise PermissionDenied
+        realname = self.get_object(request, unquote(object_id))
+        photo = (
+            IdCardPhoto.objects.filter(realname=realname, side=side).first() if realname is not None else None
+        )
+        if photo is None:
+            raise Http404("没有这张照片")
+        content = services.realname_photo_view(actor=request.user, photo=photo, ip_address=client_ip(request))
+        return harden_file_response(HttpResponse(content, content_type=photo.content_type))
 
     def unmask_view(self, request, object_id):
         if not self.can_unmask(request):
@@ -433,6 +466,11 @@ class RealNameAdmin(ReviewAdmin):
                 "<path:object_id>/unmask/",
                 self.admin_site.admin_view(self.unmask_view),
                 name="accounts_realname_unmask",
+            ),
+            path(
+                "<path:object_id>/id-photo/<str:side>/",
+                self.admin_site.admin_view(self.id_photo_view),
+                name="accounts_realname_id_photo",
             ),
             *super().get_urls(),
         ]
@@ -468,7 +506,7 @@ class EmployerMemberInline(admin.TabularInline):
 
     @admin.display(description="加入时间")
     def joined(self, obj):
-        return obj.added_at
+        return local_datetime(obj.added_at)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -547,7 +585,7 @@ class EmployerAdmin(ReviewAdmin):
             return "—"
         return format_html(
             '<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="营业执照" '
-            'style="max-height:40px;max-width:60px;border:1px solid #ccc"></a>',
+            'class="upload-thumb"></a>',
             url,
             url,
         )
@@ -559,7 +597,7 @@ class EmployerAdmin(ReviewAdmin):
             return "未上传" if obj.kind != Employer.Kind.HOUSEHOLD else "居民家庭无需执照"
         return format_html(
             '<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="营业执照" '
-            'style="max-height:240px;max-width:360px;border:1px solid #ccc"></a>',
+            'class="upload-preview"></a>',
             url,
             url,
         )
@@ -709,7 +747,7 @@ class CertificateAdmin(ReviewAdmin):
             return "—"
         return format_html(
             '<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="证书照片" '
-            'style="max-height:240px;max-width:360px;border:1px solid #ccc"></a>',
+            'class="upload-preview"></a>',
             url,
             url,
         )
@@ -1039,7 +1077,7 @@ class WorkerProfileAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="更新时间", ordering="updated_at")
     def updated(self, obj):
-        return obj.updated_at
+        return local_datetime(obj.updated_at)
 
     @admin.display(description="想干什么")
     def trades(self, obj):
@@ -1187,7 +1225,7 @@ class AreaAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(CertificateType)
 class CertificateTypeAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "code", "issuer", "restricted_trades"]
+    list_display = ["name", "issuer", "restricted_trades"]
     search_fields = ["name", "code"]
 
     def get_queryset(self, request):
@@ -1201,16 +1239,32 @@ class CertificateTypeAdmin(ScopedAdminMixin, admin.ModelAdmin):
 # ------------------------------------------------------------------------------------- review events
 
 
+class ReviewOutcomeFilter(admin.SimpleListFilter):
+    title = "新状态"
+    parameter_name = "to_status"
+
+    def lookups(self, request, model_admin):
+        labels = {}
+        for choices in (RealName.Status, Employer.Status, Certificate.Status):
+            for code, label in choices.choices:
+                labels.setdefault(code, label)
+        labels.update(ReviewEvent.ACCOUNT_STATUSES)
+        return list(labels.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(to_status=self.value()) if self.value() else queryset
+
+
 @admin.register(ReviewEvent)
 class ReviewEventAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """The append-only decision record: readable, never editable."""
 
     list_display = ["created_at", "subject", "object_link", "actor", "transition", "reason"]
-    list_filter = ["subject", "to_status", ("created_at", admin.DateFieldListFilter)]
+    list_filter = ["subject", ReviewOutcomeFilter, ("created_at", admin.DateFieldListFilter)]
     list_select_related = ["actor"]
     search_fields = ["=object_id", "reason"]
     date_hierarchy = "created_at"
-    readonly_fields = ["created_at", "subject", "object_link", "actor", "transition", "reason", "data"]
+    readonly_fields = ["created_at", "subject", "object_link", "actor", "transition", "reason", "details"]
     fields = readonly_fields
 
     _admin_for_subject = {
@@ -1227,7 +1281,11 @@ class ReviewEventAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="状态变化")
     def transition(self, obj):
-        return f"{obj.from_status or '—'} → {obj.to_status}"
+        return obj.transition_display()
+
+    @admin.display(description="详情")
+    def details(self, obj):
+        return readable_data(obj.data)
 
     def has_add_permission(self, request):
         return False

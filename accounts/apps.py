@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.db.models import Q
 
-from core.console import StaffQueue, register_queue, scoped
+from core.console import StaffAction, StaffQueue, register_action, register_queue, scoped
 from core.scoping import point_tree_register, scope_by_point, scope_global
 
 
@@ -19,6 +19,16 @@ class AccountsConfig(AppConfig):
             sees_every_point=sees_every_point, service_points_visible_to=service_points_visible_to
         )
         _register_scopes()
+        register_action(
+            StaffAction(
+                key="assisted_register",
+                label="代注册",
+                hint="为来办事的村民开通账户（短信验证码确认）",
+                permissions=("accounts.register_on_behalf",),
+                url_name="accounts:assisted_register",
+                order=10,
+            )
+        )
 
         # Counts are cut to the staff member's service points exactly as the lists are (core.scoping): the
         # applicant's registration point, or the employer's.
@@ -86,6 +96,7 @@ def _register_scopes() -> None:
         CertificateType,
         Employer,
         EmployerMember,
+        IdCardPhoto,
         RealName,
         ReviewEvent,
         ServicePoint,
@@ -98,6 +109,7 @@ def _register_scopes() -> None:
     scope_by_point(EmployerMember, "employer__service_point")
     for model in (RealName, Certificate, WorkerProfile):
         scope_by_point(model, "user__service_point")
+    scope_by_point(IdCardPhoto, "realname__user__service_point")
     scope_by_point(ServicePoint, "pk")
 
     def review_events(points) -> Q:

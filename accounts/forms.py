@@ -348,6 +348,11 @@ class RealNameForm(PageForm):
         widget=forms.TextInput(attrs=_attrs(autocomplete="off", spellcheck="false", maxlength="30")),
         error_messages={"required": "请填写身份证号"},
     )
+    # Optional: with both sides photographed a clerk can decide without the person coming to a hall.
+    id_front = ImageUploadField(
+        label="身份证人像面照片", required=False, help_text="可不传：不传就带身份证到服务网点核验"
+    )
+    id_back = ImageUploadField(label="身份证国徽面照片", required=False)
 
 
 # ----------------------------------------------------------------------------------------- employers

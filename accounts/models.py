@@ -30,7 +30,7 @@ class Area(models.Model):
     code = models.CharField("区划代码", max_length=12, unique=True)
     level = models.CharField("层级", max_length=10, choices=Level.choices)
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name="上级"
     )
     lat = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
     lng = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
@@ -54,7 +54,7 @@ class ServicePoint(models.Model):
     name = models.CharField("名称", max_length=80, unique=True)
     kind = models.CharField("类型", max_length=20, choices=Kind.choices)
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name="上级"
     )
     area = models.ForeignKey(
         Area, on_delete=models.PROTECT, related_name="service_points", verbose_name="所在区域"
@@ -194,13 +194,13 @@ class PhoneCode(models.Model):
         ASSISTED = "assisted", "代注册确认"
         CONFIRM = "confirm", "确认操作"
 
-    phone = models.CharField(max_length=11, db_index=True)
-    purpose = models.CharField(max_length=10, choices=Purpose.choices)
-    code_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    phone = models.CharField(max_length=11, db_index=True, verbose_name="手机号")
+    purpose = models.CharField(max_length=10, choices=Purpose.choices, verbose_name="用途")
+    code_hash = models.CharField(max_length=64, verbose_name="验证码摘要")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name="创建时间")
+    expires_at = models.DateTimeField(verbose_name="过期时间")
+    used_at = models.DateTimeField(null=True, blank=True, verbose_name="使用时间")
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name="尝试次数")
 
     class Meta:
         verbose_name = verbose_name_plural = "短信验证码"
@@ -213,7 +213,10 @@ class PhoneCode(models.Model):
 class PhoneCodeThrottle(models.Model):
     """One row per number, locked while a code is issued so concurrent requests cannot beat the limits."""
 
-    phone = models.CharField(max_length=11, primary_key=True)
+    phone = models.CharField(max_length=11, primary_key=True, verbose_name="手机号")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "验证码限流"
 
     def __str__(self) -> str:
         return self.phone[:3] + "****" + self.phone[-4:]
@@ -236,7 +239,9 @@ class RealName(models.Model):
         FAKE = "fake", "测试核验"
         HTTP = "http", "省级身份核验服务"
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="realname")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="realname", verbose_name="用户"
+    )
     name = models.CharField("姓名", max_length=40)
     id_number = EncryptedTextField("身份证号（加密）")
     id_index = models.CharField("证件号索引", max_length=64, db_index=True, editable=False)
@@ -248,7 +253,12 @@ class RealName(models.Model):
     submitted_at = models.DateTimeField("提交时间", default=timezone.now)
     decided_at = models.DateTimeField("审核时间", null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="审核人",
     )
 
     class Meta:
@@ -262,6 +272,32 @@ class RealName(models.Model):
 
     def __str__(self) -> str:
         return f"{mask_name(self.name)} {self.id_masked}"
+
+
+class IdCardPhoto(models.Model):
+    """A photo of one side of the ID card, sent with a real-name for staff to compare at a distance (the
+    other way is the card shown at a hall). Kept encrypted in the database (Fernet, ``core.crypto``), never
+    as a file; shown only to reviewing staff who may see the person, each look audited; deleted 30 days
+    after the decision (``accounts.tasks.purge_id_photos``)."""
+
+    class Side(models.TextChoices):
+        FRONT = "front", "人像面"
+        BACK = "back", "国徽面"
+
+    realname = models.ForeignKey(
+        RealName, on_delete=models.CASCADE, related_name="id_photos", verbose_name="实名认证"
+    )
+    side = models.CharField("哪一面", max_length=5, choices=Side.choices)
+    content = models.BinaryField("照片（加密）")
+    content_type = models.CharField("图片类型", max_length=20)
+    created_at = models.DateTimeField("上传时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "身份证照片"
+        constraints = [models.UniqueConstraint(fields=["realname", "side"], name="idcardphoto_one_per_side")]
+
+    def __str__(self) -> str:
+        return f"{self.realname} {self.get_side_display()}"
 
 
 def licence_path(instance, filename: str) -> str:
@@ -302,11 +338,18 @@ class Employer(models.Model):
     )
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
     reject_reason = models.CharField("原因", max_length=200, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="创建人"
+    )
     created_at = models.DateTimeField("申请时间", default=timezone.now)
     decided_at = models.DateTimeField("审核时间", null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="审核人",
     )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="EmployerMember", related_name="employers", verbose_name="成员"
@@ -336,12 +379,17 @@ class EmployerMember(models.Model):
         OWNER = "owner", "负责人"
         MEMBER = "member", "成员"
 
-    employer = models.ForeignKey(Employer, on_delete=models.CASCADE, related_name="memberships")
+    employer = models.ForeignKey(
+        Employer, on_delete=models.CASCADE, related_name="memberships", verbose_name="用工主体"
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="employer_memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="employer_memberships",
+        verbose_name="用户",
     )
     role = models.CharField("角色", max_length=10, choices=Role.choices, default=Role.MEMBER)
-    added_at = models.DateTimeField(default=timezone.now)
+    added_at = models.DateTimeField(default=timezone.now, verbose_name="加入时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "用工主体成员"
@@ -372,7 +420,9 @@ class Certificate(models.Model):
         APPROVED = "approved", "已通过"
         REJECTED = "rejected", "未通过"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="certificates")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="certificates", verbose_name="用户"
+    )
     cert_type = models.ForeignKey(CertificateType, on_delete=models.PROTECT, verbose_name="证书类型")
     # 特种作业操作证 and driving licences are numbered by the holder's ID number: encrypted like one.
     number = EncryptedTextField("证书编号（加密）")
@@ -385,7 +435,12 @@ class Certificate(models.Model):
     submitted_at = models.DateTimeField("提交时间", default=timezone.now)
     decided_at = models.DateTimeField("审核时间", null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="审核人",
     )
 
     class Meta:
@@ -432,7 +487,7 @@ class WorkerProfile(models.Model):
         EVENINGS = "evenings", "晚上"
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="worker_profile"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="worker_profile", verbose_name="用户"
     )
     wanted_trades = models.ManyToManyField(
         "jobs.Trade", blank=True, related_name="+", verbose_name="想干什么"
@@ -457,7 +512,7 @@ class WorkerProfile(models.Model):
         "帮扶等级", choices=HelpTier.choices, default=HelpTier.NONE, help_text="仅工作人员可见"
     )
     help_reasons = models.JSONField("帮扶原因", default=list, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name="更新时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "求职者档案"
@@ -488,4 +543,23 @@ class ReviewEvent(StatusEvent):
         indexes = [models.Index(fields=["subject", "object_id"])]
 
     def __str__(self) -> str:
-        return f"{self.get_subject_display()}#{self.object_id} {self.from_status}→{self.to_status}"
+        return f"{self.get_subject_display()}#{self.object_id} {self.transition_display()}"
+
+    def status_label(self, code: str) -> str:
+        """A status code of the reviewed object in words (``pending`` → 待审核)."""
+        labels = {
+            self.Subject.REALNAME: RealName.Status,
+            self.Subject.EMPLOYER: Employer.Status,
+            self.Subject.CERTIFICATE: Certificate.Status,
+        }.get(self.subject)
+        if not code:
+            return "—"
+        if labels is not None and code in labels.values:
+            return str(labels(code).label)
+        return self.ACCOUNT_STATUSES.get(code, code)
+
+    # Account events (代注册 confirmed by the villager) carry these.
+    ACCOUNT_STATUSES = {"unconfirmed": "待本人确认", "active": "已开通"}
+
+    def transition_display(self) -> str:
+        return f"{self.status_label(self.from_status)} → {self.status_label(self.to_status)}"

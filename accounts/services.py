@@ -24,12 +24,12 @@ from django.utils import timezone
 from knox.models import AuthToken
 
 from core import ratelimit
-from core.crypto import blind_index
+from core.crypto import blind_index, decrypt_bytes, encrypt_bytes
 from core.errors import Conflict, DomainError, InvalidTransition, NotAllowed, RateLimited
 from core.masking import mask_id_number
 from core.scoping import object_visible_to
 from core.services import audit_record
-from core.uploads import upload_check
+from core.uploads import CheckedUpload, upload_check
 from notifications.services import message_queue
 
 from . import throttle
@@ -39,6 +39,7 @@ from .models import (
     CertificateType,
     Employer,
     EmployerMember,
+    IdCardPhoto,
     PhoneCode,
     PhoneCodeThrottle,
     RealName,
@@ -400,6 +401,67 @@ def _result_text(status: str) -> str:
     return {"verified": "已通过", "approved": "已通过", "rejected": "未通过", "suspended": "已被暂停"}.get(
         status, status
     )
+
+
+# ---------------------------------------------------------------------------------- ID card photos
+
+ID_PHOTO_KEEP = dt.timedelta(days=30)
+
+
+@transaction.atomic
+def realname_photos_store(*, user: User, front, back) -> list[IdCardPhoto]:
+    """Keep both sides of the ID card beside the user's real-name while staff review it, each checked by
+    its bytes and re-encoded (``core.uploads``); a resubmission replaces the earlier photos. Only a record
+    awaiting a clerk (pending) takes photos: a verified or rejected one needs none."""
+    errors: dict[str, list] = {}
+    checked: dict[str, CheckedUpload] = {}
+    for field, upload in (("id_front", front), ("id_back", back)):
+        if upload is None:
+            errors[field] = [ValidationError("请同时上传身份证的两面", code="required")]
+            continue
+        try:
+            checked[field] = upload_check(upload)
+        except ValidationError as exc:
+            errors[field] = exc.error_list
+    if errors:
+        raise ValidationError(errors)
+    record = RealName.objects.select_for_update().filter(user=user).first()
+    if record is None or record.status != RealName.Status.PENDING:
+        raise InvalidTransition("只有审核中的实名认证可以上传身份证照片", field="id_front")
+    front, back = checked["id_front"], checked["id_back"]
+    IdCardPhoto.objects.filter(realname=record).delete()
+    return IdCardPhoto.objects.bulk_create(
+        IdCardPhoto(
+            realname=record,
+            side=side,
+            content=encrypt_bytes(upload.content),
+            content_type=upload.content_type,
+        )
+        for side, upload in ((IdCardPhoto.Side.FRONT, front), (IdCardPhoto.Side.BACK, back))
+    )
+
+
+def realname_photo_view(*, actor: User, photo: IdCardPhoto, ip_address: str | None = None) -> bytes:
+    """The photo's bytes for a reviewing clerk who may see this person (the caller has checked the scope
+    and the permission); every look goes to the audit log."""
+    audit_record(
+        actor=actor,
+        action="view_id_photo",
+        target=photo.realname,
+        data={"side": photo.side},
+        ip_address=ip_address,
+    )
+    return decrypt_bytes(photo.content)
+
+
+def realname_photos_purge(*, now: dt.datetime | None = None) -> int:
+    """Delete the photos of every real-name decided at least 30 days ago; returns how many. A pending
+    record keeps its photos whatever their age: the clerk has not looked yet."""
+    cutoff = (now or timezone.now()) - ID_PHOTO_KEEP
+    deleted, _ = IdCardPhoto.objects.filter(
+        realname__decided_at__isnull=False, realname__decided_at__lte=cutoff
+    ).delete()
+    return deleted
 
 
 @transaction.atomic

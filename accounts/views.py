@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
@@ -336,12 +337,18 @@ def profile(request):
 def realname(request):
     record = _realname_of(request.user)
     initial = {"name": record.name} if record else {}
-    form = RealNameForm(_posted(request), initial=initial)
+    form = RealNameForm(_posted(request), request.FILES or None, initial=initial)
     if form.is_bound and form.is_valid():
+        front, back = form.cleaned_data.get("id_front"), form.cleaned_data.get("id_back")
         try:
-            services.realname_submit(
-                user=request.user, name=form.cleaned_data["name"], id_number=form.cleaned_data["id_number"]
-            )
+            with transaction.atomic():
+                record = services.realname_submit(
+                    user=request.user,
+                    name=form.cleaned_data["name"],
+                    id_number=form.cleaned_data["id_number"],
+                )
+                if (front or back) and record.status == RealName.Status.PENDING:
+                    services.realname_photos_store(user=request.user, front=front, back=back)
         except SERVICE_ERRORS as exc:
             apply_service_error(form, exc)
         else:
@@ -351,7 +358,11 @@ def realname(request):
     return render(
         request,
         "accounts/realname.html",
-        {"record": record, "form": form if (can_submit or form.is_bound) else None},
+        {
+            "record": record,
+            "form": form if (can_submit or form.is_bound) else None,
+            "has_photos": record is not None and record.id_photos.exists(),
+        },
     )
 
 

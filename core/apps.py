@@ -14,6 +14,7 @@ class CoreConfig(AppConfig):
         # Any Image.open in the process, not only core.uploads, refuses an image above the upload cap.
         Image.MAX_IMAGE_PIXELS = settings.UPLOAD_MAX_IMAGE_PIXELS
         _register_scopes()
+        _chinese_titles()
 
 
 def _register_scopes() -> None:
@@ -30,3 +31,20 @@ def _register_scopes() -> None:
     reason = "access itself: granting permissions, live API tokens, lock-out records (phones and addresses)"
     for model in (Group, AuthToken, AccessAttempt, AccessLog, AccessFailureLog):
         scope_superuser_only(model, reason=reason)
+
+
+def _chinese_titles() -> None:
+    """The libraries' records title their console pages (heading, breadcrumbs) with English and a raw UTC
+    time (「Access Log for 137… @ 2026-12-07 08:45:08.471910+00:00」); the console shows who and when in
+    Chinese local time. ``__str__`` is no part of a model's migration state."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from knox.models import AuthToken
+
+    from .display import local_datetime
+
+    def lockout_title(record) -> str:
+        return f"{record.username} · {local_datetime(record.attempt_time)}"
+
+    for model in (AccessAttempt, AccessLog, AccessFailureLog):
+        model.__str__ = lockout_title
+    AuthToken.__str__ = lambda token: f"{token.token_key}… · {local_datetime(token.created)}"

@@ -1,4 +1,4 @@
-"""The staff home's queues (今日待办): every area registers what waits for a staff decision, with a count
+"""The staff home's queues (今日待办) and common tasks (常用办理): every area registers what waits for a staff decision, with a count
 scoped to the staff member (core.scoping: their service point and those below it) and a link to the list.
 
 Apps register their queues in ``AppConfig.ready()``; the admin home (templates/admin/index.html) shows the
@@ -61,3 +61,33 @@ def queues_for(user) -> list[dict]:
             {"key": queue.key, "label": queue.label, "count": queue.count(user=user), "url": queue.url()}
         )
     return rows
+
+
+@dataclass(frozen=True)
+class StaffAction:
+    """A task a clerk starts from the console home (常用办理): 代注册, 代发岗位, 口头投诉… The pages live
+    outside the admin (phone-first forms); the home links them, to the staff who may use them."""
+
+    key: str
+    label: str
+    permissions: tuple[str, ...]  # any of these shows the action
+    url_name: str
+    hint: str = ""
+    order: int = 100
+
+
+_ACTIONS: dict[str, StaffAction] = {}
+
+
+def register_action(action: StaffAction) -> None:
+    _ACTIONS[action.key] = action
+
+
+def actions_for(user) -> list[dict]:
+    if user is None or not user.is_authenticated or not user.is_staff:
+        return []
+    return [
+        {"key": a.key, "label": a.label, "hint": a.hint, "url": reverse(a.url_name)}
+        for a in sorted(_ACTIONS.values(), key=lambda a: (a.order, a.key))
+        if any(user.has_perm(p) for p in a.permissions)
+    ]

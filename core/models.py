@@ -13,6 +13,7 @@ import hashlib
 import ipaddress
 import json
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -32,14 +33,17 @@ class AuditLog(models.Model):
         BULK_IMPORT_POSTS = "bulk_import_posts", "批量代发岗位"
         UNMASK_PHONE = "unmask_phone", "查看完整手机号"
         VIEW_MESSAGE = "view_message", "查看短信发件箱记录"
+        VIEW_ID_PHOTO = "view_id_photo", "查看身份证照片"
 
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, verbose_name="操作人"
+    )
     action = models.CharField("操作", max_length=40, choices=Action.choices)
     target_type = models.CharField("对象类型", max_length=60)
     target_id = models.CharField("对象编号", max_length=40)
     reason = models.CharField("原因", max_length=300, blank=True)
     data = models.JSONField("数据", default=dict, blank=True)
-    ip_address = models.GenericIPAddressField("IP", null=True, blank=True)
+    ip_address = models.GenericIPAddressField("IP 地址", null=True, blank=True)
     created_at = models.DateTimeField("时间", default=timezone.now, db_index=True)
     prev_hash = models.CharField("上一条摘要", max_length=64, default=GENESIS_HASH, editable=False)
     row_hash = models.CharField("本条摘要", max_length=64, default="", editable=False)
@@ -51,7 +55,14 @@ class AuditLog(models.Model):
         constraints = [models.UniqueConstraint(fields=["prev_hash"], name="auditlog_chain_no_fork")]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()} {self.target_type}#{self.target_id}"
+        return f"{self.get_action_display()} {self.target_label()}#{self.target_id}"
+
+    def target_label(self) -> str:
+        """``accounts.user`` in words (用户); the stored label when the model is gone."""
+        try:
+            return str(apps.get_model(self.target_type)._meta.verbose_name)
+        except (LookupError, ValueError):
+            return self.target_type
 
     def compute_hash(self) -> str:
         return chain_hash(self)
@@ -83,11 +94,13 @@ class StatusEvent(models.Model):
     and what went with it. Each app's ``*Event`` adds the thing it is the history of; its service writes a
     row in the same transaction as the change (docs/architecture.md)."""
 
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
-    from_status = models.CharField(max_length=12, blank=True)
-    to_status = models.CharField(max_length=12)
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name="操作人"
+    )
+    from_status = models.CharField("原状态", max_length=12, blank=True)
+    to_status = models.CharField("新状态", max_length=12)
+    data = models.JSONField("详情", default=dict, blank=True)
+    created_at = models.DateTimeField("时间", default=timezone.now)
 
     class Meta:
         abstract = True

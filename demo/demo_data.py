@@ -60,6 +60,31 @@ TOWNS: tuple[Town, ...] = (
     Town("203", "大田乡", ("大田村", "茶园村"), (-0.092, -0.176)),
 )
 
+
+# The city's three districts (区县), each a made-up code like the city's: the hall's charts compare them.
+# The towns keep their area codes (under the city's prefix) whichever district they belong to, so a demo
+# database seeded before the split is re-parented in place.
+@dataclass(frozen=True)
+class District:
+    code: str  # 12 digits
+    name: str
+    towns: tuple[str, ...]  # Town.code
+
+
+DISTRICTS: tuple[District, ...] = (
+    District(f"{COUNTY_CODE}000000", "溪城区", ("001", "002", "003", "004", "005")),
+    District("350187000000", "东溪区", ("101", "102", "103", "107", "109", "202")),
+    District("350188000000", "西山县", ("104", "105", "106", "108", "201", "203")),
+)
+
+
+def district_of_town(town: Town) -> District:
+    return next(d for d in DISTRICTS if town.code in d.towns)
+
+
+# Days of history the demo city has (daily supply/demand snapshots for the dashboard's trends).
+HISTORY_DAYS = 90
+
 DISTRICT_MARKET = "青溪市零工市场"
 DISTRICT_ADDRESS = "青溪市城关街道人民路88号人力资源市场一楼"
 

@@ -3,25 +3,38 @@
 
 from django.contrib import admin
 
+from core.admin_display import EventInline
 from core.masking import mask_phone
 from core.scoping import ScopedAdminMixin
 
 from .models import Agreement, Case, CaseEvent, Evidence, Session, Transfer
 
+# CaseEvent.kind is free text written by the services; these are the ones they write.
+EVENT_KINDS = {
+    "status": "状态变化",
+    "assign": "分派调解员",
+    "deadline": "调解期限",
+    "evidence": "证据",
+    "message": "留言",
+    "session": "调解安排",
+    "agreement": "调解协议",
+}
 
-class CaseEventInline(admin.TabularInline):
+
+class CaseEventInline(EventInline):
     model = CaseEvent
-    extra = 0
-    can_delete = False
-    readonly_fields = ("created_at", "actor", "kind", "from_status", "to_status", "data", "public")
+    status_choices = Case.Status
+    fields = ["created_at", "actor", "kind_display", "transition", "details", "public"]
+    readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
-        return False
+    @admin.display(description="类型")
+    def kind_display(self, obj):
+        return EVENT_KINDS.get(obj.kind, obj.kind)
 
 
 @admin.register(Case)
 class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    list_display = ("number", "category", "status", "complainant_side", "respondent_name", "mediator", "filed_at",
+    list_display = ("case_number", "category", "status", "complainant_side", "respondent_name", "mediator", "filed_at",
                     "deadline_at", "recovered_fen")  # fmt: skip
     list_filter = ("status", "category", "channel")
     search_fields = ("respondent_name",)
@@ -32,6 +45,10 @@ class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
     readonly_fields = [f.name if f.name != "complainant_phone" else "masked_complainant_phone"
                        for f in Case._meta.fields]  # fmt: skip
     exclude = ("complainant_phone",)
+
+    @admin.display(description="案件编号", ordering="pk")
+    def case_number(self, obj):
+        return obj.number
 
     @admin.display(description="申请人电话")
     def masked_complainant_phone(self, obj):

@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from core.console import StaffQueue, register_queue
+from core.console import StaffAction, StaffQueue, register_action, register_queue
 from core.scoping import scope_by_point
 
 
@@ -10,6 +10,25 @@ class DisputesConfig(AppConfig):
 
     def ready(self) -> None:
         _register_scopes()
+        register_action(
+            StaffAction(
+                key="disputes_oral",
+                label="口头投诉登记",
+                hint="来访者当面讲述的欠薪、纠纷",
+                permissions=("disputes.accept_case",),
+                url_name="disputes:staff_oral",
+                order=30,
+            )
+        )
+        register_action(
+            StaffAction(
+                key="disputes_cases",
+                label="纠纷案件",
+                permissions=("disputes.accept_case",),
+                url_name="disputes:staff_cases",
+                order=31,
+            )
+        )
 
         def unassigned(*, user) -> int:
             from .selectors import unassigned_count  # after the apps registry loads

@@ -156,10 +156,10 @@ class Case(models.Model):
 class CaseEvent(StatusEvent):
     """Append-only history of a case: every transition, message and session, who did it, and its data."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=20, default="status")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", verbose_name="纠纷案件")
+    kind = models.CharField(max_length=20, default="status", verbose_name="类型")
     # Whether the parties see this row in their timeline (assignments, flags and reminders are internal).
-    public = models.BooleanField(default=True)
+    public = models.BooleanField(default=True, verbose_name="双方可见")
 
     class Meta(StatusEvent.Meta):
         verbose_name = verbose_name_plural = "案件记录"
@@ -176,16 +176,18 @@ class Evidence(models.Model):
     """A file a party (or staff for them) brought: a photo or a PDF. Personal data: served only to the
     parties, the assigned mediator and staff (see :func:`disputes.views.evidence_file`)."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="evidence")
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="evidence", verbose_name="纠纷案件")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="上传人"
+    )
     side = models.CharField("提交方", max_length=10)
     file = models.FileField("文件", upload_to=_evidence_path)
     original_name = models.CharField("原文件名", max_length=120)
     content_type = models.CharField("类型", max_length=40)
     size = models.PositiveIntegerField("大小（字节）")
-    sha256 = models.CharField(max_length=64)
+    sha256 = models.CharField(max_length=64, verbose_name="SHA-256 摘要")
     note = models.CharField("说明", max_length=200, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name="创建时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "证据"
@@ -198,13 +200,15 @@ class Evidence(models.Model):
 class Session(models.Model):
     """A mediation session (调解会): when, where, who came; the minutes are the mediator's."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="sessions")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="sessions", verbose_name="纠纷案件")
     starts_at = models.DateTimeField("时间")
     room = models.CharField("地点", max_length=80)
     attendees = models.CharField("参加人员", max_length=300, blank=True)
     notes = models.TextField("调解笔录", max_length=4000, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="创建人"
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name="创建时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "调解会"
@@ -217,10 +221,14 @@ class Session(models.Model):
 class PrivateNote(models.Model):
     """The mediator's own notes: never shown to the parties."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="private_notes")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="private_notes", verbose_name="纠纷案件"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="作者"
+    )
     text = models.TextField("内容", max_length=4000)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name="创建时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "调解员笔记"
@@ -240,7 +248,9 @@ class Agreement(models.Model):
         SUPERSEDED = "superseded", "已作废（有新版本）"
         SIGNED = "signed", "已生效"
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="agreements")
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="agreements", verbose_name="纠纷案件"
+    )
     status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.PROPOSED)
     facts = models.TextField("基本事实", max_length=2000)
     disputed_items = models.TextField("争议事项", max_length=1000)
@@ -249,16 +259,28 @@ class Agreement(models.Model):
     pay_by = models.DateField("支付期限")
     body = models.TextField("协议全文")
     content_hash = models.CharField("内容摘要(SHA-256)", max_length=64)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="创建人"
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name="创建时间")
     worker_signed_at = models.DateTimeField("劳动者确认时间", null=True, blank=True)
     employer_signed_at = models.DateTimeField("用工方确认时间", null=True, blank=True)
     employer_signed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="用工方签署人",
     )
     mediator_signed_at = models.DateTimeField("调解员签名时间", null=True, blank=True)
     rejected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="拒绝人",
     )
     reject_reason = models.CharField("拒绝原因", max_length=300, blank=True)
 
@@ -300,12 +322,16 @@ class Transfer(models.Model):
         ARBITRATION = "arbitration", "劳动人事争议仲裁委员会"
         GOVERNANCE = "governance", "社会治理中心"
 
-    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="transfer")
+    case = models.OneToOneField(
+        Case, on_delete=models.PROTECT, related_name="transfer", verbose_name="纠纷案件"
+    )
     to = models.CharField("移交至", max_length=12, choices=To.choices)
     organisation = models.CharField("接收单位", max_length=100)
     note = models.CharField("移交说明", max_length=500)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="创建人"
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name="创建时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "移交记录"
@@ -323,20 +349,34 @@ class Extension(models.Model):
         REJECTED = "rejected", "被拒绝"
         APPLIED = "applied", "已延期"
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="extensions")
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="extensions", verbose_name="纠纷案件"
+    )
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PROPOSED)
     reason = models.CharField("延期理由", max_length=300)
     old_deadline = models.DateTimeField("原调解期限")
     new_deadline = models.DateTimeField("新调解期限")
-    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="提议人"
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name="创建时间")
     worker_agreed_at = models.DateTimeField("劳动者同意时间", null=True, blank=True)
     employer_agreed_at = models.DateTimeField("用工方同意时间", null=True, blank=True)
     employer_agreed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="用工方同意人",
     )
     rejected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="拒绝人",
     )
     reject_reason = models.CharField("不同意的原因", max_length=300, blank=True)
     applied_at = models.DateTimeField("生效时间", null=True, blank=True)
@@ -370,15 +410,19 @@ class Recovery(models.Model):
         TRANSFER = "transfer", "转账"
         OTHER = "other", "其他"
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="recoveries")
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="recoveries", verbose_name="纠纷案件"
+    )
     amount_fen = models.PositiveIntegerField("金额（分）")
     paid_on = models.DateField("支付日期")
     method = models.CharField("支付方式", max_length=10, choices=Method.choices)
     note = models.CharField("说明", max_length=200, blank=True)
     receipt = models.FileField("收据照片", upload_to=_receipt_path, blank=True)
-    receipt_type = models.CharField(max_length=40, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    receipt_type = models.CharField(max_length=40, blank=True, verbose_name="凭证类型")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="登记人"
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name="创建时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "线下追回工资"

@@ -7,7 +7,9 @@ malformed value stops start-up with a message naming the variable, and nothing e
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Annotated, Literal
 
@@ -107,6 +109,13 @@ class Env(BaseSettings):
         "postgres://postgres@127.0.0.1:5432/gigmarket", description="PostgreSQL used by the test suite."
     )
     test_redis_url: str = Field("redis://127.0.0.1:6379/15", description="Redis used by the test suite.")
+    property_scale: float = Field(
+        1.0, gt=0, description="Multiplies the examples of the property-based tests (10 = a deeper run)."
+    )
+    # Set by the test suite for the processes it starts (workers, servers), never by hand.
+    test_app_name: str | None = Field(None, description="PostgreSQL application_name of a test process.")
+    test_key_prefix: str | None = Field(None, description="Redis key prefix of a test worker process.")
+    test_health_checks: bool = Field(True, description="CONN_HEALTH_CHECKS in the fault tests' server.")
 
     @field_validator(
         "allowed_hosts", "csrf_trusted_origins", "field_encryption_keys", "kiosk_networks", mode="before"
@@ -123,6 +132,26 @@ class Env(BaseSettings):
         for network in value:
             ipaddress.ip_network(network, strict=False)  # ValueError names the bad entry
         return value
+
+
+PREFIX = "GIGMARKET_"
+
+
+def known_variables() -> set[str]:
+    """Every ``GIGMARKET_*`` name :class:`Env` reads."""
+    return {PREFIX + name.upper() for name in Env.model_fields}
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[tuple[str, str | None]]:
+    """``GIGMARKET_*`` names in ``environ`` that no setting reads (a typo, or a README shorthand taken
+    literally), each with the closest real name or ``None``. Pydantic ignores them silently
+    (``extra="ignore"`` is how environment sources work), so start-up reports them instead
+    (:func:`gigmarket.checks.environment_names_are_known`)."""
+    known = known_variables()
+    names = sorted(n for n in environ if n.upper().startswith(PREFIX) and n.upper() not in known)
+    return [
+        (n, next(iter(difflib.get_close_matches(n.upper(), known, n=1, cutoff=0.6)), None)) for n in names
+    ]
 
 
 @lru_cache(maxsize=1)

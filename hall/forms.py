@@ -36,8 +36,16 @@ class KioskCodeForm(PageForm):
 
 
 class DashboardForm(PageForm):
-    start = forms.DateField(label="开始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label="结束日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label="开始日期",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "input"}, format="%Y-%m-%d"),
+    )
+    end = forms.DateField(
+        label="结束日期",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "input"}, format="%Y-%m-%d"),
+    )
     point = forms.TypedChoiceField(label="网点", required=False, coerce=int, empty_value=None)
     trade = forms.TypedChoiceField(
         label="工种（区县供需与走势）", required=False, coerce=int, empty_value=None

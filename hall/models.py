@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from accounts.models import Area, ServicePoint
 
@@ -24,7 +24,7 @@ class SupplyDemandSnapshot(models.Model):
     seekers = models.PositiveIntegerField("可上岗求职者", default=0)
     openings = models.PositiveIntegerField("空缺名额", default=0)
     posts_open = models.PositiveIntegerField("在招岗位", default=0)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name="创建时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "供需日快照"
@@ -42,7 +42,7 @@ class SupplyDemandSnapshot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.day} {self.trade_id}@{self.area_id}"
+        return f"{formats.date_format(self.day, 'DATE_FORMAT')} · 工种{self.trade_id} · 区域{self.area_id}"
 
 
 class KioskSession(models.Model):
@@ -55,7 +55,7 @@ class KioskSession(models.Model):
         ACTIVE = "active", "已登录"
         ENDED = "ended", "已结束"
 
-    token_hash = models.CharField(max_length=64, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True, verbose_name="令牌摘要")
     service_point = models.ForeignKey(
         ServicePoint, on_delete=models.CASCADE, related_name="+", verbose_name="网点"
     )
@@ -89,12 +89,16 @@ class ExportToken(models.Model):
 
     name = models.CharField("名称", max_length=80, help_text="如：省大数据中心")
     prefix = models.CharField("前缀", max_length=12, editable=False, help_text="用于辨认，不能用来访问")
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False, verbose_name="令牌摘要")
     scopes = models.JSONField("授权范围", default=list)
     expires_at = models.DateTimeField("有效期至")
     revoked_at = models.DateTimeField("吊销时间", null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        verbose_name="创建人",
     )
     created_at = models.DateTimeField("创建时间", default=timezone.now, editable=False)
     last_used_at = models.DateTimeField("最近使用", null=True, blank=True, editable=False)

@@ -373,15 +373,20 @@ def resolve_provider(provider: FigureProvider):
         return None
 
 
-def _show(key: str, value: Any) -> Any:
+def _show(key: str, value: Any, labels: dict[str, str] | None = None) -> Any:
+    """A figure as the page shows it: yuan for fen, a percentage for a rate or share, a nested dict as
+    「推荐 4 / 已送达 3 / 查看率 33.3%」 in the provider's words."""
     if value is None or isinstance(value, bool):
         return value
     if key.endswith("_fen") and isinstance(value, int):
         return _yuan(value)
+    if key.endswith(("_rate", "_share")) and isinstance(value, (int, float)):
+        return f"{value * 100:.1f}%"
     if isinstance(value, (int, float, str)):
         return value
     if isinstance(value, dict):
-        return " / ".join(f"{_RATE_LABELS.get(k, k)} {_show(k, v)}" for k, v in value.items())
+        names = {**_RATE_LABELS, **(labels or {})}
+        return " / ".join(f"{names.get(k, k)} {_show(k, v, labels)}" for k, v in value.items())
     if isinstance(value, (list, tuple)):
         parts = []
         for item in value:
@@ -407,9 +412,9 @@ def provider_rows(provider: FigureProvider, result: Any) -> list[list]:
         name = provider.labels.get(key, key)
         if isinstance(value, dict) and key in provider.nested_labels:
             names = result.get(provider.nested_labels[key]) or {}
-            rows += [[f"{name}·{names.get(k, k)}", _show(k, v)] for k, v in value.items()]
+            rows += [[f"{name}·{names.get(k, k)}", _show(k, v, provider.labels)] for k, v in value.items()]
         else:
-            rows.append([name, _show(key, value)])
+            rows.append([name, _show(key, value, provider.labels)])
     return rows
 
 

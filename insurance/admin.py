@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
+from core.admin_display import EventInline, row_number
 from core.errors import DomainError
 from core.masking import mask_name
 from core.scoping import ScopedAdminMixin
@@ -102,12 +103,9 @@ class PremiumRateAdmin(ScopedAdminMixin, admin.ModelAdmin):
 # ----------------------------------------------------------------------------------------- policies
 
 
-class PolicyEventInline(admin.TabularInline):
+class PolicyEventInline(EventInline):
     model = PolicyEvent
-    fields = ["created_at", "actor", "from_status", "to_status", "data"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
+    status_choices = Policy.Status
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -115,7 +113,7 @@ class PolicyEventInline(admin.TabularInline):
 
 @admin.register(Policy)
 class PolicyAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "policy_number", "order_link", "insured", "status", "risk_class", "premium_display",
+    list_display = [row_number, "policy_number", "order_link", "insured", "status", "risk_class", "premium_display",
                     "cover_display", "created_at", "attempts", "last_error"]  # fmt: skip
     list_filter = ["status", "risk_class", "insurer"]
     list_select_related = ["order__worker", "order__post"]
@@ -153,12 +151,9 @@ class PolicyAdmin(ReadOnlyAdmin):
 # ------------------------------------------------------------------------------------------- claims
 
 
-class ClaimEventInline(admin.TabularInline):
+class ClaimEventInline(EventInline):
     model = ClaimEvent
-    fields = ["created_at", "actor", "from_status", "to_status", "data"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
+    status_choices = AccidentClaim.Status
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -63,7 +63,12 @@ class Remittance(models.Model):
     gateway_ref = models.CharField("支付流水号", max_length=64, blank=True)
     statement_ref = models.CharField("保险公司清单回执", max_length=64, blank=True)
     transaction = models.OneToOneField(
-        "wallet.LedgerTransaction", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "wallet.LedgerTransaction",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="记账凭证",
     )
     attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
     last_error = models.CharField("最近错误", max_length=200, blank=True)
@@ -93,18 +98,20 @@ class Policy(models.Model):
         CANCELLED = "cancelled", "已退保"
         FAILED = "failed", "出单失败"
 
-    order = models.OneToOneField("jobs.Order", on_delete=models.PROTECT, related_name="policy")
+    order = models.OneToOneField(
+        "jobs.Order", on_delete=models.PROTECT, related_name="policy", verbose_name="订单"
+    )
     risk_class = models.PositiveSmallIntegerField("风险等级")
     premium_fen = models.PositiveIntegerField("保费（分）")
     cover_fen = models.PositiveBigIntegerField("保额（分）")
     insurer = models.CharField("承保方", max_length=40, blank=True)
     policy_number = models.CharField("保单号", max_length=64, blank=True)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name="创建时间")
     issued_at = models.DateTimeField("出单时间", null=True, blank=True)
     cover_from = models.DateTimeField("保障开始", null=True, blank=True)
     cover_to = models.DateTimeField("保障结束", null=True, blank=True)
-    last_error = models.CharField(max_length=200, blank=True)
+    last_error = models.CharField(max_length=200, blank=True, verbose_name="最近错误")
     # Sent to the insurer with every issue attempt: a retried request gets the same policy back.
     request_no = models.UUIDField("出单请求号", default=uuid.uuid4, unique=True, editable=False)
     attempts = models.PositiveSmallIntegerField("出单尝试次数", default=0)
@@ -138,13 +145,15 @@ class PostQuote(models.Model):
     """The cover terms a post was published with. The post's hold was sized with this premium, so every
     order of the post pays it, whatever staff later change in the premium table."""
 
-    post = models.OneToOneField("jobs.Post", on_delete=models.CASCADE, related_name="insurance_quote")
+    post = models.OneToOneField(
+        "jobs.Post", on_delete=models.CASCADE, related_name="insurance_quote", verbose_name="招工信息"
+    )
     required = models.BooleanField("需投保")
     insurable = models.BooleanField("可承保")
     risk_class = models.PositiveSmallIntegerField("风险等级")
     premium_fen = models.PositiveIntegerField("每单保费（分）")
     cover_fen = models.PositiveBigIntegerField("保额（分）")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name="创建时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "岗位保费锁定"
@@ -156,7 +165,7 @@ class PostQuote(models.Model):
 class PolicyEvent(StatusEvent):
     """Append-only history of a policy: every status change, who made it, and its data."""
 
-    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="events")
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="events", verbose_name="保单")
 
     class Meta(StatusEvent.Meta):
         verbose_name = verbose_name_plural = "保单记录"
@@ -186,7 +195,7 @@ class AccidentClaim(models.Model):
     )
     AT_INSURER = (Status.FORWARDED, Status.INSURER_ACCEPTED, Status.NEED_DOCUMENTS)
 
-    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="claims")
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="claims", verbose_name="保单")
     status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.REPORTED)
     accident_at = models.DateTimeField("出险时间")
     place = models.CharField("出险地点", max_length=200)
@@ -202,7 +211,12 @@ class AccidentClaim(models.Model):
     decided_at = models.DateTimeField("结案时间", null=True, blank=True)
     payout_fen = models.PositiveBigIntegerField("赔付金额（分）", null=True, blank=True)
     payout_transaction = models.OneToOneField(
-        "wallet.LedgerTransaction", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "wallet.LedgerTransaction",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="赔付凭证",
     )
     decision_note = models.CharField("审核意见/不予赔付原因", max_length=300, blank=True)
     # Forwarding to the insurer (insurance/claims.py): its claim number, and the retry state of the call.
@@ -247,13 +261,17 @@ class ClaimDocument(models.Model):
     """A photo or PDF supporting a claim (诊断证明, 发票, 现场照片). Personal data: stored outside the public
     media and served only through a permission-checked view."""
 
-    claim = models.ForeignKey(AccidentClaim, on_delete=models.PROTECT, related_name="documents")
+    claim = models.ForeignKey(
+        AccidentClaim, on_delete=models.PROTECT, related_name="documents", verbose_name="抢单/报名"
+    )
     file = models.FileField("文件", upload_to=_document_path, max_length=200)
     original_name = models.CharField("原文件名", max_length=120)
     content_type = models.CharField("类型", max_length=40)
     size = models.PositiveIntegerField("大小（字节）")
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="上传人"
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name="创建时间")
     sent_at = models.DateTimeField("送达保险公司", null=True, blank=True)
 
     class Meta:
@@ -267,7 +285,9 @@ class ClaimDocument(models.Model):
 class ClaimEvent(StatusEvent):
     """Append-only history of a claim."""
 
-    claim = models.ForeignKey(AccidentClaim, on_delete=models.CASCADE, related_name="events")
+    claim = models.ForeignKey(
+        AccidentClaim, on_delete=models.CASCADE, related_name="events", verbose_name="理赔"
+    )
 
     class Meta(StatusEvent.Meta):
         verbose_name = verbose_name_plural = "理赔记录"
@@ -279,10 +299,12 @@ class ClaimEvent(StatusEvent):
 class InsurerCallback(models.Model):
     """A status callback from the insurer, kept by its event id: a repeated delivery changes nothing."""
 
-    event_id = models.CharField(max_length=64, unique=True)
-    claim = models.ForeignKey(AccidentClaim, on_delete=models.CASCADE, related_name="callbacks")
-    status = models.CharField(max_length=20)
-    received_at = models.DateTimeField(default=timezone.now)
+    event_id = models.CharField(max_length=64, unique=True, verbose_name="事件编号")
+    claim = models.ForeignKey(
+        AccidentClaim, on_delete=models.CASCADE, related_name="callbacks", verbose_name="理赔"
+    )
+    status = models.CharField(max_length=20, verbose_name="状态")
+    received_at = models.DateTimeField(default=timezone.now, verbose_name="收到时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "保险公司回调"

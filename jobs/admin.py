@@ -4,6 +4,7 @@ through admin forms."""
 
 from django.contrib import admin
 
+from core.admin_display import EventInline, row_number
 from core.masking import mask_name, mask_phone
 from core.scoping import ScopedAdminMixin
 
@@ -82,20 +83,14 @@ class ClaimAdmin(ReadOnlyAdmin):
         return f"{mask_name(obj.worker.name)} {mask_phone(obj.worker.phone)}"
 
 
-class OrderEventInline(admin.TabularInline):
+class OrderEventInline(EventInline):
     model = OrderEvent
-    fields = ["created_at", "actor", "from_status", "to_status", "data"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    status_choices = Order.Status
 
 
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "post", "worker_display", "employer", "starts_at", "status", "amount_display",
+    list_display = [row_number, "post", "worker_display", "employer", "starts_at", "status", "amount_display",
                     "compensation_fen", "auto_approved"]  # fmt: skip
     list_filter = ["status", "auto_approved", "late_cancel", "cancelled_by"]
     list_select_related = ["post", "worker", "employer"]

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 
+from core.console import StaffAction, register_action
 from core.scoping import scope_by_point, scope_global
 
 
@@ -19,6 +20,16 @@ class JobsConfig(AppConfig):
             take_posts_down, weak=False, dispatch_uid="jobs.posts_close_for_suspended_employer"
         )
         _register_scopes()
+        register_action(
+            StaffAction(
+                key="post_on_behalf",
+                label="代发岗位",
+                hint="为来大厅的用工主体发布招工",
+                permissions=("jobs.post_on_behalf",),
+                url_name="jobs:post_on_behalf",
+                order=20,
+            )
+        )
 
 
 def _register_scopes() -> None:

@@ -82,7 +82,9 @@ class Post(models.Model):
     employer = models.ForeignKey(
         Employer, on_delete=models.PROTECT, related_name="posts", verbose_name="用工主体"
     )
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="创建人"
+    )
     on_behalf_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -128,7 +130,7 @@ class Post(models.Model):
         editable=False,
         help_text="非空即因举报暂时下架",
     )
-    search_tokens = models.TextField(editable=False, default="")
+    search_tokens = models.TextField(editable=False, default="", verbose_name="搜索词")
     created_at = models.DateTimeField("创建时间", default=timezone.now)
     published_at = models.DateTimeField("发布时间", null=True, blank=True)
 
@@ -174,8 +176,10 @@ class Claim(models.Model):
         EXPIRED = "expired", "已过期"
         UNDONE = "undone", "未成单"  # a 抢单 whose order could not be made (jobs/followon.py)
 
-    post = models.ForeignKey(Post, on_delete=models.PROTECT, related_name="claims")
-    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="claims")
+    post = models.ForeignKey(Post, on_delete=models.PROTECT, related_name="claims", verbose_name="招工信息")
+    worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="claims", verbose_name="零工"
+    )
     status = models.CharField("状态", max_length=10, choices=Status.choices)
     note = models.CharField("留言", max_length=200, blank=True)
     created_at = models.DateTimeField("时间", default=timezone.now)
@@ -216,10 +220,16 @@ class Order(models.Model):
 
     ACTIVE = (Status.CONFIRMED, Status.CHECKED_IN, Status.CHECKED_OUT)
 
-    claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="order")
-    post = models.ForeignKey(Post, on_delete=models.PROTECT, related_name="orders")
-    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
-    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="orders")
+    claim = models.OneToOneField(
+        Claim, on_delete=models.PROTECT, related_name="order", verbose_name="抢单/报名"
+    )
+    post = models.ForeignKey(Post, on_delete=models.PROTECT, related_name="orders", verbose_name="招工信息")
+    worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", verbose_name="零工"
+    )
+    employer = models.ForeignKey(
+        Employer, on_delete=models.PROTECT, related_name="orders", verbose_name="用工主体"
+    )
     status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.CONFIRMED)
     starts_at = models.DateTimeField("开工时间")
     ends_at = models.DateTimeField("收工时间")
@@ -259,7 +269,7 @@ class Order(models.Model):
 class OrderEvent(StatusEvent):
     """Append-only history of an order: every transition, who made it, and its data."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name="订单")
 
     class Meta(StatusEvent.Meta):
         verbose_name = verbose_name_plural = "订单记录"
@@ -272,15 +282,22 @@ class Contract(models.Model):
     """电子协议: the service agreement of one order, fixed by its content hash, confirmed by both sides
     with an SMS code."""
 
-    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="contract")
+    order = models.OneToOneField(
+        Order, on_delete=models.CASCADE, related_name="contract", verbose_name="订单"
+    )
     body = models.TextField("协议内容")
     content_hash = models.CharField("内容摘要(SHA-256)", max_length=64)
     template_version = models.CharField("模板版本", max_length=20)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name="创建时间")
     worker_signed_at = models.DateTimeField("劳动者确认时间", null=True, blank=True)
     employer_signed_at = models.DateTimeField("用工方确认时间", null=True, blank=True)
     employer_signed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="用工方签署人",
     )
 
     class Meta:
@@ -299,12 +316,14 @@ class Rating(models.Model):
         WORKER_TO_EMPLOYER = "w2e", "工人评雇主"
         EMPLOYER_TO_WORKER = "e2w", "雇主评工人"
 
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="ratings")
-    direction = models.CharField(max_length=3, choices=Direction.choices)
-    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="ratings", verbose_name="订单")
+    direction = models.CharField(max_length=3, choices=Direction.choices, verbose_name="评价方向")
+    rater = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="评价人"
+    )
     stars = models.PositiveSmallIntegerField("星级", validators=[MinValueValidator(1), MaxValueValidator(5)])
     comment = models.CharField("评价", max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name="创建时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "评价"
@@ -321,13 +340,13 @@ class WorkerStats(models.Model):
     """Counters behind a worker's reliability and stars, kept by the order and rating services."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="worker_stats"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="worker_stats", verbose_name="用户"
     )
-    completed = models.PositiveIntegerField(default=0)
-    no_shows = models.PositiveIntegerField(default=0)
-    late_cancels = models.PositiveIntegerField(default=0)
-    rating_sum = models.PositiveIntegerField(default=0)
-    rating_count = models.PositiveIntegerField(default=0)
+    completed = models.PositiveIntegerField(default=0, verbose_name="完成单数")
+    no_shows = models.PositiveIntegerField(default=0, verbose_name="爽约次数")
+    late_cancels = models.PositiveIntegerField(default=0, verbose_name="迟取消次数")
+    rating_sum = models.PositiveIntegerField(default=0, verbose_name="评分总和")
+    rating_count = models.PositiveIntegerField(default=0, verbose_name="评价次数")
     reliability = models.PositiveSmallIntegerField("靠谱分", default=100)
 
     class Meta:
@@ -344,11 +363,17 @@ class WorkerStats(models.Model):
 class Block(models.Model):
     """An employer will not hire this worker again (拉黑); their claims on its posts are refused."""
 
-    employer = models.ForeignKey(Employer, on_delete=models.CASCADE, related_name="blocks")
-    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    employer = models.ForeignKey(
+        Employer, on_delete=models.CASCADE, related_name="blocks", verbose_name="用工主体"
+    )
+    worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name="零工"
+    )
     reason = models.CharField("原因", max_length=200, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="操作人"
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name="创建时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "拉黑名单"

@@ -58,7 +58,7 @@ class Recommendation(models.Model):
 class PostPush(models.Model):
     """One push wave of one post (1 = when it opens, 2 = still unfilled close to its start)."""
 
-    post = models.ForeignKey("jobs.Post", on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey("jobs.Post", on_delete=models.CASCADE, related_name="+", verbose_name="招工信息")
     wave = models.PositiveSmallIntegerField("批次")
     workers = models.PositiveIntegerField("推送人数", default=0)
     created_at = models.DateTimeField("时间", default=timezone.now)
@@ -106,9 +106,15 @@ class Suggestion(models.Model):
         related_name="+",
         db_index=False,
         db_constraint=False,
+        verbose_name="零工",
     )
     post = models.ForeignKey(
-        "jobs.Post", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+        "jobs.Post",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+        verbose_name="招工信息",
     )
     rank = models.PositiveSmallIntegerField("名次")
     score = models.FloatField("匹配分")
@@ -140,9 +146,15 @@ class WorkerIndex(models.Model):
         related_name="+",
         db_index=False,
         db_constraint=False,
+        verbose_name="用户",
     )
     trade = models.ForeignKey(
-        "jobs.Trade", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+        "jobs.Trade",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+        verbose_name="工种",
     )
     area = models.ForeignKey(
         "accounts.Area",
@@ -151,6 +163,7 @@ class WorkerIndex(models.Model):
         related_name="+",
         db_index=False,
         db_constraint=False,
+        verbose_name="地区",
     )
     town = models.ForeignKey(
         "accounts.Area",
@@ -159,9 +172,10 @@ class WorkerIndex(models.Model):
         related_name="+",
         db_index=False,
         db_constraint=False,
+        verbose_name="乡镇",
     )
-    lat = models.FloatField(null=True)
-    lng = models.FloatField(null=True)
+    lat = models.FloatField(null=True, verbose_name="纬度")
+    lng = models.FloatField(null=True, verbose_name="经度")
 
     class Meta:
         verbose_name = verbose_name_plural = "求职者检索索引"

@@ -7,6 +7,29 @@ from core.scoping import ScopedAdminMixin
 from core.services import audit_record, client_ip
 
 from .models import Message, Preference, PreferenceEvent
+from .templates_registry import BACKEND_LABELS, LABELS, backend_label, template_label
+
+
+class TemplateFilter(admin.SimpleListFilter):
+    title = "消息类型"
+    parameter_name = "template"
+
+    def lookups(self, request, model_admin):
+        return sorted(LABELS.items(), key=lambda item: item[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(template=self.value()) if self.value() else queryset
+
+
+class BackendFilter(admin.SimpleListFilter):
+    title = "发送通道"
+    parameter_name = "backend"
+
+    def lookups(self, request, model_admin):
+        return list(BACKEND_LABELS.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(backend=self.value()) if self.value() else queryset
 
 
 @admin.register(Message)
@@ -18,13 +41,13 @@ class MessageAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "created_at",
         "channel",
         "masked_phone",
-        "template",
+        "template_display",
         "body",
         "status",
-        "backend",
+        "backend_display",
         "attempts",
     ]
-    list_filter = ["status", "channel", "marketing", "template", "backend"]
+    list_filter = ["status", "channel", "marketing", TemplateFilter, BackendFilter]
     list_select_related = ["recipient"]
     search_fields = ["=phone", "event_key", "=out_id"]
     search_help_text = "可按完整手机号、事件或外部流水号查找"
@@ -34,14 +57,14 @@ class MessageAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "channel",
         "recipient",
         "masked_phone",
-        "template",
+        "template_display",
         "params",
         "body",
         "marketing",
         "status",
         "send_after",
         "attempts",
-        "backend",
+        "backend_display",
         "out_id",
         "provider_id",
         "lease_until",
@@ -55,6 +78,14 @@ class MessageAdmin(ScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description="手机号")
     def masked_phone(self, obj):
         return mask_phone(obj.phone)
+
+    @admin.display(description="消息类型", ordering="template")
+    def template_display(self, obj):
+        return template_label(obj.template)
+
+    @admin.display(description="发送通道", ordering="backend")
+    def backend_display(self, obj):
+        return backend_label(obj.backend)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # Opening one message is a look at someone's correspondence: written to the audit log, like an

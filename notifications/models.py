@@ -18,8 +18,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.crypto import EncryptedTextField
+from core.display import local_datetime
 
-from .templates_registry import render
+from .templates_registry import render, template_label
 
 
 class Message(models.Model):
@@ -36,7 +37,12 @@ class Message(models.Model):
     event_key = models.CharField("事件", max_length=120)
     channel = models.CharField("渠道", max_length=8, choices=Channel.choices, default=Channel.SMS)
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="messages"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="messages",
+        verbose_name="收件人",
     )
     phone = models.CharField("手机号", max_length=11, blank=True)
     template = models.CharField("模板", max_length=40)
@@ -85,7 +91,7 @@ class Message(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_channel_display()} {self.template}"
+        return f"{self.get_channel_display()} {template_label(self.template)}"
 
     def delivery_params(self) -> dict:
         """The template variables the gateway gets: the stored ones plus the secret ones. Delivery only."""
@@ -105,7 +111,10 @@ class Preference(models.Model):
     """One user's message choices (created on first use). Transactional messages (codes, orders) ignore it."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preference",
+        verbose_name="用户",
     )
     marketing_consent = models.BooleanField("同意接收推荐消息", default=False)
     marketing_consent_at = models.DateTimeField("同意时间", null=True, blank=True)
@@ -138,9 +147,16 @@ class Preference(models.Model):
 class PreferenceEvent(models.Model):
     """Append-only history of preference changes (who, when, what): the proof of consent."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name="用户"
+    )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="操作人",
     )
     changes = models.JSONField("变更", default=dict)
     source = models.CharField("来源", max_length=20, blank=True)
@@ -151,4 +167,4 @@ class PreferenceEvent(models.Model):
         ordering = ["-at", "-pk"]
 
     def __str__(self) -> str:
-        return f"消息偏好变更 {self.user_id} {self.at:%Y-%m-%d %H:%M}"
+        return f"消息偏好变更 {self.user_id} {local_datetime(self.at)}"

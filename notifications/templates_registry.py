@@ -295,3 +295,74 @@ def split_secret(key: str, params: dict) -> tuple[dict, dict]:
 def render_redacted(key: str, public: dict, *, channel: str = "sms") -> str:
     """The text as the outbox row keeps it: every secret variable shown as REDACTED."""
     return render(key, {**public, **dict.fromkeys(TEMPLATES[key].secret, REDACTED)}, channel=channel)
+
+
+# What each template is, in the words of the staff console (outbox list, filters, message titles).
+LABELS: dict[str, str] = {
+    "phone_code": "验证码",
+    "realname_decided": "实名认证结果",
+    "employer_decided": "用工主体审核结果",
+    "certificate_decided": "证书审核结果",
+    "assisted_registration": "代注册验证码",
+    "claim_confirmed": "接单成功",
+    "application_received": "收到报名",
+    "application_accepted": "报名被录用",
+    "application_rejected": "报名未录用",
+    "application_expired": "报名自动关闭",
+    "order_cancelled": "订单取消",
+    "order_checked_in": "工人签到",
+    "order_checked_out": "工人签退",
+    "order_completed": "确认完工",
+    "order_no_show": "未到岗",
+    "contract_ready": "电子协议待确认",
+    "policy_issued": "意外险出单",
+    "policy_failed": "意外险出单失败",
+    "claim_reported": "理赔报案受理",
+    "claim_under_review": "理赔审核中",
+    "claim_approved": "理赔核准",
+    "claim_rejected": "理赔未获赔付",
+    "order_reminder": "开工提醒",
+    "order_settled": "报酬到账",
+    "reconcile_alert": "夜间对账告警",
+    "post_recommended": "岗位推荐（短信）",
+    "post_recommended_inapp": "岗位推荐（站内）",
+    "post_invitation": "雇主邀请",
+    "matching_digest": "每日推荐汇总",
+    "case_filed": "调解申请已收到",
+    "case_filed_against": "被申请调解",
+    "case_accepted": "纠纷已受理",
+    "case_declined": "纠纷不予受理",
+    "case_assigned": "纠纷分派",
+    "case_session": "调解安排",
+    "case_message": "调解员留言",
+    "agreement_proposed": "调解协议待确认",
+    "agreement_rejected": "调解协议被拒绝",
+    "agreement_parties_signed": "调解协议双方已确认",
+    "case_agreed": "调解成功",
+    "case_failed": "调解不成",
+    "case_transferred": "纠纷移交",
+    "case_closed": "纠纷结案",
+    "case_deadline_near": "调解期限将至",
+    "case_deadline_over": "调解已超期",
+    "post_hidden_for_review": "岗位被举报暂停",
+    "post_review_result": "岗位核实结果",
+    "outreach_training_signup": "培训报名成功",
+    "outreach_training_certificate": "培训结业证书",
+    "outreach_import_invite": "批量登记开通邀请",
+}
+
+# Where a message went (``Message.backend``): the SMS backends, and in-app delivery.
+BACKEND_LABELS: dict[str, str] = {
+    "outbox": "数据库发件箱",
+    "console": "控制台",
+    "aliyun": "阿里云短信",
+    "inapp": "站内消息",
+}
+
+
+def template_label(key: str) -> str:
+    return LABELS.get(key, key)
+
+
+def backend_label(key: str) -> str:
+    return BACKEND_LABELS.get(key, key or "—")

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
 
+from core.admin_display import row_number
 from core.errors import DomainError
 from core.masking import mask_name
 from core.scoping import ScopedAdminMixin
@@ -84,7 +85,7 @@ class CourseAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(FollowUp)
 class FollowUpAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "worker_display", "order", "service_point", "status", "due_on", "attempts", "satisfaction",
+    list_display = [row_number, "worker_display", "order", "service_point", "status", "due_on", "attempts", "satisfaction",
                     "wage_paid_in_full", "needs_help"]  # fmt: skip
     list_filter = ["status", "needs_help", "wage_paid_in_full", "service_point"]
     list_select_related = ["worker", "service_point", "order"]

@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from core.console import StaffQueue, register_queue
+from core.console import StaffAction, StaffQueue, register_action, register_queue
 from core.scoping import scope_by_point, scope_global
 
 
@@ -10,6 +10,31 @@ class OutreachConfig(AppConfig):
 
     def ready(self) -> None:
         _register_scopes()
+        for action in (
+            StaffAction(
+                key="outreach_followups",
+                label="回访电话",
+                permissions=("outreach.view_followup",),
+                url_name="outreach:staff_followups",
+                order=40,
+            ),
+            StaffAction(
+                key="outreach_trainings",
+                label="培训签到与结业",
+                permissions=("outreach.view_course",),
+                url_name="outreach:staff_courses",
+                order=41,
+            ),
+            StaffAction(
+                key="outreach_import",
+                label="批量导入",
+                hint="线下登记的村民、用工主体的岗位（Excel/CSV）",
+                permissions=("accounts.register_on_behalf", "jobs.post_on_behalf"),
+                url_name="outreach:import_upload",
+                order=42,
+            ),
+        ):
+            register_action(action)
 
         def due(*, user) -> int:
             from .selectors import followups_due_count  # after the apps registry loads

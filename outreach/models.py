@@ -32,8 +32,12 @@ class FollowUp(models.Model):
         PROBLEM = "problem", "遇到问题"
         OTHER = "other", "其他"
 
-    order = models.OneToOneField("jobs.Order", on_delete=models.PROTECT, related_name="followup")
-    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="followups")
+    order = models.OneToOneField(
+        "jobs.Order", on_delete=models.PROTECT, related_name="followup", verbose_name="订单"
+    )
+    worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="followups", verbose_name="零工"
+    )
     service_point = models.ForeignKey(
         "accounts.ServicePoint",
         on_delete=models.PROTECT,
@@ -61,7 +65,12 @@ class FollowUp(models.Model):
     created_at = models.DateTimeField("创建时间", default=timezone.now)
     done_at = models.DateTimeField("完成时间", null=True, blank=True)
     done_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="回访人",
     )
 
     class Meta:
@@ -91,12 +100,16 @@ class FollowUp(models.Model):
 class FollowUpCall(models.Model):
     """Append-only: every call attempt (reached or not) and the status change it made."""
 
-    followup = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="calls")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    followup = models.ForeignKey(
+        FollowUp, on_delete=models.CASCADE, related_name="calls", verbose_name="回访"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="操作人"
+    )
     reached = models.BooleanField("联系上")
-    from_status = models.CharField(max_length=12)
-    to_status = models.CharField(max_length=12)
-    data = models.JSONField(default=dict, blank=True)
+    from_status = models.CharField(max_length=12, verbose_name="原状态")
+    to_status = models.CharField(max_length=12, verbose_name="新状态")
+    data = models.JSONField(default=dict, blank=True, verbose_name="详情")
     created_at = models.DateTimeField("时间", default=timezone.now)
 
     class Meta:
@@ -137,7 +150,9 @@ class Course(models.Model):
     fee_note = models.CharField("费用说明", max_length=100, blank=True, help_text="不免费时说明收费或补贴")
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.OPEN)
     is_published = models.BooleanField("公开报名", default=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="创建人"
+    )
     created_at = models.DateTimeField("创建时间", default=timezone.now)
 
     class Meta:
@@ -176,8 +191,12 @@ class Enrollment(models.Model):
         ABSENT = "absent", "缺课"
         COMPLETED = "completed", "已结业"
 
-    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="enrollments")
-    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="enrollments")
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, related_name="enrollments", verbose_name="培训课程"
+    )
+    worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="enrollments", verbose_name="零工"
+    )
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.SIGNED_UP)
     created_at = models.DateTimeField("报名时间", default=timezone.now)
     cancelled_at = models.DateTimeField("取消时间", null=True, blank=True)
@@ -202,7 +221,9 @@ class Enrollment(models.Model):
 class EnrollmentEvent(StatusEvent):
     """Append-only record of every sign-up status change."""
 
-    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="events")
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.CASCADE, related_name="events", verbose_name="报名"
+    )
 
     class Meta(StatusEvent.Meta):
         verbose_name = verbose_name_plural = "报名记录"
@@ -219,13 +240,18 @@ class TrainingNeed(models.Model):
         FOLLOWUP = "followup", "回访登记"
 
     worker = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="training_needs"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="training_needs", verbose_name="零工"
     )
     trade = models.ForeignKey(
         "jobs.Trade", on_delete=models.PROTECT, related_name="+", verbose_name="想学的技能"
     )
     service_point = models.ForeignKey(
-        "accounts.ServicePoint", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "accounts.ServicePoint",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="服务网点",
     )
     source = models.CharField("来源", max_length=10, choices=Source.choices)
     created_at = models.DateTimeField("登记时间", default=timezone.now)
@@ -289,12 +315,24 @@ class ImportBatch(models.Model):
         IMPORTED = "imported", "已导入"
 
     kind = models.CharField("类型", max_length=10, choices=Kind.choices)
-    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="导入人"
+    )
     service_point = models.ForeignKey(
-        "accounts.ServicePoint", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "accounts.ServicePoint",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="服务网点",
     )
     employer = models.ForeignKey(
-        "accounts.Employer", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "accounts.Employer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="用工主体",
     )
     filename = models.CharField("文件名", max_length=200)
     content = EncryptedTextField("文件内容（加密）", blank=True)

@@ -33,6 +33,8 @@ from accounts.models import (
 from accounts.validators import normalize_id_number
 from core.models import AuditLog
 from demo import demo_data
+from hall import selectors as hall_selectors
+from hall.models import SupplyDemandSnapshot
 from insurance import claims as insurance_claims
 from insurance import remittance
 from insurance import services as insurance_services
@@ -71,6 +73,7 @@ COUNTED = [
     OrderEvent,
     Contract,
     Rating,
+    SupplyDemandSnapshot,
 ]
 
 
@@ -465,3 +468,26 @@ def test_demo_staff_watch_premiums_reach_the_insurer_and_a_claim_come_back_paid(
     assert day.status == "settled" and day.policy_count >= 2 and day.amount_fen <= collected
     assert staff.has_perm("insurance.change_remittance")
     assert reconcile() == []
+
+
+def test_three_districts_and_ninety_days_of_history_for_the_dashboard():
+    """The hall's charts compare districts and draw trends: the demo city has three districts with posts
+    and seekers in each, and a daily snapshot for each of the last 90 days."""
+    seed()
+    districts = Area.objects.filter(level="district")
+    assert districts.count() >= 3
+    assert set(Area.objects.filter(level="street").values_list("parent__level", flat=True)) == {"district"}
+    scope = hall_selectors.Scope(point_ids=None, area_ids=None, point=None, label="")
+    cells = hall_selectors.supply_demand_cells(scope=scope)
+    by_district = hall_selectors.by_district(cells)
+    assert len([row for row in by_district if row["seekers"] or row["openings"]]) >= 3
+    today = timezone.localdate()
+    start = today - dt.timedelta(days=demo_data.HISTORY_DAYS)
+    days = set(SupplyDemandSnapshot.objects.values_list("day", flat=True))
+    assert days == {start + dt.timedelta(days=n) for n in range(demo_data.HISTORY_DAYS)}
+    history = hall_selectors.history(scope=scope, start=start, end=today, live=cells)
+    assert len(history) == demo_data.HISTORY_DAYS + 1
+    assert len({row["seekers"] for row in history}) > 10  # a trend, not a flat line
+    # Every post's district is its area's district (the towns were spread over three districts).
+    district_of = hall_selectors.district_of_areas()
+    assert all(district_of[a] == d for a, d in Post.objects.values_list("area_id", "district_id"))

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from core.admin_display import EventInline, row_number
 from core.scoping import ScopedAdminMixin
 
 from .models import Account, LedgerTransaction, PaymentEvent, Posting, TopUp, Withdrawal
@@ -31,28 +32,22 @@ class ReadOnly(ScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Account)
 class AccountAdmin(ReadOnly):
-    list_display = ["pk", "kind", "employer", "order", "balance_fen", "created_at"]
+    list_display = [row_number, "kind", "employer", "order", "balance_fen", "created_at"]
     list_filter = ["kind"]
     search_fields = ["employer__name"]
 
 
 @admin.register(LedgerTransaction)
 class LedgerTransactionAdmin(ReadOnly):
-    list_display = ["pk", "kind", "order", "memo", "created_at"]
+    list_display = [row_number, "kind", "order", "memo", "created_at"]
     list_filter = ["kind"]
     search_fields = ["idempotency_key", "memo"]
     inlines = [PostingInline]
 
 
-class PaymentEventInline(admin.TabularInline):
+class PaymentEventInline(EventInline):
     model = PaymentEvent
-    fields = ["created_at", "from_status", "to_status", "actor", "data"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    status_choices = (TopUp.Status, Withdrawal.Status)
 
 
 @admin.register(TopUp)

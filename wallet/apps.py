@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 
+from core.console import StaffAction, register_action
 from core.scoping import scope_by_point
 
 
@@ -9,6 +10,16 @@ class WalletConfig(AppConfig):
 
     def ready(self) -> None:
         _register_scopes()
+        register_action(
+            StaffAction(
+                key="wallet_arrears",
+                label="欠薪预警",
+                hint="已完工未付款的订单",
+                permissions=("wallet.view_account",),
+                url_name="wallet:arrears",
+                order=50,
+            )
+        )
 
 
 def _register_scopes() -> None:

@@ -29,18 +29,26 @@ class Account(models.Model):
     CONTRA = (Kind.PLATFORM_CLEARING, Kind.EXTERNAL_BANK)
 
     kind = models.CharField("类型", max_length=20, choices=Kind.choices)
-    employer = models.ForeignKey("accounts.Employer", on_delete=models.PROTECT, null=True, blank=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
-    order = models.ForeignKey("jobs.Order", on_delete=models.PROTECT, null=True, blank=True)
-    post = models.ForeignKey("jobs.Post", on_delete=models.PROTECT, null=True, blank=True)
+    employer = models.ForeignKey(
+        "accounts.Employer", on_delete=models.PROTECT, null=True, blank=True, verbose_name="用工主体"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, verbose_name="用户"
+    )
+    order = models.ForeignKey(
+        "jobs.Order", on_delete=models.PROTECT, null=True, blank=True, verbose_name="订单"
+    )
+    post = models.ForeignKey(
+        "jobs.Post", on_delete=models.PROTECT, null=True, blank=True, verbose_name="招工信息"
+    )
     # Insurance payable is one account per (day, shard) (insurance/payable.py): confirmations of one day
     # spread over the shards instead of all locking one balance row. Null on every other kind (and on
     # the premiums collected before accounts were split).
     period = models.DateField("记账日", null=True, blank=True)
     shard = models.PositiveSmallIntegerField("分片", null=True, blank=True)
-    allow_negative = models.BooleanField(default=False, editable=False)
+    allow_negative = models.BooleanField(default=False, editable=False, verbose_name="允许负余额")
     balance_fen = models.BigIntegerField("余额（分）", default=0, editable=False)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name="创建时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "账户"
@@ -91,13 +99,20 @@ class LedgerTransaction(models.Model):
 
     kind = models.CharField("类型", max_length=24, choices=Kind.choices)
     idempotency_key = models.CharField("幂等键", max_length=120, unique=True)
-    request_hash = models.CharField(max_length=64)
-    order = models.ForeignKey("jobs.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    request_hash = models.CharField(max_length=64, verbose_name="请求摘要")
+    order = models.ForeignKey(
+        "jobs.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="订单"
+    )
     memo = models.CharField("摘要", max_length=200, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="创建人",
     )
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name="创建时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "记账凭证"
@@ -108,8 +123,12 @@ class LedgerTransaction(models.Model):
 
 
 class Posting(models.Model):
-    transaction = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT, related_name="postings")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings")
+    transaction = models.ForeignKey(
+        LedgerTransaction, on_delete=models.PROTECT, related_name="postings", verbose_name="记账凭证"
+    )
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="postings", verbose_name="账户"
+    )
     amount_fen = models.BigIntegerField("金额（分）")
 
     class Meta:
@@ -147,9 +166,15 @@ class TopUp(models.Model):
     gateway_ref = models.CharField("支付流水号", max_length=64, blank=True)
     pay_url = models.CharField("支付链接", max_length=500, blank=True)
     idempotency_key = models.CharField("幂等键", max_length=160, unique=True)
-    request_hash = models.CharField(max_length=64)
+    request_hash = models.CharField(max_length=64, verbose_name="请求摘要")
     credit = models.OneToOneField(
-        LedgerTransaction, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+        LedgerTransaction,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name="入账凭证",
     )
     last_error = models.CharField("最近错误", max_length=200, blank=True)
     created_at = models.DateTimeField("创建时间", default=timezone.now)
@@ -193,12 +218,24 @@ class Withdrawal(models.Model):
     attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
     next_attempt_at = models.DateTimeField("下次尝试", null=True, blank=True)
     idempotency_key = models.CharField("幂等键", max_length=160, unique=True)
-    request_hash = models.CharField(max_length=64)
+    request_hash = models.CharField(max_length=64, verbose_name="请求摘要")
     debit = models.OneToOneField(
-        LedgerTransaction, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+        LedgerTransaction,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name="出账凭证",
     )
     settlement = models.OneToOneField(
-        LedgerTransaction, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+        LedgerTransaction,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name="结算凭证",
     )
     created_at = models.DateTimeField("申请时间", default=timezone.now)
     processed_at = models.DateTimeField("完成时间", null=True, blank=True)
@@ -221,9 +258,16 @@ class Withdrawal(models.Model):
 class PaymentEvent(StatusEvent):
     """Append-only history of top-ups and withdrawals: every status change, who or what made it."""
 
-    top_up = models.ForeignKey(TopUp, on_delete=models.PROTECT, null=True, blank=True, related_name="events")
+    top_up = models.ForeignKey(
+        TopUp, on_delete=models.PROTECT, null=True, blank=True, related_name="events", verbose_name="充值"
+    )
     withdrawal = models.ForeignKey(
-        Withdrawal, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+        Withdrawal,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name="提现",
     )
 
     class Meta(StatusEvent.Meta):
@@ -243,8 +287,8 @@ class PaymentEvent(StatusEvent):
 class GatewayNonce(models.Model):
     """Nonces of accepted gateway notifications, so a replayed one is refused (kept a day)."""
 
-    nonce = models.CharField(max_length=64, unique=True)
-    seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+    nonce = models.CharField(max_length=64, unique=True, verbose_name="随机数")
+    seen_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name="收到时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "支付通知随机串"
@@ -257,12 +301,16 @@ class IdempotencyKey(models.Model):
     """The first answer to an API request carrying an ``Idempotency-Key`` header, replayed when the
     same caller sends the same key again (with the same request; another request is refused)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=100)
-    request_hash = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)  # null while the first runs
-    body = models.JSONField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name="用户"
+    )
+    key = models.CharField(max_length=100, verbose_name="幂等键")
+    request_hash = models.CharField(max_length=64, verbose_name="请求摘要")
+    status_code = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name="响应状态码"
+    )  # null while the first runs
+    body = models.JSONField(null=True, blank=True, verbose_name="响应内容")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name="创建时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "幂等请求"

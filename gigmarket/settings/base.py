@@ -608,3 +608,12 @@ CELERY_BEAT_SCHEDULE["jobs-reconcile-orders"] = {
     "task": "jobs.tasks.reconcile_orders_nightly",
     "schedule": crontab(hour=2, minute=30),
 }
+
+# ID card photos sent with a real-name (accounts.IdCardPhoto) are deleted 30 days after the decision.
+CELERY_BEAT_SCHEDULE["accounts-purge-id-photos"] = {
+    "task": "accounts.tasks.purge_id_photos",
+    "schedule": crontab(hour=3, minute=40),
+}
+
+# Mistyped GIGMARKET_* variables are reported by a system check (gigmarket.W001), registered here.
+from gigmarket import checks as _env_checks  # noqa: E402, F401

@@ -67,3 +67,29 @@ def test_no_dashboard_link_without_the_permission(client, east_point):
     html = client.get(reverse("admin:index")).content.decode()
     assert reverse("hall:dashboard") not in html
     assert reverse("hall:screen", args=[east_point.pk]) in html
+
+
+def test_common_tasks_link_the_staff_pages_each_to_who_may_use_them(client, east_point):
+    """代注册 and the other staff pages outside the admin are reached from the home, shown by permission."""
+    clerk = hall_staff("13900000305", "驿站", east_point, "view_realname", "register_on_behalf")
+    client.force_login(clerk)
+    html = client.get(reverse("admin:index")).content.decode()
+    assert 'id="staff-actions"' in html and reverse("accounts:assisted_register") in html
+    assert reverse("jobs:post_on_behalf") not in html  # no jobs.post_on_behalf permission
+    assert reverse("outreach:import_upload") in html  # either register_on_behalf or post_on_behalf
+    assert client.get(reverse("accounts:assisted_register")).status_code == 200
+    plain = hall_staff("13900000306", "新人", east_point, "view_realname")
+    client.force_login(plain)
+    assert reverse("accounts:assisted_register") not in client.get(reverse("admin:index")).content.decode()
+
+
+def test_the_other_points_are_folded_below_the_queues(client, market, east_point, west_point):
+    """A district clerk sees their own point's screens at once and the others inside a closed <details>,
+    after the queues, so 60+ points never push the queues down."""
+    clerk = hall_staff("13900000307", "区", market, *REVIEW)
+    client.force_login(clerk)
+    html = client.get(reverse("admin:index")).content.decode()
+    queues, own = html.index('id="review-queues"'), html.index(reverse("hall:screen", args=[market.pk]))
+    folded = html.index('<details id="other-points">')
+    assert queues < own < folded < html.index(reverse("hall:screen", args=[east_point.pk]))
+    assert '<details id="other-points" open' not in html

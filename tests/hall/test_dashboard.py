@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import pytest
 import time_machine
@@ -313,3 +314,17 @@ def test_trade_filter_narrows_districts_and_trend(
     assert {r["trade"] for r in data["trades"]} >= {"瓦工", "保洁"}  # the trade table stays whole
     response = client.get(DASHBOARD, {"trade": 999999})
     assert response.context["data"] is None and "选择一个有效的选项" in response.content.decode()
+
+
+def test_the_funnel_and_other_panels_speak_chinese(client, district_staff):
+    """No panel row shows an English key (``recommended 4 / sent 0``): nested figures take the
+    provider's labels, rates show as percentages."""
+    client.force_login(district_staff)
+    response = client.get(DASHBOARD, {"start": "2026-11-01", "end": "2026-11-07"})
+    for panel in response.context["data"]["panels"]:
+        for name, value in panel["rows"]:
+            shown = "" if value is None else value
+            assert not re.search(r"[A-Za-z]{3,}", f"{name} {shown}"), (panel["key"], name, value)
+    assert selectors._show("by_channel", {"recommended": 4, "view_rate": 0.25}, {"recommended": "推荐"}) == (
+        "推荐 4 / 查看率 25.0%"
+    )

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import math
 import random
 import sys
 import unicodedata
@@ -58,6 +59,8 @@ from demo import demo_data as D
 from disputes import services as dispute_services
 from disputes.models import Case
 from hall import services as hall_services
+from hall.models import SupplyDemandSnapshot
+from hall.selectors import Scope, district_of_areas, supply_demand_cells
 from insurance import services as insurance_services
 from insurance.models import AccidentClaim, Policy
 from insurance.premiums import premium_for_post
@@ -161,6 +164,7 @@ class Command(BaseCommand):
                 ("代注册", self.seed_assisted),
                 ("岗位与订单", self.seed_jobs),
                 ("培训、政策、回访、调解与大屏", self.seed_hall),
+                (f"{D.HISTORY_DAYS}天供需历史", self.seed_history),
             ]
             for _label, step in self._progress(steps, desc="演示数据", unit="步"):
                 step()
@@ -180,6 +184,55 @@ class Command(BaseCommand):
         if any(self.refreshed.values()):
             self.stdout.write("更新：" + "，".join(f"{k} {v}" for k, v in self.refreshed.items() if v))
         self.print_logins(options["base_url"].rstrip("/"))
+
+    # ------------------------------------------------------------------------------------ history
+
+    def seed_history(self) -> None:
+        """The dashboard's trends need days behind today: a daily supply/demand snapshot for each of the
+        last ``HISTORY_DAYS`` days, as the beat task would have written them. Each (trade, area) cell of
+        today's live figures is walked back in time: fewer seekers further back (the market grew as
+        villages were registered), openings with the building season and a weekly rhythm (fewer posts on
+        Sundays), and a reproducible wobble, so the lines meet today's live figures. Days already present
+        are kept (idempotent)."""
+        today = timezone.localdate()
+        first = today - dt.timedelta(days=D.HISTORY_DAYS)
+        have = set(
+            SupplyDemandSnapshot.objects.filter(day__gte=first, day__lt=today).values_list("day", flat=True)
+        )
+        days = [
+            first + dt.timedelta(days=n)
+            for n in range(D.HISTORY_DAYS)
+            if first + dt.timedelta(days=n) not in have
+        ]
+        if not days:
+            return
+        cells = supply_demand_cells(
+            scope=Scope(point_ids=None, area_ids=None, point=None, label=""), day=today
+        )
+        rows = []
+        for day in days:
+            back = (today - day).days / D.HISTORY_DAYS  # 0 today … 1 the first day
+            season = 1 + 0.25 * math.sin((day.timetuple().tm_yday / 365) * 2 * math.pi)
+            weekly = 0.55 if day.weekday() == 6 else 1.1 if day.weekday() in (0, 1) else 1.0
+            for (trade_id, area_id), today_cell in cells.items():
+                rng = random.Random(f"history:{day}:{trade_id}:{area_id}")  # noqa: S311 - demo data
+                seekers = today_cell["seekers"] * (1 - 0.45 * back) * rng.uniform(0.8, 1.2)
+                openings = today_cell["openings"] * season * weekly * rng.uniform(0.6, 1.4)
+                seekers, openings = round(seekers), round(openings)
+                if not seekers and not openings:
+                    continue
+                rows.append(
+                    SupplyDemandSnapshot(
+                        day=day,
+                        trade_id=trade_id,
+                        area_id=area_id,
+                        seekers=seekers,
+                        openings=openings,
+                        posts_open=max(1, openings // 3) if openings else 0,
+                    )
+                )
+        SupplyDemandSnapshot.objects.bulk_create(rows, batch_size=2000)
+        self._count("供需日快照", len(rows))
 
     # -------------------------------------------------------------------------------------- the hall
 
@@ -241,11 +294,18 @@ class Command(BaseCommand):
 
     def seed_network(self) -> None:
         lat, lng = D.coord((0, 0))
-        district, made = Area.objects.get_or_create(
-            code=f"{D.COUNTY_CODE}000000",
-            defaults={"name": D.CITY, "level": Area.Level.DISTRICT, "lat": lat, "lng": lng},
-        )
-        self._count("区域", made)
+        districts: dict[str, Area] = {}
+        for spec in D.DISTRICTS:
+            area, made = Area.objects.get_or_create(
+                code=spec.code,
+                defaults={"name": spec.name, "level": Area.Level.DISTRICT, "lat": lat, "lng": lng},
+            )
+            if not made and area.name != spec.name:  # a demo database from before the city had districts
+                Area.objects.filter(pk=area.pk).update(name=spec.name)
+                self._refreshed("区域")
+            self._count("区域", made)
+            districts[spec.code] = area
+        district = districts[D.DISTRICTS[0].code]
         self.district_market, made = ServicePoint.objects.get_or_create(
             name=D.DISTRICT_MARKET,
             defaults={
@@ -264,16 +324,21 @@ class Command(BaseCommand):
         self.stations: dict[str, list[ServicePoint]] = {}
         for town in D.TOWNS:
             lat, lng = D.coord(town.offset)
+            parent = districts[D.district_of_town(town).code]
             area, made = Area.objects.get_or_create(
                 code=D.town_area_code(town),
                 defaults={
                     "name": town.name,
                     "level": Area.Level.STREET,
-                    "parent": district,
+                    "parent": parent,
                     "lat": lat,
                     "lng": lng,
                 },
             )
+            if not made and area.parent_id != parent.pk:
+                Area.objects.filter(pk=area.pk).update(parent=parent)
+                Post.objects.filter(area__in=[area, *area.children.all()]).update(district=parent)
+                self._refreshed("区域")
             self._count("区域", made)
             market, made = ServicePoint.objects.get_or_create(
                 name=D.market_name(town),
@@ -1013,10 +1078,10 @@ class Command(BaseCommand):
             raise CommandError("--posts needs approved employers: run seed_demo (and --employers) first")
         trades = {t.name: t for t in Trade.objects.filter(name__in=[t.name for t in D.TRADES])}
         specs = [t for t in D.TRADES if t.name in trades]
-        district = Area.objects.get(code=f"{D.COUNTY_CODE}000000")
+        district_of = district_of_areas()
         areas = list(
             Area.objects.filter(
-                parent__code__startswith=D.COUNTY_CODE, level__in=[Area.Level.STREET, Area.Level.VILLAGE]
+                code__startswith=D.COUNTY_CODE, level__in=[Area.Level.STREET, Area.Level.VILLAGE]
             )
             .exclude(lat=None)
             .order_by("code")
@@ -1081,7 +1146,7 @@ class Command(BaseCommand):
                         slots=slots,
                         slots_left=slots,
                         area=area,
-                        district=district,
+                        district_id=district_of[area.pk],
                         address=address,
                         lat=round(float(area.lat) + jitter[0], 6),
                         lng=round(float(area.lng) + jitter[1], 6),
