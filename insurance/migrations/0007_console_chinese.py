@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('insurance', '0006_remittance_and_claim_forwarding'),
-        ('jobs', '0009_console_chinese'),
+        ('jobs', '0013_console_chinese'),
         ('wallet', '0008_console_chinese'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

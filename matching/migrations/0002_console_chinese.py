@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0011_console_chinese'),
-        ('jobs', '0009_console_chinese'),
+        ('jobs', '0013_console_chinese'),
         ('matching', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0011_console_chinese'),
-        ('jobs', '0009_console_chinese'),
+        ('jobs', '0013_console_chinese'),
         ('wallet', '0007_insurance_payable_per_day'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

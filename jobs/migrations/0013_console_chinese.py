@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0011_console_chinese'),
-        ('jobs', '0008_post_hidden_from_review'),
+        ('jobs', '0012_grab_followon'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

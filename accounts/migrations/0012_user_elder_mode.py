@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0010_remove_realname_birth_date'),
+        ('accounts', '0011_console_chinese'),
     ]
 
     operations = [
