@@ -64,7 +64,7 @@ GLOBAL = {
     "hall.supplydemandsnapshot": "aggregate counts, no personal data",
 }
 # City-wide: only staff who see every point.
-DISTRICT_ONLY = {"hall.exporttoken", "hall.exportpull"}
+DISTRICT_ONLY = {"hall.exporttoken", "hall.exportpull", "insurance.remittance"}
 # Access itself: superusers only.
 SUPERUSER_ONLY = {
     "auth.group",
