@@ -199,11 +199,11 @@ class Command(BaseCommand):
         have = set(
             SupplyDemandSnapshot.objects.filter(day__gte=first, day__lt=today).values_list("day", flat=True)
         )
-        days = [
-            first + dt.timedelta(days=n)
-            for n in range(D.HISTORY_DAYS)
-            if first + dt.timedelta(days=n) not in have
-        ]
+        # Only days after the last one written: a day whose cells all rounded to nothing has no row, and
+        # must not be written again by a later run (with other live figures behind it).
+        since = max(have) if have else first - dt.timedelta(days=1)
+        days = [first + dt.timedelta(days=n) for n in range(D.HISTORY_DAYS)]
+        days = [day for day in days if day > since]
         if not days:
             return
         cells = supply_demand_cells(
