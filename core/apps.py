@@ -40,7 +40,7 @@ def _chinese_titles() -> None:
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
     from knox.models import AuthToken
 
-    from .display import local_datetime
+    from .display import local_datetime  # after the apps registry loads, as the models above
 
     def lockout_title(record) -> str:
         return f"{record.username} · {local_datetime(record.attempt_time)}"

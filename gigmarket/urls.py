@@ -1,9 +1,9 @@
 """URL map: pages at the root, the versioned JSON API under /api/v1/, the staff console under /admin/."""
 
 from django.contrib import admin
+from django.http import HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.files import protected_file
@@ -38,7 +38,9 @@ api_v1 = [
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     # Browsers ask for /favicon.ico where a document names no icon (a PDF, an API answer): no 404 for it.
-    path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)),
+    # The static URL is looked up per request: with hashed file names the manifest exists only after
+    # collectstatic, so it cannot be read while the URLconf loads (manage.py check would fail).
+    path("favicon.ico", lambda request: HttpResponsePermanentRedirect(static("img/favicon.svg"))),
     path("csp-report/", csp_report, name="csp-report"),
     # MEDIA_URL points here: uploads are personal data, checked per request (accounts/files.py).
     path("media/<path:path>", protected_file, name="protected-file"),
