@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -278,114 +279,105 @@ def evidence_upload(request, pk: int):
     return _party_page(request, case, evidence_form=form, status=400)
 
 
-def _party_agreement(request, pk: int, agreement_pk: int) -> tuple[Case, Agreement]:
+def _party_item(request, pk: int, related: str, item_pk: int, missing: str):
+    """A party's case and one of its agreements or extensions (another case's: 404)."""
     case = _404(selectors.case_for_party, pk=pk, user=request.user)
     try:
-        return case, case.agreements.get(pk=agreement_pk)
-    except Agreement.DoesNotExist as exc:
-        raise Http404("没有这份协议") from exc
+        return case, getattr(case, related).get(pk=item_pk)
+    except ObjectDoesNotExist as exc:
+        raise Http404(missing) from exc
+
+
+def _party_code(request, case: Case, send, *, form_name: str, sent_name: str):
+    """Send a party the SMS code that confirms an agreement or an extension."""
+    try:
+        send(user=request.user, ip_address=client_ip(request))
+    except SERVICE_ERRORS as exc:
+        form = CodeForm()
+        form.add_error(None, _error_text(exc))
+        return _party_page(request, case, **{form_name: form}, status=400)
+    return _party_page(request, case, **{sent_name: True})
+
+
+def _party_decision(request, case: Case, form, act, *, field: str, done: str, form_name: str):
+    """A party's answer (a confirming code, or a refusal with its reason): done, or the form's errors."""
+    if form.is_valid():
+        try:
+            act(**{field: form.cleaned_data[field]})
+        except SERVICE_ERRORS as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, done)
+            return redirect("disputes:case", pk=case.pk)
+    return _party_page(request, case, **{form_name: form}, status=400)
+
+
+def _party_agreement(request, pk: int, agreement_pk: int) -> tuple[Case, Agreement]:
+    return _party_item(request, pk, "agreements", agreement_pk, "没有这份协议")
 
 
 @login_required
 @require_POST
 def agreement_code(request, pk: int, agreement_pk: int):
     case, agreement = _party_agreement(request, pk, agreement_pk)
-    try:
-        services.agreement_code_send(agreement=agreement, user=request.user, ip_address=client_ip(request))
-    except SERVICE_ERRORS as exc:
-        form = CodeForm()
-        form.add_error(None, _error_text(exc))
-        return _party_page(request, case, code_form=form, status=400)
-    return _party_page(request, case, code_sent=True)
+    send = partial(services.agreement_code_send, agreement=agreement)
+    return _party_code(request, case, send, form_name="code_form", sent_name="code_sent")
 
 
 @login_required
 @require_POST
 def agreement_sign(request, pk: int, agreement_pk: int):
     case, agreement = _party_agreement(request, pk, agreement_pk)
-    form = CodeForm(request.POST)
-    if form.is_valid():
-        try:
-            services.agreement_sign(agreement=agreement, user=request.user, code=form.cleaned_data["code"])
-        except SERVICE_ERRORS as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, "您已确认调解协议书")
-            return redirect("disputes:case", pk=case.pk)
-    return _party_page(request, case, code_form=form, status=400)
+    sign = partial(services.agreement_sign, agreement=agreement, user=request.user)
+    return _party_decision(
+        request, case, CodeForm(request.POST), sign,
+        field="code", done="您已确认调解协议书", form_name="code_form",
+    )  # fmt: skip
 
 
 @login_required
 @require_POST
 def agreement_reject(request, pk: int, agreement_pk: int):
     case, agreement = _party_agreement(request, pk, agreement_pk)
-    form = ReasonForm(request.POST, label="不同意的原因")
-    if form.is_valid():
-        try:
-            services.agreement_reject(
-                agreement=agreement, user=request.user, reason=form.cleaned_data["reason"]
-            )
-        except SERVICE_ERRORS as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, "已告知调解员您不同意这份协议")
-            return redirect("disputes:case", pk=case.pk)
-    return _party_page(request, case, reject_form=form, status=400)
+    reject = partial(services.agreement_reject, agreement=agreement, user=request.user)
+    return _party_decision(
+        request, case, ReasonForm(request.POST, label="不同意的原因"), reject,
+        field="reason", done="已告知调解员您不同意这份协议", form_name="reject_form",
+    )  # fmt: skip
 
 
 def _party_extension(request, pk: int, extension_pk: int) -> tuple[Case, Extension]:
-    case = _404(selectors.case_for_party, pk=pk, user=request.user)
-    try:
-        return case, case.extensions.get(pk=extension_pk)
-    except Extension.DoesNotExist as exc:
-        raise Http404("没有这份延期申请") from exc
+    return _party_item(request, pk, "extensions", extension_pk, "没有这份延期申请")
 
 
 @login_required
 @require_POST
 def extension_code(request, pk: int, extension_pk: int):
     case, extension = _party_extension(request, pk, extension_pk)
-    try:
-        extensions.extension_code_send(extension=extension, user=request.user, ip_address=client_ip(request))
-    except SERVICE_ERRORS as exc:
-        form = CodeForm()
-        form.add_error(None, _error_text(exc))
-        return _party_page(request, case, extension_code_form=form, status=400)
-    return _party_page(request, case, extension_code_sent=True)
+    send = partial(extensions.extension_code_send, extension=extension)
+    return _party_code(request, case, send, form_name="extension_code_form", sent_name="extension_code_sent")
 
 
 @login_required
 @require_POST
 def extension_agree(request, pk: int, extension_pk: int):
     case, extension = _party_extension(request, pk, extension_pk)
-    form = CodeForm(request.POST)
-    if form.is_valid():
-        try:
-            extensions.extension_agree(extension=extension, user=request.user, code=form.cleaned_data["code"])
-        except SERVICE_ERRORS as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, "您已同意延期")
-            return redirect("disputes:case", pk=case.pk)
-    return _party_page(request, case, extension_code_form=form, status=400)
+    agree = partial(extensions.extension_agree, extension=extension, user=request.user)
+    return _party_decision(
+        request, case, CodeForm(request.POST), agree,
+        field="code", done="您已同意延期", form_name="extension_code_form",
+    )  # fmt: skip
 
 
 @login_required
 @require_POST
 def extension_reject(request, pk: int, extension_pk: int):
     case, extension = _party_extension(request, pk, extension_pk)
-    form = ReasonForm(request.POST, label="不同意的原因")
-    if form.is_valid():
-        try:
-            extensions.extension_reject(
-                extension=extension, user=request.user, reason=form.cleaned_data["reason"]
-            )
-        except SERVICE_ERRORS as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, "已告知调解员您不同意延期")
-            return redirect("disputes:case", pk=case.pk)
-    return _party_page(request, case, extension_reject_form=form, status=400)
+    reject = partial(extensions.extension_reject, extension=extension, user=request.user)
+    return _party_decision(
+        request, case, ReasonForm(request.POST, label="不同意的原因"), reject,
+        field="reason", done="已告知调解员您不同意延期", form_name="extension_reject_form",
+    )  # fmt: skip
 
 
 def _visible_case(request, pk: int) -> Case:
