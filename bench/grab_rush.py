@@ -59,45 +59,11 @@ def percentile(values: list[float], pct: float) -> float:
 
 def grabbers(count: int) -> list[tuple[int, str]]:
     """``count`` verified seekers with a fresh API token each: [(user id, token)]."""
-    from django.contrib.auth.hashers import make_password
     from knox.models import AuthToken
-    from stdnum.cn import ric
 
-    from accounts.models import RealName, User, WorkerProfile
-    from core.crypto import blind_index
-    from core.masking import mask_id_number
-
-    phones = [f"{PHONE_PREFIX}{i:07d}" for i in range(count)]
-    existing = set(User.objects.filter(phone__in=phones).values_list("phone", flat=True))
-    missing = [(i, p) for i, p in enumerate(phones) if p not in existing]
-    if missing:
-        password = make_password(None)
-        users = User.objects.bulk_create(
-            [
-                User(phone=p, name=f"抢单工{i:04d}", role=User.Role.SEEKER, password=password)
-                for i, p in missing
-            ]
-        )
-        WorkerProfile.objects.bulk_create([WorkerProfile(user=u) for u in users])
-        records = []
-        for (i, _), user in zip(missing, users, strict=True):
-            birth = dt.date(1980, 1, 1) + dt.timedelta(days=i // 1000)
-            body = f"350182{birth:%Y%m%d}{i % 1000:03d}"
-            number = body + ric.calc_check_digit(body + "0")
-            records.append(
-                RealName(
-                    user=user,
-                    name=user.name,
-                    id_number=number,
-                    id_index=blind_index(number, purpose="id_number"),
-                    id_masked=mask_id_number(number),
-                    birth_year=birth.year,
-                    status=RealName.Status.VERIFIED,
-                    method=RealName.Method.MANUAL,
-                )
-            )
-        RealName.objects.bulk_create(records)
-    users = list(User.objects.filter(phone__in=phones).order_by("phone"))
+    users = jb.verified_seekers(
+        prefix=PHONE_PREFIX, count=count, name="抢单工", region="350182", born=dt.date(1980, 1, 1)
+    )
     AuthToken.objects.filter(user__in=users).delete()
     return [(u.pk, AuthToken.objects.create(user=u)[1]) for u in users]
 

@@ -584,6 +584,14 @@ def search(runs: int, position: tuple[float, float]) -> list[dict]:
 
 def claimers(count: int):
     """``count`` verified seekers for the claim measurement (made once, reused by later runs)."""
+    return verified_seekers(
+        prefix=CLAIMER_PREFIX, count=count, name="压测工", region="350181", born=dt.date(1985, 1, 1)
+    )
+
+
+def verified_seekers(*, prefix: str, count: int, name: str, region: str, born: dt.date):
+    """``count`` seekers with verified real-names (phones ``prefix`` + 7 digits, made once and reused by
+    later runs), with their real-names loaded."""
     from django.contrib.auth.hashers import make_password
     from stdnum.cn import ric
 
@@ -591,22 +599,22 @@ def claimers(count: int):
     from core.crypto import blind_index
     from core.masking import mask_id_number
 
-    phones = [f"{CLAIMER_PREFIX}{i:07d}" for i in range(count)]
+    phones = [f"{prefix}{i:07d}" for i in range(count)]
     existing = set(User.objects.filter(phone__in=phones).values_list("phone", flat=True))
     missing = [(i, p) for i, p in enumerate(phones) if p not in existing]
     if missing:
         password = make_password(None)
         users = User.objects.bulk_create(
             [
-                User(phone=p, name=f"压测工{i:04d}", role=User.Role.SEEKER, password=password)
+                User(phone=p, name=f"{name}{i:04d}", role=User.Role.SEEKER, password=password)
                 for i, p in missing
             ]
         )
         WorkerProfile.objects.bulk_create([WorkerProfile(user=u) for u in users])
         records = []
         for (i, _), user in zip(missing, users, strict=True):
-            birth = dt.date(1985, 1, 1) + dt.timedelta(days=i // 1000)
-            body = f"350181{birth:%Y%m%d}{i % 1000:03d}"
+            birth = born + dt.timedelta(days=i // 1000)
+            body = f"{region}{birth:%Y%m%d}{i % 1000:03d}"
             number = body + ric.calc_check_digit(body + "0")
             records.append(
                 RealName(
