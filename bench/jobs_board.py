@@ -64,6 +64,7 @@ VARIED = "招工列表 API，各不相同（位置/筛选/排序/深翻页，缓
 VARIED_UNCACHED = "  同上，不走页面缓存的路由"
 CACHE_HEADER = "X-Board-Cache"
 DEPTHS = (0, 20_000, 60_000, 90_000)
+PARTS = ("http", "breakdown", "deep", "keyword", "claims")
 SOLO_CLAIMS = 30  # claims made one at a time before the race, for the uncontended service time
 CLAIMER_PREFIX = "1530"  # verified seekers made for the claim measurement: 153 0 + 7 digits
 
@@ -821,6 +822,50 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join([line(headers), "  ".join("-" * w for w in widths), *(line(r) for r in rows)])
 
 
+def deep_report(deep: list[dict], meta: dict) -> list[str]:
+    out = [
+        f"深翻页（jobs.selectors.board 每页20条，进程内 p50；最近 = 从 {meta['deep_position']} 起；"
+        "倍数 = 该深度 ÷ 第1页，目标 ≤ 2）"
+    ]
+    rows = [
+        [
+            d["sort"],
+            *[f"{d['ms'][depth]:.2f}" for depth in DEPTHS],
+            f"{max(d['ms'].values()) / d['ms'][0]:.2f}",
+        ]
+        for d in deep
+    ]
+    out.append(table(["排序", *[f"第{depth:,}行 ms" for depth in DEPTHS], "最大倍数"], rows))
+    for d in deep:
+        out.append("")
+        out.append(f"EXPLAIN (ANALYZE, BUFFERS) · {d['sort']}，第 {DEPTHS[-1]:,} 行起的一页")
+        out.extend("    " + line for line in d["plan"].splitlines())
+    return out
+
+
+def search_report(search_rows: list[dict]) -> list[str]:
+    runs = search_rows[0]["queries"] // len(search_rows[0]["words"])
+    out = [
+        f"关键词搜索（jobs.selectors.board，每页20条，每个词 {runs} 次，同一排序同一长度的词合并统计；目标 p95 ≤ 20 ms）"
+    ]
+    rows = [
+        [
+            s["sort"],
+            f"{s['length']} 字",
+            f"{s['p50_ms']:.2f}",
+            f"{s['p95_ms']:.2f}",
+            "；".join(f"{w['word']} {w['p95_ms']:.1f}ms {w['access']}" for w in s["words"]),
+        ]
+        for s in search_rows
+    ]
+    out.append(table(["排序", "词长", "p50 ms", "p95 ms", "各词：p95 与读取 jobs_post 的方式"], rows))
+    worst = max((w for s in search_rows for w in s["words"]), key=lambda w: w["p95_ms"])
+    out.append("")
+    out.append(f"EXPLAIN (ANALYZE, BUFFERS) · 最慢的词 q={worst['word']}（{worst['access']}）")
+    out.extend("    " + line for line in worst["plan"].splitlines())
+    return out
+
+
 def report(results: dict) -> str:
     out = []
     meta = results["meta"]
@@ -837,102 +882,71 @@ def report(results: dict) -> str:
     out.append(f"开始测量时系统负载（1/5/15 分钟）：{' / '.join(f'{v:.1f}' for v in meta['load_before'])}")
     out.append("")
     http = results["http"]
-    bare = (http[BARE]["rps"] + http[BARE_AFTER]["rps"]) / 2 if BARE_AFTER in http else http[BARE]["rps"]
-    rows = []
-    for name, r in http.items():
-        hit = "-" if r.get("hit_rate") is None else f"{r['hit_rate'] * 100:.0f}%"
-        rows.append(
-            [
-                name,
-                f"{r['rps']:.0f}",
-                f"{r['rps'] / bare:.2f}",
-                f"{r['p50_ms']:.1f}",
-                f"{r['p95_ms']:.1f}",
-                f"{r['p99_ms']:.1f}",
-                hit,
-                f"{r.get('load', float('nan')):.1f}",
-                str(r["non_2xx"]),
-                str(r["timeouts"]),
-            ]
-        )
-    out.append(
-        f"HTTP（{meta['connections']} 并发连接；比值 = 请求/秒 ÷ 裸视图前后两次的平均 {bare:.0f}；"
-        "缓存命中率按响应头 X-Board-Cache 统计；负载为该行开始时的 1 分钟负载）"
-    )
-    headers = [
-        "接口",
-        "请求/秒",
-        "比值",
-        "p50 ms",
-        "p95 ms",
-        "p99 ms",
-        "缓存命中",
-        "负载",
-        "非2xx",
-        "超时(>5s)",
-    ]
-    out.append(table(headers, rows))
-    board = http[BOARD_MIX]
-    ratio = board["rps"] / bare
-    ok_ratio, ok_p99 = ratio >= TARGET["ratio"], board["p99_ms"] <= TARGET["p99_ms"]
-    out.append(
-        f"热门页面（页面缓存）比值 = {ratio:.2f}（目标 ≥ {TARGET['ratio']}：{'达到' if ok_ratio else '未达到'}）；"
-        f"p99 = {board['p99_ms']:.1f} ms（目标 ≤ {TARGET['p99_ms']:.0f} ms：{'达到' if ok_p99 else '未达到'}）"
-    )
-    results["verdict"] = {"ratio": ratio, "ratio_ok": ok_ratio, "p99_ok": ok_p99}
-    if VARIED in http:
-        varied = http[VARIED]
-        v_ratio = varied["rps"] / bare
-        v_ok = v_ratio >= TARGET["varied_ratio"], varied["p99_ms"] <= TARGET["varied_p99_ms"]
+    if http:
+        bare = (http[BARE]["rps"] + http[BARE_AFTER]["rps"]) / 2 if BARE_AFTER in http else http[BARE]["rps"]
+        rows = []
+        for name, r in http.items():
+            hit = "-" if r.get("hit_rate") is None else f"{r['hit_rate'] * 100:.0f}%"
+            rows.append(
+                [
+                    name,
+                    f"{r['rps']:.0f}",
+                    f"{r['rps'] / bare:.2f}",
+                    f"{r['p50_ms']:.1f}",
+                    f"{r['p95_ms']:.1f}",
+                    f"{r['p99_ms']:.1f}",
+                    hit,
+                    f"{r.get('load', float('nan')):.1f}",
+                    str(r["non_2xx"]),
+                    str(r["timeouts"]),
+                ]
+            )
         out.append(
-            f"数据库路径（每个请求各不相同，缓存命中 {(varied['hit_rate'] or 0) * 100:.0f}%）比值 = {v_ratio:.2f}"
-            f"（目标 ≥ {TARGET['varied_ratio']}：{'达到' if v_ok[0] else '未达到'}）；p99 = {varied['p99_ms']:.1f} ms"
-            f"（目标 ≤ {TARGET['varied_p99_ms']:.0f} ms：{'达到' if v_ok[1] else '未达到'}）"
+            f"HTTP（{meta['connections']} 并发连接；比值 = 请求/秒 ÷ 裸视图前后两次的平均 {bare:.0f}；"
+            "缓存命中率按响应头 X-Board-Cache 统计；负载为该行开始时的 1 分钟负载）"
         )
-        results["verdict"].update(varied_ratio=v_ratio, varied_ratio_ok=v_ok[0], varied_p99_ok=v_ok[1])
+        headers = [
+            "接口",
+            "请求/秒",
+            "比值",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "缓存命中",
+            "负载",
+            "非2xx",
+            "超时(>5s)",
+        ]
+        out.append(table(headers, rows))
+        board = http[BOARD_MIX]
+        ratio = board["rps"] / bare
+        ok_ratio, ok_p99 = ratio >= TARGET["ratio"], board["p99_ms"] <= TARGET["p99_ms"]
+        out.append(
+            f"热门页面（页面缓存）比值 = {ratio:.2f}（目标 ≥ {TARGET['ratio']}：{'达到' if ok_ratio else '未达到'}）；"
+            f"p99 = {board['p99_ms']:.1f} ms（目标 ≤ {TARGET['p99_ms']:.0f} ms：{'达到' if ok_p99 else '未达到'}）"
+        )
+        results["verdict"] = {"ratio": ratio, "ratio_ok": ok_ratio, "p99_ok": ok_p99}
+        if VARIED in http:
+            varied = http[VARIED]
+            v_ratio = varied["rps"] / bare
+            v_ok = v_ratio >= TARGET["varied_ratio"], varied["p99_ms"] <= TARGET["varied_p99_ms"]
+            out.append(
+                f"数据库路径（每个请求各不相同，缓存命中 {(varied['hit_rate'] or 0) * 100:.0f}%）比值 = {v_ratio:.2f}"
+                f"（目标 ≥ {TARGET['varied_ratio']}：{'达到' if v_ok[0] else '未达到'}）；p99 = {varied['p99_ms']:.1f} ms"
+                f"（目标 ≤ {TARGET['varied_p99_ms']:.0f} ms：{'达到' if v_ok[1] else '未达到'}）"
+            )
+            results["verdict"].update(varied_ratio=v_ratio, varied_ratio_ok=v_ok[0], varied_p99_ok=v_ok[1])
     out.append(f"测完时系统负载（1/5/15 分钟）：{' / '.join(f'{v:.1f}' for v in meta['load_after'])}")
-    out.append("")
-    out.append(f"单个请求耗时（进程内、单线程，{meta['paths']['工种+排序(最新)']}）")
-    out.append(table(["环节", "p50 ms", "p95 ms"], results["breakdown"]))
-    out.append("")
-    deep = results["deep"]
-    out.append(
-        f"深翻页（jobs.selectors.board 每页20条，进程内 p50；最近 = 从 {meta['deep_position']} 起；"
-        "倍数 = 该深度 ÷ 第1页，目标 ≤ 2）"
-    )
-    rows = [
-        [
-            d["sort"],
-            *[f"{d['ms'][depth]:.2f}" for depth in DEPTHS],
-            f"{max(d['ms'].values()) / d['ms'][0]:.2f}",
-        ]
-        for d in deep
-    ]
-    out.append(table(["排序", *[f"第{depth:,}行 ms" for depth in DEPTHS], "最大倍数"], rows))
-    for d in deep:
+    if results["breakdown"]:
         out.append("")
-        out.append(f"EXPLAIN (ANALYZE, BUFFERS) · {d['sort']}，第 {DEPTHS[-1]:,} 行起的一页")
-        out.extend("    " + line for line in d["plan"].splitlines())
-    out.append("")
-    runs = results["search"][0]["queries"] // len(results["search"][0]["words"])
-    out.append(
-        f"关键词搜索（jobs.selectors.board，每页20条，每个词 {runs} 次，同一排序同一长度的词合并统计；目标 p95 ≤ 20 ms）"
-    )
-    rows = [
-        [
-            s["sort"],
-            f"{s['length']} 字",
-            f"{s['p50_ms']:.2f}",
-            f"{s['p95_ms']:.2f}",
-            "；".join(f"{w['word']} {w['p95_ms']:.1f}ms {w['access']}" for w in s["words"]),
-        ]
-        for s in results["search"]
-    ]
-    out.append(table(["排序", "词长", "p50 ms", "p95 ms", "各词：p95 与读取 jobs_post 的方式"], rows))
-    worst = max((w for s in results["search"] for w in s["words"]), key=lambda w: w["p95_ms"])
-    out.append("")
-    out.append(f"EXPLAIN (ANALYZE, BUFFERS) · 最慢的词 q={worst['word']}（{worst['access']}）")
-    out.extend("    " + line for line in worst["plan"].splitlines())
+        out.append(f"单个请求耗时（进程内、单线程，{meta['paths']['工种+排序(最新)']}）")
+        out.append(table(["环节", "p50 ms", "p95 ms"], results["breakdown"]))
+    if results["deep"]:
+        out.append("")
+        out.extend(deep_report(results["deep"], meta))
+    if results["search"]:
+        out.append("")
+        out.extend(search_report(results["search"]))
     c = results.get("claims")
     if not c:
         return "\n".join(out)
@@ -974,62 +988,11 @@ def report(results: dict) -> str:
 # ---------------------------------------------------------------------------------------------- main
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", default="postgres://postgres@127.0.0.1:5432/gigmarket_bench")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/14")
-    parser.add_argument("--posts", type=int, default=100_000)
-    parser.add_argument("--workers", type=int, default=200_000)
-    parser.add_argument("--employers", type=int, default=2_000)
-    parser.add_argument("--seconds", type=int, default=15, help="length of each measured wrk run")
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--wrk-threads", type=int, default=1)
-    parser.add_argument("--gunicorn-workers", type=int, default=3)
-    parser.add_argument("--gunicorn-threads", type=int, default=1, help="more than 1: gthread workers")
-    parser.add_argument("--search-runs", type=int, default=40, help="queries per search word and sort")
-    parser.add_argument("--claim-processes", type=int, default=4)
-    parser.add_argument("--claim-threads", type=int, default=8, help="per process")
-    parser.add_argument("--claim-posts", type=int, default=4)
-    parser.add_argument("--claim-slots", type=int, default=50)
-    parser.add_argument("--claim-attempts", type=int, default=1600)
-    parser.add_argument(
-        "--claim-trade", default="搬运", help="trade of the bench posts (its risk class sets the premium)"
-    )
-    parser.add_argument("--skip-seed", action="store_true", help="use the database as it is")
-    parser.add_argument("--skip-claims", action="store_true", help="measure the board only")
-    parser.add_argument("--skip-solo", action="store_true", help="no row per cached filter")
-    parser.add_argument(
-        "--varied-count", type=int, default=12_000, help="distinct requests in the varied rows"
-    )
-    parser.add_argument("--deep-runs", type=int, default=30, help="timed pages per sort and depth")
-    parser.add_argument("--seed-only", action="store_true", help="prepare the database, measure nothing")
-    args = parser.parse_args()
-    if not 1 <= args.claim_processes * args.claim_threads <= 60:
-        sys.exit("--claim-processes × --claim-threads: 1–60 (PostgreSQL here allows 100 connections in all)")
-
-    env = bench_env(args.db, args.redis)
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
-    wrk_binary = ensure_wrk()
-    ensure_database(args.db)
-
-    import django
-
-    django.setup()
+def measure_http(args, env: dict[str, str], wrk_binary: str, paths: dict[str, str], cursors) -> dict:
+    """The wrk rows: bare, the six hot filters (each alone unless --skip-solo), the varied database path
+    through the real route and the uncached one, the six filters uncached, and bare again."""
     from django.db import connection
 
-    seed_seconds = 0.0 if args.skip_seed else seed(args)["seconds"]
-    if args.seed_only:
-        print(f"数据已就绪（{seed_seconds:.0f} 秒）：{data_summary()}")
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        pg_version = cursor.fetchone()[0]
-    data = data_summary()
-    paths = board_paths()
-    print("读取各排序的真实翻页参数 …", flush=True)
-    positions = deep_positions()
-    cursors = Cursors(positions)
     varied = varied_paths(args.varied_count, 1, cursors)
     varied_warm = varied_paths(2000, 2, cursors)
     uncached_varied = varied_paths(args.varied_count, 3, cursors, prefix="/bench/board-uncached/")
@@ -1041,7 +1004,6 @@ def main() -> None:
     log = RESULTS / "gunicorn.log"
     server = start_gunicorn(args, env, port, log)
     http: dict[str, dict] = {}
-    load_before = os.getloadavg()
     try:
         for path in [*paths.values(), "/bench/bare", varied[0], uncached_varied[0]]:
             status, body = get(port, path)
@@ -1080,14 +1042,87 @@ def main() -> None:
             )
     finally:
         stop(server)
+    return http
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", default="postgres://postgres@127.0.0.1:5432/gigmarket_bench")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/14")
+    parser.add_argument("--posts", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=200_000)
+    parser.add_argument("--employers", type=int, default=2_000)
+    parser.add_argument("--seconds", type=int, default=15, help="length of each measured wrk run")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--wrk-threads", type=int, default=1)
+    parser.add_argument("--gunicorn-workers", type=int, default=3)
+    parser.add_argument("--gunicorn-threads", type=int, default=1, help="more than 1: gthread workers")
+    parser.add_argument("--search-runs", type=int, default=40, help="queries per search word and sort")
+    parser.add_argument("--claim-processes", type=int, default=4)
+    parser.add_argument("--claim-threads", type=int, default=8, help="per process")
+    parser.add_argument("--claim-posts", type=int, default=4)
+    parser.add_argument("--claim-slots", type=int, default=50)
+    parser.add_argument("--claim-attempts", type=int, default=1600)
+    parser.add_argument(
+        "--claim-trade", default="搬运", help="trade of the bench posts (its risk class sets the premium)"
+    )
+    parser.add_argument("--skip-seed", action="store_true", help="use the database as it is")
+    parser.add_argument("--skip-claims", action="store_true", help="measure the board only")
+    parser.add_argument("--skip-solo", action="store_true", help="no row per cached filter")
+    parser.add_argument(
+        "--varied-count", type=int, default=12_000, help="distinct requests in the varied rows"
+    )
+    parser.add_argument("--deep-runs", type=int, default=30, help="timed pages per sort and depth")
+    parser.add_argument("--seed-only", action="store_true", help="prepare the database, measure nothing")
+    parser.add_argument(
+        "--only",
+        default=",".join(PARTS),
+        help=f"comma-separated parts to run, of {','.join(PARTS)} (e.g. deep,keyword: about a minute)",
+    )
+    args = parser.parse_args()
+    only = set(filter(None, args.only.split(",")))
+    if only - set(PARTS):
+        sys.exit(f"--only: unknown part(s) {','.join(sorted(only - set(PARTS)))}; use {','.join(PARTS)}")
+    if args.skip_claims:
+        only.discard("claims")
+    if not 1 <= args.claim_processes * args.claim_threads <= 60:
+        sys.exit("--claim-processes × --claim-threads: 1–60 (PostgreSQL here allows 100 connections in all)")
+
+    env = bench_env(args.db, args.redis)
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    wrk_binary = ensure_wrk() if "http" in only else ""
+    ensure_database(args.db)
+
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    seed_seconds = 0.0 if args.skip_seed else seed(args)["seconds"]
+    if args.seed_only:
+        print(f"数据已就绪（{seed_seconds:.0f} 秒）：{data_summary()}")
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        pg_version = cursor.fetchone()[0]
+    data = data_summary()
+    paths = board_paths()
+    print("读取各排序的真实翻页参数 …", flush=True)
+    positions = deep_positions()
+    cursors = Cursors(positions)
+    http: dict[str, dict] = {}
+    load_before = os.getloadavg()
+    if "http" in only:
+        http = measure_http(args, env, wrk_binary, paths, cursors)
     load_after = os.getloadavg()
 
-    breakdown_rows = breakdown(paths)
-    deep_rows = deep_pages(cursors, positions[0], args.deep_runs)
-    search_rows = search(args.search_runs, positions[0])
+    breakdown_rows = breakdown(paths) if "breakdown" in only else []
+    deep_rows = deep_pages(cursors, positions[0], args.deep_runs) if "deep" in only else []
+    search_rows = search(args.search_runs, positions[0]) if "keyword" in only else []
     claim_summary = (
         None
-        if args.skip_claims
+        if "claims" not in only
         else claims(
             args.claim_processes,
             args.claim_threads,

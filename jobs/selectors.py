@@ -95,12 +95,11 @@ def board(query: BoardQuery, *, now: dt.datetime | None = None) -> BoardPage:
     near = query.sort == "nearest"
     if keyword is not None and not near:  # nearest applies it where it is cheapest (_nearest_rows)
         qs = qs.filter(keyword)
-    if query.trade_ids:
-        qs = qs.filter(trade_id__in=query.trade_ids)
-    if query.area_id:
-        # The streets of a district by a subquery on the small area table: no join in the ids query.
-        streets = Area.objects.filter(parent_id=query.area_id).values("pk")
-        qs = qs.filter(Q(district_id=query.area_id) | Q(area_id=query.area_id) | Q(area_id__in=streets))
+    district, area_ids = _area_scope(query.area_id) if query.area_id else (None, [])
+    if query.area_id and not district and not area_ids:
+        return BoardPage(posts=[], next_cursor=None)  # no such area
+    if district:  # every post carries its district: one equality, its own keyset index
+        qs = qs.filter(district_id=district)
     if query.pay_unit:
         qs = qs.filter(pay_unit=query.pay_unit)
     if query.pay_min_fen:
@@ -120,6 +119,16 @@ def board(query: BoardQuery, *, now: dt.datetime | None = None) -> BoardPage:
                 lng__range=(query.lng - deg / max(k, 0.01), query.lng + deg / max(k, 0.01)),
                 dist__lte=deg,
             )
+    # The list filters: trades, and a street or village with its villages. A newest/best-paid page may be
+    # driven by one of them (_merged_ids), one value at a time: ``unlisted`` holds every condition but that.
+    lists = {"trade_id": query.trade_ids, "area_id": area_ids if query.area_id and not district else None}
+    driver = next((c for c, values in lists.items() if values and len(values) > 1), None)
+    unlisted = qs
+    for column, values in lists.items():
+        if values is not None and (values or column == "area_id"):
+            qs = qs.filter(**{f"{column}__in": values})
+            if column != driver:
+                unlisted = unlisted.filter(**{f"{column}__in": values})
     limit = max(1, min(int(query.limit or PAGE_SIZE), 50))
     if query.sort == "newest":
         fields, key = ("published_at", "id"), lambda p: [p.published_at.isoformat(), p.pk]
@@ -151,8 +160,12 @@ def board(query: BoardQuery, *, now: dt.datetime | None = None) -> BoardPage:
     if not near and ids is None:
         # The page's ids as a subquery of the query that loads the rows: one round trip.
         if after is not None:
-            qs = qs.filter(TupleLessThan(Tuple(*(F(f) for f in fields)), after))
-        page = qs.order_by(*(F(f).desc() for f in fields)).values("pk")[: limit + 1]
+            seek = TupleLessThan(Tuple(*(F(f) for f in fields)), after)
+            qs, unlisted = qs.filter(seek), unlisted.filter(seek)
+        if driver is not None and connection.vendor == "postgresql":
+            page = _merged_ids(unlisted, driver, lists[driver], fields[0], limit + 1)
+        else:
+            page = qs.order_by(*(F(f).desc() for f in fields)).values("pk")[: limit + 1]
         loaded = sorted(
             related.filter(pk__in=page), key=lambda p: [getattr(p, f) for f in fields], reverse=True
         )
@@ -171,6 +184,32 @@ def board(query: BoardQuery, *, now: dt.datetime | None = None) -> BoardPage:
             post.dist, post.distance_km = dist, round(dist * KM_PER_DEGREE, 1)
         posts.append(post)
     return BoardPage(posts=posts, next_cursor=_encode(key(posts[-1])) if more and posts else None)
+
+
+def _area_scope(area_id: int) -> tuple[int | None, list[int]]:
+    """(district id, None) for a district; (None, [the area and its villages]) for a street or village;
+    (None, []) for an unknown area (an empty page)."""
+    rows = list(Area.objects.filter(Q(pk=area_id) | Q(parent_id=area_id)).values_list("pk", "level"))
+    if any(pk == area_id and level == Area.Level.DISTRICT for pk, level in rows):
+        return area_id, []
+    return None, sorted(pk for pk, _ in rows) if any(pk == area_id for pk, _ in rows) else []
+
+
+def _merged_ids(qs: QuerySet[Post], column: str, values: list[int], key: str, count: int):
+    """The page's ids when a filter is a list (two trades, a street and its villages): one keyset seek per
+    value on its (status, value, key, id) index, each stopping after ``count`` rows, merged by (key, id).
+    A single ``IN`` list cannot be walked in key order by one index, so PostgreSQL would walk the whole
+    board's sort index and drop the rows of other values (50,000+ for a rare pair at the bottom of pay).
+    ``qs`` holds every other condition (PostgreSQL only)."""
+    where, params = qs.query.get_compiler(connection=connection).compile(qs.query.where)
+    # Fixed names only (column and key are chosen above, ``where`` is Django's compiled SQL); values are
+    # parameters.
+    sql = (
+        f"SELECT v.id FROM unnest(%s::bigint[]) AS d(value) CROSS JOIN LATERAL ("  # noqa: S608
+        f"SELECT jobs_post.id, jobs_post.{key} FROM jobs_post WHERE jobs_post.{column} = d.value AND {where} "
+        f"ORDER BY jobs_post.{key} DESC, jobs_post.id DESC LIMIT %s) v ORDER BY v.{key} DESC, v.id DESC LIMIT %s"
+    )
+    return RawSQL(sql, [list(values), *params, count, count])  # noqa: S611
 
 
 TOKEN_WINDOW = 4000  # a keyword page reads at most this many of its word's rows before asking the GIN index
