@@ -281,7 +281,9 @@ def distance_expression(lat: float, lng: float):
 
 GEO_CELL = 0.004  # degrees of latitude per cell side; longitude is scaled by geo_scale() first
 CELL_ROW = 100_000  # cell number = row × CELL_ROW + column (|column| < 40,000 anywhere on Earth)
-MAX_CELLS = 3000  # beyond this many cells in one ring, one plain sorted query is cheaper
+MAX_CELLS = (
+    20_000  # beyond this many cells in one ring (after clipping to the posts' box), one plain sorted query
+)
 _EPS = 1e-9
 
 
@@ -302,47 +304,66 @@ def _cell_expression():
     )
 
 
-def cell_keys(x: float, y: float, inner: float, outer: float) -> list[int] | None:
-    """The numbers of the cells that can hold a point whose distance from (x, y) (scaled longitude,
-    latitude) lies in [inner, outer]: per row of cells, the columns that reach the outer circle minus those
-    wholly inside the inner one. None when there are more than MAX_CELLS. One ``= ANY`` list for the
-    index (hundreds of OR'd ranges made planning alone cost more than the page)."""
+def cell_spans(
+    x: float, y: float, inner: float, outer: float, box: tuple[float, float, float, float] | None = None
+) -> list[tuple[int, int]] | None:
+    """The cells that can hold a point whose distance from (x, y) (scaled longitude, latitude) lies in
+    [inner, outer], as runs of consecutive cell numbers (lo, hi): per row of cells, the columns that reach
+    the outer circle minus those wholly inside the inner one, so at most two runs a row. ``box`` (x0, y0,
+    x1, y1), the box holding every open post, clips them: no run outside it. One index range probe per run
+    (``_ring_rows``), so a ring far out in a sparse countryside costs its rows of cells, not its area. None
+    when the runs hold more than MAX_CELLS cells."""
     size = GEO_CELL
-    keys: list[int] = []
-    for row in range(math.floor((y - outer) / size), math.floor((y + outer) / size) + 1):
+    spans: list[tuple[int, int]] = []
+    cells = 0
+    top, bottom = math.floor((y - outer) / size), math.floor((y + outer) / size)
+    if box is not None:
+        top, bottom = max(top, math.floor(box[1] / size)), min(bottom, math.floor(box[3] / size))
+    for row in range(top, bottom + 1):
         y0, y1 = row * size, (row + 1) * size
         dy_near = max(y0 - y, 0.0, y - y1)
         if dy_near > outer + _EPS:
             continue
         half = math.sqrt(max(outer * outer - dy_near * dy_near, 0.0)) + _EPS
         first, last = math.floor((x - half) / size), math.floor((x + half) / size)
-        spans = [(first, last)]
+        if box is not None:
+            first, last = max(first, math.floor(box[0] / size)), min(last, math.floor(box[2] / size))
+        runs = [(first, last)]
         dy_far = max(abs(y - y0), abs(y - y1))
         if inner > dy_far:
             # Columns whose every corner is nearer than ``inner`` hold no point of the ring.
             hole = math.sqrt(inner * inner - dy_far * dy_far) - _EPS
             lo, hi = math.ceil((x - hole) / size), math.floor((x + hole) / size) - 1
             if lo <= hi:
-                spans = [(first, min(last, lo - 1)), (max(first, hi + 1), last)]
-        for a, b in spans:
-            keys.extend(range(row * CELL_ROW + a, row * CELL_ROW + b + 1))
-        if len(keys) > MAX_CELLS:
+                runs = [(first, min(last, lo - 1)), (max(first, hi + 1), last)]
+        for a, b in runs:
+            if a <= b:
+                spans.append((row * CELL_ROW + a, row * CELL_ROW + b))
+                cells += b - a + 1
+        if cells > MAX_CELLS:
             return None
-    return keys
+    return spans
 
 
-def _farthest(x: float, y: float) -> float | None:
-    """The distance from (x, y) to the far corner of the box holding every open post with a place (the
-    min/max of indexed columns: four index end points), or None when there is none."""
+def cell_keys(x: float, y: float, inner: float, outer: float, box=None) -> list[int] | None:
+    """The cell numbers of :func:`cell_spans`, one by one."""
+    spans = cell_spans(x, y, inner, outer, box)
+    return None if spans is None else [key for lo, hi in spans for key in range(lo, hi + 1)]
+
+
+def _open_box(x: float, y: float) -> tuple[float, tuple[float, float, float, float]] | None:
+    """The box holding every open post with a place (scaled longitude, latitude: the min/max of indexed
+    columns, four index end points) and the distance from (x, y) to its far corner; None when there is
+    none."""
     box = Post.objects.filter(status=Post.Status.OPEN, lat__isnull=False).aggregate(
         lat0=Min("lat"), lat1=Max("lat"), lng0=Min("lng"), lng1=Max("lng")
     )
     if box["lat0"] is None:
         return None
     k = geo_scale()
-    dx = max(abs(box["lng0"] * k - x), abs(box["lng1"] * k - x))
-    dy = max(abs(box["lat0"] - y), abs(box["lat1"] - y))
-    return math.hypot(dx, dy) + _EPS
+    x0, x1, y0, y1 = box["lng0"] * k, box["lng1"] * k, box["lat0"], box["lat1"]
+    far = math.hypot(max(abs(x0 - x), abs(x1 - x)), max(abs(y0 - y), abs(y1 - y))) + _EPS
+    return far, (x0 - _EPS, y0 - _EPS, x1 + _EPS, y1 + _EPS)
 
 
 def _nearest_rows(
@@ -378,51 +399,68 @@ def _nearest_rows(
         tsquery = to_tsquery(tokens)
     x, y = lng * geo_scale(), lat
     inner = float(after[0]) if after is not None else 0.0
-    limit = radius
-    width, farthest = ring[0], None
+    limit, box = radius, None
+    width = ring[0]
     while True:
         outer = inner + width
-        if width > ring[0] and farthest is None:
-            farthest = _farthest(x, y) or 0.0
-            limit = farthest if limit is None else min(limit, farthest)
         final = limit is not None and outer >= limit
         if final:
             outer = limit
-        keys = cell_keys(x, y, inner, outer)
-        if keys is None:
-            break
-        rows = _ring_rows(ordered, keys, outer, count, tsquery) if keys else []  # none: inside the cursor
-        if len(rows) == count or final:
-            ring[0] = width
-            return rows
-        width *= 4
+        spans = cell_spans(x, y, inner, outer, box)
+        if spans is None and box is None:
+            box = False  # too many cells: clip the ring to the posts' box, then try again
+        else:
+            if spans is None:
+                break
+            rows = (
+                _ring_rows(ordered, spans, outer, count, tsquery) if spans else []
+            )  # none: inside the cursor
+            if len(rows) == count or final:
+                ring[0] = width
+                return rows
+            width *= 4
+        if box is None or box is False:
+            # Less than a page so far: the rings can stop at the farthest open post, and skip every cell
+            # outside the box that holds them all.
+            found = _open_box(x, y)
+            if found is None:
+                return []
+            far, box = found
+            limit = far if limit is None else min(limit, far)
     if keyword is not None:
         ordered = ordered.filter(keyword)
     return list(ordered.values_list("pk", "dist")[:count])
 
 
 def _ring_rows(
-    qs: QuerySet[Post], keys: list[int], outer: float, count: int, tsquery: str | None = None
+    qs: QuerySet[Post], spans: list[tuple[int, int]], outer: float, count: int, tsquery: str | None = None
 ) -> list[tuple[int, float]]:
-    """The first ``count`` (id, distance) rows of ``qs`` in the cells ``keys`` within ``outer``, by (distance,
-    id). On PostgreSQL one index probe per cell (a LATERAL join over the cell list, kept apart by OFFSET 0):
-    given a list, the planner guesses every cell as full as the busiest and would rather scan the table."""
+    """The first ``count`` (id, distance) rows of ``qs`` in the cell runs ``spans`` within ``outer``, by
+    (distance, id). On PostgreSQL one index range probe per run (a LATERAL join over the runs, kept apart by
+    OFFSET 0; jobs_post_geo_cell carries id, place, start and trade, so an index-only scan): given a list,
+    the planner guesses every cell as full as the busiest and would rather scan the table."""
     if connection.vendor != "postgresql":
+        keys = [key for lo, hi in spans for key in range(lo, hi + 1)]
         ring = qs.alias(cell=_cell_expression()).filter(cell__in=keys, dist__lte=outer)
         return list(ring.values_list("pk", "dist")[:count])
     compiler = qs.query.get_compiler(connection=connection)
     where, params = compiler.compile(qs.query.where)
     dist, dist_params = compiler.compile(qs.query.annotations["dist"])
     # Fixed SQL only (Django's compiled WHERE and distance, the cell expression); values are parameters.
-    words, words_params = ("AND p.words @@ to_tsquery('simple', %s)", [tsquery]) if tsquery else ("", [])
+    words, words_params, vector = "", [], ""
+    if tsquery:
+        words, words_params = "AND p.words @@ to_tsquery('simple', %s)", [tsquery]
+        vector = f", jobs_post.{STORED_VECTOR} AS words"
+    cell = geo_cell_sql("jobs_post")
     sql = (
-        f"SELECT p.id, p.dist FROM unnest(%s::bigint[]) AS c(cell) CROSS JOIN LATERAL ("  # noqa: S608
-        f"SELECT jobs_post.id, {dist} AS dist, jobs_post.{STORED_VECTOR} AS words FROM jobs_post "
-        f"WHERE {geo_cell_sql('jobs_post')} = c.cell AND {where} OFFSET 0) p "
+        f"SELECT p.id, p.dist FROM unnest(%s::bigint[], %s::bigint[]) AS c(lo, hi) CROSS JOIN LATERAL ("  # noqa: S608
+        f"SELECT jobs_post.id, {dist} AS dist{vector} FROM jobs_post "
+        f"WHERE {cell} >= c.lo AND {cell} <= c.hi AND {where} OFFSET 0) p "
         f"WHERE p.dist <= %s {words} ORDER BY p.dist, p.id LIMIT %s"
     )
+    lows, highs = [lo for lo, _ in spans], [hi for _, hi in spans]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [keys, *dist_params, *params, outer, *words_params, count])
+        cursor.execute(sql, [lows, highs, *dist_params, *params, outer, *words_params, count])
         return [tuple(row) for row in cursor.fetchall()]
 
 

@@ -104,8 +104,9 @@ def test_bad_cursor_is_a_clear_error():
     assert info.value.field == "cursor"
 
 
-def test_two_queries_per_page(city, django_assert_num_queries):
-    with django_assert_num_queries(2):
+def test_three_queries_per_page_with_a_keyword_and_an_area(city, django_assert_num_queries):
+    # The area's kind (district, or street with its villages), the keyword's page, its rows.
+    with django_assert_num_queries(3):
         page = board(BoardQuery(q="保洁", area_id=city["district"].pk, sort="pay", lat=28.9, lng=120.0))
         for post in page.posts:
             _ = (post.trade.name, post.employer.name, post.area.name, post.district.name)
