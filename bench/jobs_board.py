@@ -306,9 +306,28 @@ def varied_paths(count: int, seed: int, cursors: Cursors, prefix: str = "/api/v1
     return sorted(paths, key=lambda _: rng.random())
 
 
+def statement_costs(statements: list[str]) -> dict:
+    """What a page's statements cost PostgreSQL, independent of the box's load: shared buffers touched
+    (hit + read) and execution time, summed over the statements (EXPLAIN (ANALYZE, BUFFERS))."""
+    from django.db import connection
+
+    buffers, ms = 0, 0.0
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql)
+            plan = cursor.fetchone()[0]
+            plan = plan[0] if isinstance(plan, list) else json.loads(plan)[0]
+            top = plan["Plan"]
+            buffers += top.get("Shared Hit Blocks", 0) + top.get("Shared Read Blocks", 0)
+            ms += plan.get("Execution Time", 0.0)
+    return {"buffers": buffers, "sql_ms": ms, "statements": len(statements)}
+
+
 def deep_pages(cursors: Cursors, position, runs: int) -> list[dict]:
     """One page of 20 through ``jobs.selectors.board`` at rows 0, 20k, 60k, 90k of each sort (in-process,
-    p50 of ``runs``), and the plan of the deepest (an Index Cond with the row comparison, or the cells)."""
+    p50 of ``runs``, the depths taken in turn so a drifting load spreads over all of them), what its
+    statements cost PostgreSQL (buffers and execution time: load-independent), and the plan of the
+    deepest page's costliest statement (an Index Cond with the row comparison, or the cell runs)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -316,22 +335,28 @@ def deep_pages(cursors: Cursors, position, runs: int) -> list[dict]:
 
     out = []
     for sort in ("newest", "pay", "nearest"):
-        row = {"sort": sort, "ms": {}, "plan": ""}
+        row = {"sort": sort, "ms": {}, "cost": {}, "plan": ""}
+        queries = {}
         for depth in DEPTHS:
-            query = BoardQuery(sort=sort, cursor=cursors.at(sort, depth, position))
+            queries[depth] = BoardQuery(sort=sort, cursor=cursors.at(sort, depth, position))
             if sort == "nearest":
-                query.lat, query.lng = position
-            board(query)
-            timings = []
-            for _ in range(runs):
+                queries[depth].lat, queries[depth].lng = position
+            board(queries[depth])
+        timings: dict[int, list[float]] = {depth: [] for depth in DEPTHS}
+        for _ in range(runs):
+            for depth in DEPTHS:
                 began = time.perf_counter()
-                board(query)
-                timings.append((time.perf_counter() - began) * 1000)
-            row["ms"][depth] = statistics.median(timings)
-        with CaptureQueriesContext(connection) as captured:
-            board(query)
+                board(queries[depth])
+                timings[depth].append((time.perf_counter() - began) * 1000)
+        for depth in DEPTHS:
+            row["ms"][depth] = statistics.median(timings[depth])
+            with CaptureQueriesContext(connection) as captured:
+                board(queries[depth])
+            statements = [q["sql"] for q in captured.captured_queries]
+            row["cost"][depth] = statement_costs(statements)
+        costliest = max(statements, key=lambda sql: statement_costs([sql])["buffers"])
         with connection.cursor() as cursor:
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + captured.captured_queries[0]["sql"])
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + costliest)
             row["plan"] = "\n".join(r[0] for r in cursor.fetchall())
         out.append(row)
     return out
@@ -824,21 +849,39 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
 
 def deep_report(deep: list[dict], meta: dict) -> list[str]:
     out = [
-        f"深翻页（jobs.selectors.board 每页20条，进程内 p50；最近 = 从 {meta['deep_position']} 起；"
-        "倍数 = 该深度 ÷ 第1页，目标 ≤ 2）"
+        f"深翻页（jobs.selectors.board 每页20条，进程内 p50，各深度轮流测；最近 = 从 {meta['deep_position']} 起；"
+        "倍数 = 最深几页中最贵的 ÷ 第1页，目标 ≤ 2；缓冲块 = 该页各条 SQL 读的共享缓冲块之和，"
+        "SQL ms = 其执行时间之和（EXPLAIN ANALYZE，与机器负载无关的成本））"
     ]
-    rows = [
-        [
-            d["sort"],
-            *[f"{d['ms'][depth]:.2f}" for depth in DEPTHS],
-            f"{max(d['ms'].values()) / d['ms'][0]:.2f}",
-        ]
-        for d in deep
+    rows = []
+    for d in deep:
+        ms, cost = d["ms"], d["cost"]
+        rows.append(
+            [
+                d["sort"],
+                *[f"{ms[depth]:.2f}" for depth in DEPTHS],
+                f"{max(ms.values()) / ms[DEPTHS[0]]:.2f}",
+                " / ".join(str(cost[depth]["buffers"]) for depth in DEPTHS),
+                f"{max(c['buffers'] for c in cost.values()) / max(cost[DEPTHS[0]]['buffers'], 1):.2f}",
+                " / ".join(f"{cost[depth]['sql_ms']:.2f}" for depth in DEPTHS),
+                " / ".join(str(cost[depth]["statements"]) for depth in DEPTHS),
+            ]
+        )
+    headers = [
+        "排序",
+        *[f"第{depth:,}行 ms" for depth in DEPTHS],
+        "倍数",
+        "缓冲块（各深度）",
+        "缓冲块倍数",
+        "SQL ms（各深度）",
+        "SQL 条数",
     ]
-    out.append(table(["排序", *[f"第{depth:,}行 ms" for depth in DEPTHS], "最大倍数"], rows))
+    out.append(table(headers, rows))
     for d in deep:
         out.append("")
-        out.append(f"EXPLAIN (ANALYZE, BUFFERS) · {d['sort']}，第 {DEPTHS[-1]:,} 行起的一页")
+        out.append(
+            f"EXPLAIN (ANALYZE, BUFFERS) · {d['sort']}，第 {DEPTHS[-1]:,} 行起的一页（最贵的一条 SQL）"
+        )
         out.extend("    " + line for line in d["plan"].splitlines())
     return out
 
@@ -1160,6 +1203,7 @@ def main() -> None:
     text = report(results)
     print()
     print(text)
+    RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     (RESULTS / f"jobs_board-{stamp}.txt").write_text(text + "\n", encoding="utf-8")
     (RESULTS / f"jobs_board-{stamp}.json").write_text(

@@ -58,6 +58,7 @@ from .serializers import (
     StaffPostCreateSerializer,
     TradeSerializer,
     board_item,
+    board_rows,
 )
 
 
@@ -115,11 +116,11 @@ class BoardView(PublicAPIView):
                 sort=params["sort"],
                 cursor=params["cursor"],
                 limit=params["limit"],
-            )
+            ),
+            rows=True,
         )
-        body = JSONRenderer().render(
-            {"results": [board_item(p) for p in page.posts], "next_cursor": page.next_cursor}
-        )
+        results = board_rows(page.rows) if page.rows is not None else [board_item(p) for p in page.posts]
+        body = JSONRenderer().render({"results": results, "next_cursor": page.next_cursor})
         return HttpResponse(body, content_type="application/json")
 
 

@@ -19,7 +19,7 @@ from accounts.models import Area, Employer, PayUnit, User
 from core.masking import mask_name
 
 from .models import Block, Claim, Contract, Order, OrderEvent, Post, Rating, Trade
-from .selectors import PAGE_SIZE, SORTS
+from .selectors import KM_PER_DEGREE, PAGE_SIZE, SORTS
 
 # ------------------------------------------------------------------------------------------- fields
 
@@ -205,6 +205,46 @@ def board_item(post: Post) -> dict:
         "published_at": _datetime(post.published_at),
         "distance_km": getattr(post, "distance_km", None),
     }
+
+
+def board_rows(rows: list[tuple]) -> list[dict]:
+    """The board's rows from ``selectors.board(..., rows=True)`` (tuples in ``ROW_FIELDS`` order, a
+    nearest-first row ending with its distance), as board_item() builds them from posts: the same JSON."""
+    approved = Employer.Status.APPROVED
+    out = []
+    for r in rows:
+        (pk, title, pay_fen, pay_unit, slots, slots_left, address, lat, lng, starts_at, ends_at, mode,
+         insured, published_at, trade_id, trade_name, employer_id, employer_name, employer_kind,
+         employer_status, area_id, area_name, district_id, district_name, *dist) = r  # fmt: skip
+        out.append(
+            {
+                "id": pk,
+                "title": title,
+                "trade": {"id": trade_id, "name": trade_name},
+                "employer": {
+                    "id": employer_id,
+                    "name": employer_name,
+                    "kind": employer_kind,
+                    "verified": employer_status == approved,
+                },
+                "pay_fen": pay_fen,
+                "pay_unit": pay_unit,
+                "slots": slots,
+                "slots_left": slots_left,
+                "area": {"id": area_id, "name": area_name},
+                "district": {"id": district_id, "name": district_name},
+                "address": address,
+                "lat": lat,
+                "lng": lng,
+                "starts_at": _datetime(starts_at),
+                "ends_at": _datetime(ends_at),
+                "mode": mode,
+                "insurance_required": insured,
+                "published_at": _datetime(published_at),
+                "distance_km": round(dist[0] * KM_PER_DEGREE, 1) if dist else None,
+            }
+        )
+    return out
 
 
 # ------------------------------------------------------------------------------------------- posts
