@@ -308,18 +308,21 @@ def varied_paths(count: int, seed: int, cursors: Cursors, prefix: str = "/api/v1
 
 def statement_costs(statements: list[str]) -> dict:
     """What a page's statements cost PostgreSQL, independent of the box's load: shared buffers touched
-    (hit + read) and execution time, summed over the statements (EXPLAIN (ANALYZE, BUFFERS))."""
+    (hit + read) and planning + execution time, summed over the statements (EXPLAIN (ANALYZE, BUFFERS))."""
     from django.db import connection
 
     buffers, ms = 0, 0.0
     with connection.cursor() as cursor:
         for sql in statements:
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql)
-            plan = cursor.fetchone()[0]
-            plan = plan[0] if isinstance(plan, list) else json.loads(plan)[0]
+            times = []
+            for _ in range(3):  # the median of three: one run on a busy box can be descheduled
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql)
+                plan = cursor.fetchone()[0]
+                plan = plan[0] if isinstance(plan, list) else json.loads(plan)[0]
+                times.append(plan.get("Execution Time", 0.0) + plan.get("Planning Time", 0.0))
             top = plan["Plan"]
             buffers += top.get("Shared Hit Blocks", 0) + top.get("Shared Read Blocks", 0)
-            ms += plan.get("Execution Time", 0.0)
+            ms += statistics.median(times)
     return {"buffers": buffers, "sql_ms": ms, "statements": len(statements)}
 
 
@@ -341,17 +344,17 @@ def deep_pages(cursors: Cursors, position, runs: int) -> list[dict]:
             queries[depth] = BoardQuery(sort=sort, cursor=cursors.at(sort, depth, position))
             if sort == "nearest":
                 queries[depth].lat, queries[depth].lng = position
-            board(queries[depth])
+            board(queries[depth], rows=True)
         timings: dict[int, list[float]] = {depth: [] for depth in DEPTHS}
         for _ in range(runs):
             for depth in DEPTHS:
                 began = time.perf_counter()
-                board(queries[depth])
+                board(queries[depth], rows=True)
                 timings[depth].append((time.perf_counter() - began) * 1000)
         for depth in DEPTHS:
             row["ms"][depth] = statistics.median(timings[depth])
             with CaptureQueriesContext(connection) as captured:
-                board(queries[depth])
+                board(queries[depth], rows=True)
             statements = [q["sql"] for q in captured.captured_queries]
             row["cost"][depth] = statement_costs(statements)
         costliest = max(statements, key=lambda sql: statement_costs([sql])["buffers"])
@@ -504,7 +507,7 @@ def breakdown(paths: dict[str, str], runs: int = 200) -> list[list[str]]:
     trade_ids = [int(v) for v in re.findall(r"trade=(\d+)", path)]
     query = BoardQuery(trade_ids=trade_ids, sort=params.get("sort", "newest"))
     with CaptureQueriesContext(connection) as captured:
-        board(query)
+        board(query, rows=True)
     statements = [q["sql"] for q in captured.captured_queries]  # the page's ids, then its rows
 
     def raw():
@@ -518,7 +521,7 @@ def breakdown(paths: dict[str, str], runs: int = 200) -> list[list[str]]:
         ("裸视图：整个请求", lambda: client.get("/bench/bare")),
         ("招工列表：整个请求（页面缓存命中）", lambda: client.get(path)),
         ("招工列表：整个请求（不走页面缓存）", lambda: client.get(uncached)),
-        ("  其中 selectors.board()", lambda: board(query)),
+        ("  其中 selectors.board()", lambda: board(query, rows=True)),
         (f"  其中 SQL（psycopg2 直接执行，{len(statements)} 条）", raw),
     ]
     rows = []
@@ -569,22 +572,24 @@ def search(runs: int, position: tuple[float, float]) -> list[dict]:
             per_word = []
             for word in words:
                 query = BoardQuery(q=word, sort=sort, **extra)
-                board(query)  # warm the caches and the connection
+                board(query, rows=True)  # warm the caches and the connection
                 mine = []
                 for _ in range(runs):
                     started = time.perf_counter()
-                    page = board(query)
+                    page = board(query, rows=True)
                     mine.append((time.perf_counter() - started) * 1000)
                 timings.extend(mine)
                 with CaptureQueriesContext(connection) as queries:
-                    board(query)
+                    board(query, rows=True)  # as the API asks
+                statements = [q["sql"] for q in queries.captured_queries]
                 with connection.cursor() as cursor:
                     # The first statement finds the page (the last loads 20 rows by primary key).
-                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + queries.captured_queries[0]["sql"])
+                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statements[0])
                     plan = "\n".join(row[0] for row in cursor.fetchall())
                 per_word.append(
                     {
                         "word": word,
+                        "sql": statement_costs(statements),
                         "p95_ms": percentile(mine, 95),
                         "hits_first_page": len(page.posts),
                         "access": access_path(plan),
@@ -851,7 +856,7 @@ def deep_report(deep: list[dict], meta: dict) -> list[str]:
     out = [
         f"深翻页（jobs.selectors.board 每页20条，进程内 p50，各深度轮流测；最近 = 从 {meta['deep_position']} 起；"
         "倍数 = 最深几页中最贵的 ÷ 第1页，目标 ≤ 2；缓冲块 = 该页各条 SQL 读的共享缓冲块之和，"
-        "SQL ms = 其执行时间之和（EXPLAIN ANALYZE，与机器负载无关的成本））"
+        "SQL ms = 其规划+执行时间之和（EXPLAIN ANALYZE，三次取中位数，与机器负载无关的成本））"
     ]
     rows = []
     for d in deep:
@@ -897,11 +902,24 @@ def search_report(search_rows: list[dict]) -> list[str]:
             f"{s['length']} 字",
             f"{s['p50_ms']:.2f}",
             f"{s['p95_ms']:.2f}",
-            "；".join(f"{w['word']} {w['p95_ms']:.1f}ms {w['access']}" for w in s["words"]),
+            f"{max(w['sql']['sql_ms'] for w in s['words']):.2f}",
+            "；".join(
+                f"{w['word']} {w['p95_ms']:.1f}ms（SQL {w['sql']['sql_ms']:.2f}ms/{w['sql']['statements']}条）"
+                f" {w['access']}"
+                for w in s["words"]
+            ),
         ]
         for s in search_rows
     ]
-    out.append(table(["排序", "词长", "p50 ms", "p95 ms", "各词：p95 与读取 jobs_post 的方式"], rows))
+    headers = [
+        "排序",
+        "词长",
+        "p50 ms",
+        "p95 ms",
+        "SQL ms（最贵的词）",
+        "各词：p95、SQL 执行时间与读取 jobs_post 的方式",
+    ]
+    out.append(table(headers, rows))
     worst = max((w for s in search_rows for w in s["words"]), key=lambda w: w["p95_ms"])
     out.append("")
     out.append(f"EXPLAIN (ANALYZE, BUFFERS) · 最慢的词 q={worst['word']}（{worst['access']}）")
