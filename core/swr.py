@@ -60,6 +60,9 @@ class StaleWhileRebuild:
             OrderedDict()
         )  # key → (local until, fresh until, value)
         self._mutex = threading.Lock()
+        # Keys whose rebuild lock this thread holds: only those have a lock to free, so a plain miss costs
+        # two round trips to the shared cache (read, write), not three.
+        self._held = threading.local()
 
     # ---------------------------------------------------------------------------------------- keys
 
@@ -107,6 +110,7 @@ class StaleWhileRebuild:
             self._remember(key, fresh_until, value, now)
             return True, value
         if cache.add(self.lock_key(key), 1, self.lock_seconds):
+            self._holding().add(key)
             return False, None  # stale, and this caller rebuilds it
         return True, value  # stale: somebody else is rebuilding it
 
@@ -118,12 +122,24 @@ class StaleWhileRebuild:
             return
         now = time.time()
         cache.set(self.shared_key(key), (now + seconds, value), seconds * self.keep)
-        cache.delete(self.lock_key(key))
+        self._unlock(key)
         self._remember(key, now + seconds, value, now)
 
     def release(self, key: str) -> None:
         """Give up a rebuild without a value: the next caller tries again."""
         if self.fresh():
+            self._unlock(key)
+
+    def _holding(self) -> set[str]:
+        held = getattr(self._held, "keys", None)
+        if held is None:
+            held = self._held.keys = set()
+        return held
+
+    def _unlock(self, key: str) -> None:
+        held = self._holding()
+        if key in held:
+            held.discard(key)
             cache.delete(self.lock_key(key))
 
     def _remember(self, key: str, fresh_until: float, value: Any, now: float) -> None:

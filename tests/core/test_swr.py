@@ -125,3 +125,29 @@ def test_with_the_cache_down_every_caller_reads_the_database_and_keeps_its_copy(
         assert helper.get("k", build) == "again"
     finally:
         reset_breakers()
+
+
+def test_a_miss_reads_and_writes_the_shared_cache_once_and_frees_only_a_lock_it_took(swr, monkeypatch):
+    from core import swr as module
+
+    calls = []
+    for name in ("get", "set", "add", "delete"):
+        real = getattr(cache, name)
+        monkeypatch.setattr(
+            module.cache, name, lambda *a, _r=real, _n=name, **k: calls.append(_n) or _r(*a, **k)
+        )
+    assert swr.get("k", lambda: "one") == "one"
+    assert calls == ["get", "set"]  # no lock was taken, none is freed
+
+    _stale(swr, "k")
+    cache.set(swr.lock_key("k"), 1, 60)  # somebody else is rebuilding
+    calls.clear()
+    assert swr.get("k", lambda: "two") == "one"  # served stale
+    assert calls == ["get", "add"]
+    assert cache.get(swr.lock_key("k")) == 1  # their lock stays
+
+    cache.delete(swr.lock_key("k"))
+    calls.clear()
+    assert swr.get("k", lambda: "three") == "three"
+    assert calls == ["get", "add", "set", "delete"]
+    assert cache.get(swr.lock_key("k")) is None

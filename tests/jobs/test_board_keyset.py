@@ -5,6 +5,7 @@ villages), the API's raw rows rendering exactly as board_item does, and what one
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 
 import pytest
@@ -13,7 +14,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from jobs.models import Post
-from jobs.selectors import BoardQuery, board
+from jobs.selectors import BoardQuery, board, geo_scale
 from jobs.serializers import board_item, board_rows
 from tests.factories import AreaFactory, PostFactory, TradeFactory
 
@@ -54,7 +55,8 @@ def _key(sort: str):
         return lambda row: (-dt.datetime.fromisoformat(row["published_at"]).timestamp(), -row["id"])
     if sort == "pay":
         return lambda row: (-row["pay_fen"], -row["id"])
-    return lambda row: (row["distance_km"], row["id"])  # rounded: order checked against one page too
+    k = geo_scale()  # distance_km is rounded: the order is checked on the exact figure, as the query has it
+    return lambda row: (math.hypot((row["lng"] - HERE["lng"]) * k, row["lat"] - HERE["lat"]), row["id"])
 
 
 def _walk(params: dict, limit: int) -> list[list[dict]]:
