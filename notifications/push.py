@@ -97,6 +97,15 @@ def subscription_save(*, user, endpoint: str, p256dh: str, auth: str, label: str
     return sub
 
 
+def remember_in_session(request, subscription: PushSubscription) -> None:
+    """This browser's session knows which subscriptions it turned on, so signing out here stops them."""
+    session = getattr(request, "session", None)
+    if session is None:
+        return
+    ids = [i for i in session.get(SESSION_KEY, []) if i != subscription.pk]
+    session[SESSION_KEY] = [*ids, subscription.pk][-10:]
+
+
 def subscription_delete(*, user, subscription_id: int) -> None:
     """Switch one of the user's own devices off; another user's is 'not found'."""
     deleted, _ = PushSubscription.objects.filter(user=user, pk=subscription_id).delete()

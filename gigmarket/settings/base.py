@@ -536,6 +536,7 @@ CELERY_BEAT_SCHEDULE["jobs-order-reminders"] = {
 }
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("notifications.context_processors.unread")
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("accounts.elder.elder_mode")
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("core.pwa.viewer")
 
 # --- disputes ---
 DISPUTES_DEADLINE_DAYS = 15  # 劳动争议调解仲裁法 art. 14: mediation ends within 15 days of acceptance

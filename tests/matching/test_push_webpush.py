@@ -66,7 +66,9 @@ def test_a_published_post_reaches_the_consenting_seekers_phone_decrypted(
     assert row.status == Message.Status.SENT and row.marketing and row.template == "post_recommended_push"
     assert not Message.objects.filter(channel="webpush", recipient=qian).exists()
     [delivery] = push_service.received
-    assert delivery["claims"]["aud"] == push_service.origin and delivery["claims"]["sub"].startswith("mailto:")
+    assert delivery["claims"]["aud"] == push_service.origin and delivery["claims"]["sub"].startswith(
+        "mailto:"
+    )
     assert delivery["headers"]["urgency"] == "high" and len(delivery["headers"]["topic"]) <= 32
     assert post.title.encode() not in str(delivery["headers"]).encode()  # only inside the encrypted body
 
