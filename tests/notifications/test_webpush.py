@@ -116,6 +116,15 @@ def test_another_users_subscription_is_not_found_and_stays(alice, bob, service):
     assert not PushSubscription.objects.filter(pk=alices.pk).exists()
 
 
+def test_a_session_needs_the_csrf_token_to_subscribe(alice, service):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(alice)
+    res = client.post(
+        "/api/v1/notifications/push/subscriptions/", service.browser().subscription_json(), format="json"
+    )
+    assert res.status_code == 403 and not PushSubscription.objects.exists()
+
+
 def test_the_page_lists_own_devices_and_turns_one_off(alice, bob, service):
     subscribe(alice, service, label="安卓手机")
     _, bobs = subscribe(bob, service, label="王博的手机")
