@@ -72,6 +72,16 @@ class Env(BaseSettings):
     sms_inbound_token: SecretStr | None = Field(
         None, description="Secret path part of the URL the provider pushes SMS replies to (unset = off)."
     )
+    # Web Push (叮咚: the installed app chimes with the page closed)
+    webpush_vapid_private_key: SecretStr | None = Field(
+        None,
+        description="VAPID private key (PEM, or the raw key in base64url); unset = one made once and kept in the DB.",
+    )
+    webpush_contact: str = Field(
+        "mailto:admin@localhost",
+        pattern=r"^(mailto:\S+@\S+|https://\S+)$",
+        description="VAPID subject: how a push service reaches the operator (mailto: or https: URL).",
+    )
 
     # Payment gateway (充值 top-ups and 提现 payouts)
     payment_gateway: Literal["fake", "http"] = Field(

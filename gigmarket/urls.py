@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts.files import protected_file
 from accounts.views import home
+from core.pwa import manifest, offline, service_worker
 from core.views import csp_report, healthz
 
 admin.site.site_header = "零工市场 · 工作人员后台"
@@ -42,6 +43,10 @@ urlpatterns = [
     # collectstatic, so it cannot be read while the URLconf loads (manage.py check would fail).
     path("favicon.ico", lambda request: HttpResponsePermanentRedirect(static("img/favicon.svg"))),
     path("csp-report/", csp_report, name="csp-report"),
+    # The installable site (core/pwa.py): the worker at the root, so its scope is every page.
+    path("manifest.webmanifest", manifest, name="manifest"),
+    path("sw.js", service_worker, name="service_worker"),
+    path("offline/", offline, name="offline"),
     # MEDIA_URL points here: uploads are personal data, checked per request (accounts/files.py).
     path("media/<path:path>", protected_file, name="protected-file"),
     path("admin/", admin.site.urls),

@@ -29,6 +29,7 @@ from jobs import services as jobs_services
 from jobs.models import Block, Claim, Post
 from jobs.selectors import is_member
 from notifications.models import Message, Preference
+from notifications.push import push_recommendation
 from notifications.services import Outgoing, message_queue, message_queue_bulk
 
 from . import scoring, selectors
@@ -148,6 +149,9 @@ def _push_one(*, post: Post, user: User, score: float, reason: str, wave: int, n
         )
         if message is not None:
             Recommendation.objects.filter(pk=rec.pk).update(sent_at=now)
+        if channel == Channel.INAPP and message is not None:
+            # 叮咚: the same recommendation as a Web Push to the seeker's installed app, if they turned it on.
+            push_recommendation(recipient=user, event_key=message.event_key, params=message.params)
 
 
 def posts_push_due(*, now: dt.datetime | None = None) -> int:

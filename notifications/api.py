@@ -5,19 +5,23 @@ Another user's message is a 404."""
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics
+from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import ViewOrderedCursorPagination, found, validated
 
-from . import selectors, services
+from . import push, selectors, services, webpush
 from .models import Message
 from .serializers import (
     MarkedSerializer,
     MessageSerializer,
     PreferenceSerializer,
     PreferenceUpdateSerializer,
+    PushStatusSerializer,
+    PushSubscribeSerializer,
+    PushSubscriptionSerializer,
+    PushUnsubscribeSerializer,
     UnreadCountSerializer,
 )
 
@@ -96,3 +100,69 @@ class PreferenceView(APIView):
         changes = validated(PreferenceUpdateSerializer, request)
         pref = services.preferences_update(user=request.user, source="api", **changes)
         return Response(PreferenceSerializer(pref).data)
+
+
+# ------------------------------------------------------------------------------- Web Push (叮咚)
+
+
+class PushStatusView(APIView):
+    @extend_schema(
+        operation_id="notifications_push_status",
+        summary="手机推送：订阅用的公钥和我的设备",
+        responses=PushStatusSerializer,
+        tags=TAGS,
+    )
+    def get(self, request):
+        subscriptions = selectors.push_subscriptions(user=request.user)
+        return Response(
+            {
+                "vapid_public_key": webpush.vapid_public_key(),
+                "subscriptions": PushSubscriptionSerializer(subscriptions, many=True).data,
+            }
+        )
+
+
+class PushSubscribeView(APIView):
+    @extend_schema(
+        operation_id="notifications_push_subscribe",
+        summary="在这台设备上开启手机推送（PushSubscription.toJSON() 的内容）",
+        request=PushSubscribeSerializer,
+        responses={201: PushSubscriptionSerializer},
+        tags=TAGS,
+    )
+    def post(self, request):
+        data = validated(PushSubscribeSerializer, request)
+        sub = push.subscription_save(
+            user=request.user,
+            endpoint=data["endpoint"],
+            p256dh=data["keys"].get("p256dh", ""),
+            auth=data["keys"].get("auth", ""),
+            label=data.get("label", ""),
+        )
+        push.remember_in_session(request, sub)
+        return Response(PushSubscriptionSerializer(sub).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="notifications_push_unsubscribe_endpoint",
+        summary="关闭这台设备的手机推送（按推送地址）",
+        request=PushUnsubscribeSerializer,
+        responses={204: None},
+        tags=TAGS,
+    )
+    def delete(self, request):
+        data = validated(PushUnsubscribeSerializer, request)
+        push.subscription_delete_endpoint(user=request.user, endpoint=data["endpoint"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PushSubscriptionDetailView(APIView):
+    @extend_schema(
+        operation_id="notifications_push_unsubscribe",
+        summary="关闭我的一台设备的手机推送",
+        request=None,
+        responses={204: None},
+        tags=TAGS,
+    )
+    def delete(self, request, pk: int):
+        found(push.subscription_delete, user=request.user, subscription_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)

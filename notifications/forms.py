@@ -13,3 +13,4 @@ class PreferenceForm(PageForm):
     inapp_recommendations = forms.BooleanField(label="在“我的消息”里显示岗位推荐", required=False)
     sms_activities = forms.BooleanField(label="用短信通知培训、招聘会", required=False)
     inapp_activities = forms.BooleanField(label="在“我的消息”里显示培训、招聘会", required=False)
+    push_recommendations = forms.BooleanField(label="用手机推送（叮咚）发岗位推荐", required=False)

@@ -27,6 +27,7 @@ class Message(models.Model):
     class Channel(models.TextChoices):
         SMS = "sms", "短信"
         INAPP = "inapp", "站内消息"
+        WEBPUSH = "webpush", "手机推送"
 
     class Status(models.TextChoices):
         PENDING = "pending", "待发送"
@@ -122,15 +123,23 @@ class Preference(models.Model):
     inapp_recommendations = models.BooleanField("岗位推荐站内消息", default=True)
     sms_activities = models.BooleanField("培训、招聘会活动短信", default=True)
     inapp_activities = models.BooleanField("培训、招聘会活动站内消息", default=True)
+    push_recommendations = models.BooleanField("岗位推荐手机推送（叮咚）", default=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
-    SWITCHES = ("sms_recommendations", "inapp_recommendations", "sms_activities", "inapp_activities")
+    SWITCHES = (
+        "sms_recommendations",
+        "inapp_recommendations",
+        "sms_activities",
+        "inapp_activities",
+        "push_recommendations",
+    )
     # (channel, marketing category) -> the switch that governs it; anything else is refused.
     SWITCH_FOR = {
         ("sms", "recommendation"): "sms_recommendations",
         ("inapp", "recommendation"): "inapp_recommendations",
         ("sms", "activity"): "sms_activities",
         ("inapp", "activity"): "inapp_activities",
+        ("webpush", "recommendation"): "push_recommendations",
     }
 
     class Meta:
@@ -168,3 +177,55 @@ class PreferenceEvent(models.Model):
 
     def __str__(self) -> str:
         return f"消息偏好变更 {self.user_id} {local_datetime(self.at)}"
+
+
+class PushSubscription(models.Model):
+    """One browser's Web Push subscription (a phone with the site installed), for one person.
+
+    The endpoint is a capability URL at the browser's push service and the two keys let us encrypt for that
+    browser alone: all three are secrets, Fernet-encrypted at rest; ``endpoint_hash`` (a keyed HMAC) finds
+    a row by its endpoint without holding it. Deleted when the push service answers 404/410 (the browser
+    dropped it), when its owner switches it off, or when that person signs out on that browser."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="push_subscriptions",
+        verbose_name="用户",
+    )
+    endpoint = EncryptedTextField("推送地址")
+    endpoint_hash = models.CharField("推送地址索引", max_length=64, unique=True, editable=False)
+    p256dh = EncryptedTextField("加密公钥")
+    auth = EncryptedTextField("认证密钥")
+    label = models.CharField("设备", max_length=60, blank=True)
+    created_at = models.DateTimeField("开启时间", default=timezone.now)
+    last_success_at = models.DateTimeField("最近送达", null=True, blank=True)
+    failures = models.PositiveSmallIntegerField("连续失败次数", default=0)
+    # The last outbox row delivered here: a retried row skips the devices it already reached.
+    last_message_id = models.BigIntegerField("最近送达的消息", null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "手机推送订阅"
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"手机推送 {self.label or self.pk}"
+
+    def info(self) -> dict:
+        """What pywebpush takes. Delivery only."""
+        return {"endpoint": self.endpoint, "keys": {"p256dh": self.p256dh, "auth": self.auth}}
+
+
+class VapidKey(models.Model):
+    """The site's VAPID key pair when none is configured (GIGMARKET_WEBPUSH_VAPID_PRIVATE_KEY unset): made
+    once, on first use, so a fresh clone pushes with no set-up. The private key is encrypted at rest."""
+
+    name = models.CharField(max_length=20, unique=True, default="default")
+    private_pem = EncryptedTextField("私钥")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "推送密钥"
+
+    def __str__(self) -> str:
+        return "推送密钥"

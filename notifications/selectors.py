@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from django.db.models import QuerySet
 
-from .models import Message, Preference
+from .models import Message, Preference, PushSubscription
 
 # The words before a message's link (「详情：」「一键接单：」「去看看：」) become the button's label.
 _LINK_LEAD = re.compile(r"[。，,\s]*([\u4e00-\u9fff]{1,6})[：:]\s*$")
@@ -61,3 +61,8 @@ def preference_get(*, user) -> Preference:
     """The user's preferences; an unsaved default row when the user never changed anything."""
     pref = Preference.objects.filter(user=user).first()
     return pref if pref is not None else Preference(user=user)
+
+
+def push_subscriptions(*, user) -> QuerySet[PushSubscription]:
+    """The user's own devices with 手机推送 on (newest first); never anyone else's."""
+    return PushSubscription.objects.filter(user=user).order_by("-created_at", "-pk")

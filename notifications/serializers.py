@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from .models import Message, Preference
+from .models import Message, Preference, PushSubscription
 
 
 class MessageSerializer(serializers.ModelSerializer):
@@ -35,6 +35,7 @@ class PreferenceUpdateSerializer(serializers.Serializer):
     inapp_recommendations = serializers.BooleanField(required=False)
     sms_activities = serializers.BooleanField(required=False)
     inapp_activities = serializers.BooleanField(required=False)
+    push_recommendations = serializers.BooleanField(required=False)
 
     def validate(self, attrs):
         unknown = set(self.initial_data) - set(self.fields)
@@ -43,3 +44,30 @@ class PreferenceUpdateSerializer(serializers.Serializer):
         if not attrs:
             raise serializers.ValidationError("没有要修改的设置")
         return attrs
+
+
+class PushSubscriptionSerializer(serializers.ModelSerializer):
+    """One of the signed-in person's devices; the endpoint and keys are never sent back."""
+
+    class Meta:
+        model = PushSubscription
+        fields = ["id", "label", "created_at", "last_success_at"]
+
+
+class PushSubscribeSerializer(serializers.Serializer):
+    """What ``PushSubscription.toJSON()`` gives in the browser, plus a label for the device list."""
+
+    endpoint = serializers.CharField(max_length=1000)
+    # {"p256dh": ..., "auth": ...}; each checked by notifications.push (errors name "p256dh" / "auth").
+    keys = serializers.DictField(child=serializers.CharField(max_length=200, allow_blank=True))
+    label = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    expirationTime = serializers.IntegerField(required=False, allow_null=True)
+
+
+class PushUnsubscribeSerializer(serializers.Serializer):
+    endpoint = serializers.CharField(max_length=1000)
+
+
+class PushStatusSerializer(serializers.Serializer):
+    vapid_public_key = serializers.CharField()
+    subscriptions = PushSubscriptionSerializer(many=True)

@@ -3,7 +3,7 @@
 
 from celery import shared_task
 
-from . import delivery
+from . import delivery, webpush
 
 
 @shared_task(acks_late=True)
@@ -32,4 +32,10 @@ def deliver_due() -> dict:
 
 @shared_task(acks_late=True)
 def sweep() -> dict:
-    return delivery.sweep()
+    return {**delivery.sweep(), **webpush.sweep()}
+
+
+@shared_task(acks_late=True)
+def deliver_push(message_id: int) -> dict:
+    """One Web Push row (叮咚) to each of its recipient's devices (``webpush.deliver``; idempotent)."""
+    return webpush.deliver(message_id=message_id)

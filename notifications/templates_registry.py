@@ -158,6 +158,14 @@ TEMPLATES: dict[str, MessageTemplate] = {
             "SMS_GM_MATCH_INAPP",
             "为您推荐：{post}，{pay}，{place}，{start}开工（{reason}）。详情：{link}",
         ),
+        # Web Push (叮咚) of the same recommendation: title and body for the phone's notification.
+        MessageTemplate(
+            "post_recommended_push",
+            "WEBPUSH_MATCH",
+            "叮咚！新活：{post}，{pay}，{place}，{start}开工",
+            marketing=True,
+            category="recommendation",
+        ),
         MessageTemplate(
             "post_invitation",
             "SMS_GM_MATCH_INVITE",
@@ -326,6 +334,7 @@ LABELS: dict[str, str] = {
     "reconcile_alert": "夜间对账告警",
     "post_recommended": "岗位推荐（短信）",
     "post_recommended_inapp": "岗位推荐（站内）",
+    "post_recommended_push": "岗位推荐（手机推送）",
     "post_invitation": "雇主邀请",
     "matching_digest": "每日推荐汇总",
     "case_filed": "调解申请已收到",
@@ -357,6 +366,7 @@ BACKEND_LABELS: dict[str, str] = {
     "console": "控制台",
     "aliyun": "阿里云短信",
     "inapp": "站内消息",
+    "webpush": "手机推送",
 }
 
 

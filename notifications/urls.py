@@ -9,5 +9,6 @@ urlpatterns = [
     path("<int:pk>/read/", views.mark_read, name="mark_read"),
     path("read-all/", views.mark_all_read, name="mark_all_read"),
     path("settings/", views.preferences, name="preferences"),
+    path("push/<int:pk>/off/", views.push_off, name="push_off"),
     path("sms/inbound/<str:token>/", views.sms_inbound, name="sms_inbound"),
 ]

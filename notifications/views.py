@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
 
-from . import selectors, services
+from . import push, selectors, services, webpush
 from .forms import PreferenceForm
 from .models import Message
 
@@ -75,8 +75,22 @@ def preferences(request):
         "pref": pref,
         "daily_cap": settings.NOTIFY_MARKETING_DAILY_CAP,
         "quiet": settings.NOTIFY_QUIET_HOURS,
+        "devices": list(selectors.push_subscriptions(user=request.user)),
+        "vapid_public_key": webpush.vapid_public_key(),
     }
     return render(request, "notifications/preferences.html", context)
+
+
+@login_required
+@require_POST
+def push_off(request, pk: int):
+    """关闭 one of the person's own devices (消息设置 › 手机推送); another person's is a 404."""
+    try:
+        push.subscription_delete(user=request.user, subscription_id=pk)
+    except push.PushSubscription.DoesNotExist as exc:
+        raise Http404("没有这台设备") from exc
+    messages.success(request, "已关闭这台设备的手机推送")
+    return redirect("notifications:preferences")
 
 
 @csrf_exempt

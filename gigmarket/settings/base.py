@@ -515,6 +515,20 @@ NOTIFY_SECRET_TTL = timedelta(minutes=10)
 # server's terminal. Local development only: production.py forces it off.
 SMS_PHONE_SIMULATOR = False
 SMS_INBOUND_TOKEN = E.sms_inbound_token.get_secret_value() if E.sms_inbound_token else ""
+# Web Push (notifications/webpush.py, docs/push.md): the VAPID key (unset: made once and kept in the
+# database), the subject push services may contact, how long a push service keeps an undelivered
+# recommendation (a post that old may be gone), and the HTTP timeout of one push.
+WEBPUSH_VAPID_PRIVATE_KEY = (
+    E.webpush_vapid_private_key.get_secret_value() if E.webpush_vapid_private_key else ""
+)
+WEBPUSH_CONTACT = E.webpush_contact
+WEBPUSH_TTL_SECONDS = 4 * 3600
+WEBPUSH_HTTP_TIMEOUT = 5.0
+# A subscription that failed this many times in a row (other than 404/410, which delete it at once) goes.
+WEBPUSH_MAX_FAILURES = 5
+# Endpoints are URLs the server POSTs to: https to a push service's domain only. True lets http and local
+# addresses through, for the local fake push service (tests, notifications/testing.py); never in production.
+WEBPUSH_ALLOW_LOCAL_ENDPOINTS = False
 CELERY_BEAT_SCHEDULE["notifications-sweep"] = {"task": "notifications.tasks.sweep", "schedule": 30}
 CELERY_BEAT_SCHEDULE["jobs-order-reminders"] = {
     "task": "jobs.tasks.queue_order_reminders",
@@ -522,6 +536,7 @@ CELERY_BEAT_SCHEDULE["jobs-order-reminders"] = {
 }
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("notifications.context_processors.unread")
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("accounts.elder.elder_mode")
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("core.pwa.viewer")
 
 # --- disputes ---
 DISPUTES_DEADLINE_DAYS = 15  # 劳动争议调解仲裁法 art. 14: mediation ends within 15 days of acceptance

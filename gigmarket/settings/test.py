@@ -59,6 +59,8 @@ REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}  # noqa: F40
 # 抢单's follow-on runs inside the grab's transaction. tests/jobs/test_grab_followon.py runs the deferred
 # path (short grab, task after commit, sweep) on committed transactions and real threads.
 GRAB_FOLLOWON_INLINE = True
+# The fake push service (notifications/testing.py) listens on http://127.0.0.1.
+WEBPUSH_ALLOW_LOCAL_ENDPOINTS = True
 
 if POSTGRES_AVAILABLE:
     DATABASES = {"default": dj_database_url.parse(E.test_database_url)}
