@@ -447,6 +447,9 @@ def test_profile_bad_input_is_field_level(client, alice):
         ("李爱丽", id_number(1, birth=dt.date(1899, 5, 5)), "id_number", "早于1900年"),
         ("李爱丽", "", "id_number", "请填写身份证号"),
         ("X", id_number(1), "name", "身份证上的姓名"),
+        ("张" * 31, id_number(1), "name", "请填写身份证上的姓名（2–30个字）"),
+        # past the form field's own cap: still a field error
+        ("张" * 41, id_number(1), "name", "不超过 40 字符"),
     ],
 )
 def test_realname_bad_input_is_field_level_and_saves_nothing(client, alice, name, number, field, message):
@@ -456,6 +459,13 @@ def test_realname_bad_input_is_field_level_and_saves_nothing(client, alice, name
     page = html(response)
     assert f'id="id_{field}_error"' in page and message in page
     assert not RealName.objects.exists()
+
+
+def test_realname_name_of_exactly_30_characters_is_accepted(client, alice):
+    client.force_login(alice)
+    response = client.post(reverse("accounts:realname"), {"name": "张" * 30, "id_number": id_number(1)})
+    assert response.status_code == 302
+    assert RealName.objects.get(user=alice).name == "张" * 30
 
 
 def test_realname_submit_shows_pending_and_only_the_masked_number(client, alice):

@@ -20,6 +20,7 @@ from jobs.selectors import BoardQuery, board
 from tests.factories import EmployerFactory, PostFactory, verified_seeker
 from wallet import ledger
 from wallet import services as wallet
+from wallet.models import LedgerTransaction
 
 pytestmark = pytest.mark.django_db
 
@@ -344,3 +345,12 @@ def test_an_agreement_on_an_order_with_owed_wages_pays_the_agreed_amount_once(tr
     assert order.amount_fen == order.paid_fen == PAY + 5000
     assert balance(ledger.worker_account(worker)) == PAY + 5000
     assert balance(ledger.employer_account(poor)) == 45_000
+
+
+@pytest.mark.parametrize("key", ["", None])
+def test_an_agreement_settled_without_a_key_is_refused_and_moves_nothing(order, key):
+    before = LedgerTransaction.objects.count()
+    with pytest.raises(DomainError) as info:
+        money.order_settle_by_agreement(order=order, to_worker_fen=100, key=key)
+    assert (info.value.field, info.value.message) == ("idempotency_key", "缺少幂等键")
+    assert LedgerTransaction.objects.count() == before

@@ -480,3 +480,105 @@ def test_without_coordinates_only_the_same_area_is_named():
     )
     p = post(area_id=101, area_name="东城街道", town_id=100, applicants=4, slots=2)  # same town: nearness 0.6
     assert "就在" not in reason(w, p, most=5)
+
+
+# ------------------------------------------------------------- the survivors of the first full mutation run
+
+
+def test_without_the_setting_the_default_weights_apply(settings):
+    del settings.MATCHING_WEIGHTS
+    assert scoring.weights() == scoring.DEFAULT_WEIGHTS
+
+
+@pytest.mark.parametrize(("hours", "day_pay"), [(35.99, 30000.0), (36, 15000.0), (47, 15000.0)])
+def test_a_job_of_36_hours_is_two_days(hours, day_pay):
+    """Over 12 hours the days are the hours / 24 rounded: 1.5 days (36 hours) is the first that counts as 2."""
+    ends = MONDAY_8 + dt.timedelta(hours=hours)
+    assert post(pay_unit="job", pay_fen=30000, ends_at=ends).day_pay == day_pay
+
+
+@pytest.mark.parametrize(
+    ("unit", "expected", "pay"), [("hour", 2500, 0.75), ("hour", 4000, 0.1875), ("class_hour", 2000, 1.0)]
+)
+def test_an_hourly_expectation_is_eight_hours_against_a_days_pay(unit, expected, pay):
+    """A 240 元 day against 25 元/h expected (200 a day): ratio 1.2, pay 0.75; against 40 元/h (320): 0.75,
+    pay 0.1875; against 20 元/h (160): 1.5, clamped to 1."""
+    w = worker(expected_pay_fen=expected, expected_pay_unit=unit)
+    assert scoring.evaluate(w, post(pay_fen=24000, pay_unit="day")).parts["pay"] == pytest.approx(pay)
+
+
+def test_the_certificate_phrase_word_for_word():
+    holder = worker(
+        certificates=frozenset({7}), wanted=frozenset(), wanted_categories=frozenset(), skills=(),
+        lat=None, area_id=None, expected_pay_fen=None,
+    )  # fmt: skip
+    assert reason(holder, post(cert_type_id=7, applicants=4, slots=2), most=3) == "持有效证书"
+
+
+def test_nearness_of_exactly_0_3_is_named():
+    w = worker(
+        max_distance_km=10,
+        wanted=frozenset(),
+        wanted_categories=frozenset(),
+        skills=(),
+        expected_pay_fen=None,
+    )
+    p = post(lng=km_east(7), applicants=4, slots=2)
+    fit = scoring.evaluate(w, p)
+    fit.parts["distance"], fit.distance_km = 0.3, 7.0  # 1 - 7/10 in exact arithmetic
+    assert scoring.reason(w, p, fit, most=1) == "离您7公里"
+    fit.parts["distance"] = 0.2999
+    assert "公里" not in scoring.reason(w, p, fit, most=5)
+
+
+def test_a_pay_unit_without_a_word_of_its_own_is_called_baochou():
+    w = worker(
+        expected_pay_fen=300, expected_pay_unit="shift", wanted=frozenset(), wanted_categories=frozenset(),
+        skills=(), lat=None, area_id=None,
+    )  # fmt: skip
+    assert reason(w, post(pay_fen=400, pay_unit="shift", applicants=4), most=1) == "报酬高于期望"
+
+
+def _every_branch():
+    """Seekers and posts that between them reach every branch of the score, including the rare ones: a
+    time of "any" beside days, a piece-rate expectation against a day's pay (no ratio), a post exactly at
+    the travel limit."""
+    posts = []
+    for i, (unit, pay_fen) in enumerate((("day", 20000), ("hour", 2600), ("piece", 300), ("job", 50000))):
+        for j, start in enumerate((MONDAY_8, SATURDAY_19)):
+            posts.append(
+                post(
+                    id=10 * i + j + 1,
+                    pay_unit=unit,
+                    pay_fen=pay_fen,
+                    quantity=80.0,
+                    starts_at=start,
+                    ends_at=start + dt.timedelta(hours=8),
+                    lng=km_east(1 + i + j),
+                )
+            )
+    at_limit = scoring.distance_km(28.90, 120.03, 28.90, km_east(4))
+    seekers = [
+        worker(id=1, availability=frozenset({"any", "weekends"})),
+        worker(id=2, availability=frozenset({"any", "mornings", "weekdays"})),
+        worker(id=3, expected_pay_fen=250, expected_pay_unit="piece"),
+        worker(id=4, expected_pay_fen=2500, expected_pay_unit="hour"),
+        worker(id=5, expected_pay_fen=2500, expected_pay_unit="class_hour", availability=frozenset()),
+        worker(id=6, max_distance_km=at_limit),
+        worker(id=7, expected_pay_fen=None),
+    ]
+    return seekers, posts
+
+
+def test_rank_posts_equals_evaluate_on_every_branch():
+    seekers, posts = _every_branch()
+    w = {k: v + 0.1 * n for n, (k, v) in enumerate(scoring.DEFAULT_WEIGHTS.items())}
+    for seeker in seekers:
+        fits = [(scoring.evaluate(seeker, p, w), p) for p in posts]
+        expected = sorted(((f.score, p.id) for f, p in fits if f is not None), key=lambda t: (-t[0], t[1]))
+        assert [(s, p.id) for s, p in scoring.rank_posts(seeker, posts, w, len(posts))] == expected, seeker.id
+    # reached: a piece-rate expectation against a day's pay has no ratio
+    assert scoring._pay_ratio(seekers[2], posts[0]) is None and posts[0].pay_unit == "day"
+    # the post at the limit is in, the one beyond it out
+    limited = scoring.rank_posts(seekers[5], posts, w, len(posts))
+    assert {p.lng for _, p in limited} == {km_east(1), km_east(2), km_east(3), km_east(4)}
