@@ -7,6 +7,7 @@ the message id, so a reconnect's ``Last-Event-ID`` replays exactly what was miss
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections import defaultdict
 
@@ -117,3 +118,11 @@ def slots_snapshot(post_ids: list[int] | None) -> list[dict]:
 
 def slot_event(post_id: int, slots_left: int, status: str) -> dict:
     return {"post": post_id, "slots_left": slots_left, "status": status}
+
+
+def frame(event: dict) -> bytes:
+    """One SSE frame: a user's event (``id:`` = message id, ``event: message``) or a slot count."""
+    data = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+    if "id" not in event:
+        return f"event: slots\ndata: {data}\n\n".encode()
+    return f"id: {event['id']}\nevent: message\ndata: {data}\n\n".encode()

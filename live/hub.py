@@ -54,17 +54,19 @@ def in_thread(func):
 
 CLOSE = object()  # put on a stream's queue: end the stream
 FALLBACK = object()  # put on a stream's queue: say "poll instead", then end
+PING = object()  # put on a stream's queue: write a heartbeat comment
 
 
 class Stream:
     """One open connection: its queue, its owner (None: public) and the posts it watches (None: all)."""
 
-    __slots__ = ("cursor", "posts", "queue", "user_id")
+    __slots__ = ("cursor", "ends_at", "posts", "queue", "user_id")
 
     def __init__(self, *, user_id: int | None = None, posts: frozenset[int] | None = None):
         self.user_id = user_id
         self.posts = posts
         self.cursor = 0
+        self.ends_at = asyncio.get_running_loop().time() + settings.LIVE_STREAM_MAX_SECONDS
         self.queue: asyncio.Queue = asyncio.Queue(maxsize=settings.LIVE_QUEUE_SIZE)
 
     def put(self, item) -> None:
@@ -85,6 +87,7 @@ class Hub:
         self.up = False
         self._ready = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._ticker: asyncio.Task | None = None
         self._pending: set[int] = set()
         self._flushing = False
         self.local = not settings.LIVE_REDIS_URL
@@ -92,6 +95,8 @@ class Hub:
     # ---------------------------------------------------------------------------- subscriber
     async def ensure(self, timeout: float = 2.0) -> bool:
         """Start the subscriber if needed; whether it is up (False: streams refused, pages poll)."""
+        if self._ticker is None:
+            self._ticker = self.loop.create_task(self._tick())
         if self._task is None:
             if self.local:
                 live.add_local_listener(self._from_thread)
@@ -153,6 +158,15 @@ class Hub:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 30.0)
 
+    async def _tick(self) -> None:
+        """One timer for every stream (not one per stream): a heartbeat each ``LIVE_HEARTBEAT_SECONDS``,
+        and the end of a stream past ``LIVE_STREAM_MAX_SECONDS`` (the browser reconnects; auth re-checked)."""
+        while True:
+            await asyncio.sleep(settings.LIVE_HEARTBEAT_SECONDS)
+            now = self.loop.time()
+            for stream in self.all_streams():
+                stream.put(CLOSE if now >= stream.ends_at else PING)
+
     def _down(self) -> None:
         self.up = False
         self._ready = asyncio.Event()
@@ -163,6 +177,9 @@ class Hub:
         """Server stopping: end every stream, stop the subscriber."""
         for stream in self.all_streams():
             stream.put(CLOSE)
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
         if self.local:
             live.remove_local_listener(self._from_thread)
         elif self._task is not None:
@@ -199,10 +216,11 @@ class Hub:
     # ---------------------------------------------------------------------------- fan-out
     def dispatch(self, name: str, payload: dict) -> None:
         if name == live.SLOTS:
-            event = events.slot_event(int(payload["p"]), int(payload["n"]), str(payload["s"]))
+            post = int(payload["p"])
+            data = events.frame(events.slot_event(post, int(payload["n"]), str(payload["s"])))
             for stream in list(self.public):
-                if stream.posts is None or event["post"] in stream.posts:
-                    stream.put(event)
+                if stream.posts is None or post in stream.posts:
+                    stream.put(data)
         elif name == live.USER:
             wanted = {int(m) for u, m in payload.get("e", ()) if int(u) in self.users}
             if wanted:

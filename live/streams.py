@@ -29,7 +29,7 @@ from django.contrib import auth
 from django.utils import timezone
 
 from . import events
-from .hub import CLOSE, FALLBACK, Stream, get_hub, in_thread
+from .hub import CLOSE, FALLBACK, PING, Stream, get_hub, in_thread
 
 SSE_HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
@@ -141,18 +141,11 @@ async def _slots_stream(scope, receive, send) -> None:
         hub.remove(stream)
 
 
-def _frame(event: dict) -> bytes:
-    data = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
-    if "post" in event and "id" not in event:
-        return f"event: slots\ndata: {data}\n\n".encode()
-    return f"id: {event['id']}\nevent: message\ndata: {data}\n\n".encode()
-
-
 async def _serve(scope, receive, send, stream: Stream, first: list[dict]) -> None:
     await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
     if scope["method"] == "HEAD":
         return await send({"type": "http.response.body", "body": b""})
-    head = f"retry: {settings.LIVE_RETRY_MS}\n\n".encode() + b"".join(_frame(e) for e in first)
+    head = f"retry: {settings.LIVE_RETRY_MS}\n\n".encode() + b"".join(events.frame(e) for e in first)
     await send({"type": "http.response.body", "body": head, "more_body": True})
 
     async def watch() -> None:  # the client went away: end the stream now, not at the next write
@@ -161,16 +154,10 @@ async def _serve(scope, receive, send, stream: Stream, first: list[dict]) -> Non
         stream.put(CLOSE)
 
     watcher = asyncio.get_running_loop().create_task(watch())
-    loop = asyncio.get_running_loop()
-    ends_at = loop.time() + settings.LIVE_STREAM_MAX_SECONDS
     try:
         while True:
-            left = ends_at - loop.time()
-            if left <= 0:
-                break
-            try:
-                item = await asyncio.wait_for(stream.queue.get(), min(settings.LIVE_HEARTBEAT_SECONDS, left))
-            except TimeoutError:
+            item = await stream.queue.get()  # heartbeats and the time limit come from the hub's one timer
+            if item is PING:
                 await send({"type": "http.response.body", "body": b": ping\n\n", "more_body": True})
                 continue
             if item is CLOSE:
@@ -179,11 +166,14 @@ async def _serve(scope, receive, send, stream: Stream, first: list[dict]) -> Non
                 body = b'event: fallback\ndata: {"fallback":"poll"}\n\n'
                 await send({"type": "http.response.body", "body": body, "more_body": True})
                 break
+            if isinstance(item, bytes):  # a public event, serialized once for all its streams
+                await send({"type": "http.response.body", "body": item, "more_body": True})
+                continue
             if "id" in item:
                 if item["id"] <= stream.cursor:
                     continue
                 stream.cursor = item["id"]
-            await send({"type": "http.response.body", "body": _frame(item), "more_body": True})
+            await send({"type": "http.response.body", "body": events.frame(item), "more_body": True})
         await send({"type": "http.response.body", "body": b""})
     except OSError:  # the client is gone
         pass

@@ -368,3 +368,16 @@ def test_poll_fallback_answers_own_events_and_json_errors(client):
     bad = client.get("/live/poll/me?after=x")
     assert bad.status_code == 400 and bad.json()["field"] == "after"
     assert client.get("/live/poll/slots?posts=x").status_code == 400
+
+
+def test_heartbeats_keep_an_idle_stream_alive_until_its_time_limit(settings):
+    settings.LIVE_HEARTBEAT_SECONDS = 0.2
+    settings.LIVE_STREAM_MAX_SECONDS = 1.0
+
+    async def go():
+        s = await request("/events/slots").started()
+        await s.wait_for(": ping")
+        return await s.ended_within(10)
+
+    text = run(go())
+    assert text.count(": ping") >= 2 and text.startswith("retry: 5000")
