@@ -40,7 +40,7 @@ Listener = Callable[[str, dict], None]
 _listeners: list[Listener] = []
 _clients: dict[str, redis.Redis] = {}
 _lock = threading.Lock()
-_down_until = 0.0
+_down_until: dict[str, float] = {}  # by Redis URL: when publishing there may be tried again
 
 
 def channel_name(name: str) -> str:
@@ -71,7 +71,6 @@ def _client(url: str) -> redis.Redis:
 
 def publish(name: str, payload: dict) -> bool:
     """Send one wake-up now; False when it was skipped (Redis unreachable or backing off)."""
-    global _down_until
     url = settings.LIVE_REDIS_URL
     if not url:
         with _lock:
@@ -82,12 +81,12 @@ def publish(name: str, payload: dict) -> bool:
             except Exception:  # a listener's bug must not reach the request that committed
                 logger.exception("live: a local listener failed")
         return True
-    if time.monotonic() < _down_until:
+    if time.monotonic() < _down_until.get(url, 0.0):
         return False
     try:
         _client(url).publish(channel_name(name), json.dumps(payload, separators=(",", ":")))
     except (redis.RedisError, OSError) as exc:
-        _down_until = time.monotonic() + settings.LIVE_PUBLISH_BACKOFF_SECONDS
+        _down_until[url] = time.monotonic() + settings.LIVE_PUBLISH_BACKOFF_SECONDS
         logger.warning("live: %s wake-up skipped, Redis unreachable (%s)", name, type(exc).__name__)
         return False
     return True

@@ -16,28 +16,35 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jobs.models import Post
+from jobs.templatetags.jobs_extras import yuan
 from notifications.models import Message
 from notifications.quiet_hours import quiet_hours_end
 
 POST_TEMPLATES = {"post_recommended_inapp"}
 _MATCH_KEY = re.compile(r"^match:(\d+):\d+$")  # matching.services._push_one's event key
 PUBLIC_STATUSES = (Post.Status.OPEN, Post.Status.FILLED)
+# Only what an event shows: no JSON params (parsing them was most of a fan-out's cost), no secrets.
+COLUMNS = ("pk", "recipient_id", "template", "event_key", "body", "created_at")
 
 
 def _inbox():
     return Message.objects.filter(channel=Message.Channel.INAPP, status=Message.Status.SENT)
 
 
-def _post_id(message: Message) -> int | None:
-    if message.template not in POST_TEMPLATES:
+def _post_id(row: dict) -> int | None:
+    if row["template"] not in POST_TEMPLATES:
         return None
-    found = _MATCH_KEY.match(message.event_key)
+    found = _MATCH_KEY.match(row["event_key"])
     return int(found.group(1)) if found else None
 
 
 def post_fields(post: Post) -> dict:
     return {
         "id": post.pk,
+        "title": post.title,
+        "pay": f"{yuan(post.pay_fen)}元/{post.get_pay_unit_display()}",
+        "place": post.area.name,
+        "start": f"{timezone.localtime(post.starts_at):%m月%d日 %H:%M}",
         "slots_left": post.slots_left,
         "slots": post.slots,
         "status": post.status,
@@ -47,30 +54,33 @@ def post_fields(post: Post) -> dict:
     }
 
 
-def message_events(messages: list[Message], *, replay: bool = False) -> list[dict]:
-    """The events of these messages, oldest first. ``silent``: written in quiet hours (no chime)."""
-    post_ids = {pk for pk in map(_post_id, messages) if pk is not None}
-    posts = Post.objects.in_bulk(post_ids) if post_ids else {}
+def message_events(rows: list[dict], *, replay: bool = False) -> list[dict]:
+    """The events of these messages (``COLUMNS`` values), oldest first. ``silent``: written in quiet hours
+    (no chime), or a replay. A post's facts are read from the post (a few posts per fan-out)."""
+    post_ids = {pk for pk in map(_post_id, rows) if pk is not None}
+    posts = Post.objects.select_related("area").in_bulk(post_ids) if post_ids else {}
+    cards = {pk: post_fields(p) for pk, p in posts.items() if p.status in PUBLIC_STATUSES}
     out = []
-    for m in sorted(messages, key=lambda m: m.pk):
-        post = posts.get(_post_id(m))
-        params = m.params or {}
+    times: dict[dt.datetime, tuple[str, bool]] = {}  # a fan-out's rows share one time: work it out once
+    for row in sorted(rows, key=lambda r: r["pk"]):
+        at = row["created_at"]
+        if at not in times:
+            times[at] = (
+                timezone.localtime(at).isoformat(timespec="seconds"),
+                quiet_hours_end(at=at) is not None,
+            )
+        local, quiet = times[at]
         event = {
-            "id": m.pk,
-            "kind": m.template,
-            "text": m.body,
-            "at": timezone.localtime(m.created_at).isoformat(timespec="seconds"),
-            "silent": replay or quiet_hours_end(at=m.created_at) is not None,
+            "id": row["pk"],
+            "kind": row["template"],
+            "text": row["body"],
+            "at": local,
+            "silent": replay or quiet,
             "replay": replay,
         }
-        if post is not None and post.status in PUBLIC_STATUSES:
-            event["post"] = {
-                **post_fields(post),
-                "title": params.get("post") or post.title,
-                "pay": params.get("pay", ""),
-                "place": params.get("place", ""),
-                "start": params.get("start", ""),
-            }
+        card = cards.get(_post_id(row))
+        if card is not None:
+            event["post"] = card
         out.append(event)
     return out
 
@@ -89,18 +99,19 @@ def user_events_after(
     rows = mine.filter(created_at__gte=max(window, since) if since else window)
     if after is not None:
         rows = rows.filter(pk__gt=after)
-    found = list(rows.order_by("-pk")[: settings.LIVE_REPLAY_LIMIT])
-    cursor = max([newest, after or 0, *(m.pk for m in found)])
+    found = list(rows.order_by("-pk").values(*COLUMNS)[: settings.LIVE_REPLAY_LIMIT])
+    cursor = max([newest, after or 0, *(m["pk"] for m in found)])
     return cursor, message_events(found, replay=after is not None)
 
 
-def events_for_messages(message_ids: list[int]) -> dict[int, list[dict]]:
-    """The live events of these new messages, by recipient (one query for a whole fan-out)."""
-    by_user: dict[int, list[dict]] = defaultdict(list)
-    messages = list(_inbox().filter(pk__in=message_ids).exclude(recipient=None))
-    owner = {m.pk: m.recipient_id for m in messages}
+def events_for_messages(message_ids: list[int]) -> dict[int, list[tuple[int, bytes]]]:
+    """The live events of these new messages as (id, SSE frame), by recipient: one query for a whole
+    fan-out, and the frames are made here, in the pool, not on the event loop."""
+    by_user: dict[int, list[tuple[int, bytes]]] = defaultdict(list)
+    messages = list(_inbox().filter(pk__in=message_ids).exclude(recipient=None).values(*COLUMNS))
+    owner = {m["pk"]: m["recipient_id"] for m in messages}
     for event in message_events(messages):
-        by_user[owner[event["id"]]].append(event)
+        by_user[owner[event["id"]]].append((event["id"], frame(event)))
     return by_user
 
 

@@ -169,11 +169,11 @@ async def _serve(scope, receive, send, stream: Stream, first: list[dict]) -> Non
             if isinstance(item, bytes):  # a public event, serialized once for all its streams
                 await send({"type": "http.response.body", "body": item, "more_body": True})
                 continue
-            if "id" in item:
-                if item["id"] <= stream.cursor:
-                    continue
-                stream.cursor = item["id"]
-            await send({"type": "http.response.body", "body": events.frame(item), "more_body": True})
+            event_id, data = item  # a user's event: (message id, frame made in the pool)
+            if event_id <= stream.cursor:
+                continue
+            stream.cursor = event_id
+            await send({"type": "http.response.body", "body": data, "more_body": True})
         await send({"type": "http.response.body", "body": b""})
     except OSError:  # the client is gone
         pass

@@ -81,7 +81,7 @@ def test_a_grab_publishes_the_committed_slot_count(heard):
 def test_redis_down_skips_the_wake_up_quickly_and_the_message_stays(settings, caplog):
     settings.LIVE_REDIS_URL = closed_port_url()
     settings.LIVE_PUBLISH_BACKOFF_SECONDS = 30
-    live._down_until = 0.0
+    live._down_until.clear()
     user = verified_seeker(phone="13600002301")
     message = message_queue(
         event_key="c:1", template="post_recommended_inapp", params=PARAMS, recipient=user, channel="inapp"
@@ -91,4 +91,4 @@ def test_redis_down_skips_the_wake_up_quickly_and_the_message_stays(settings, ca
     started = time.monotonic()
     assert live.publish(live.USER, {"e": [[user.pk, message.pk]]}) is False  # backing off: no connect
     assert time.monotonic() - started < 0.05
-    live._down_until = 0.0
+    live._down_until.clear()
