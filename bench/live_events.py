@@ -448,7 +448,7 @@ def main() -> None:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/14")
     parser.add_argument("--posts", type=int, default=300, help="posts of the small seeded city")
     parser.add_argument("--clients", type=int, default=1000, help="streams timed for the fan-out latency")
-    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=30, help="measured fan-outs (after one warm-up)")
     parser.add_argument("--idle", type=int, default=5000, help="streams held open on one process")
     parser.add_argument(
         "--trickle", type=float, default=1.0, help="slot events a second during the board run"
