@@ -100,9 +100,10 @@ async def _user_stream(scope, receive, send) -> None:
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
     after = _int(_header(scope, b"last-event-id")) or _int((query.get("after") or [None])[0])
     since_s = _int((query.get("since") or [None])[0])
-    since = dt.datetime.fromtimestamp(since_s, tz=dt.UTC) if since_s and after is None else None
-    if since is not None and since > timezone.now():
-        since = timezone.now()
+    since = None
+    now = int(timezone.now().timestamp())
+    if since_s and after is None and now - settings.LIVE_REPLAY_WINDOW_SECONDS <= since_s <= now:
+        since = dt.datetime.fromtimestamp(since_s, tz=dt.UTC)  # a page's render time (else: from now)
     stream = Stream(user_id=user.pk)
     hub.add(stream)  # before the replay: nothing written meanwhile falls between the two
     try:

@@ -278,6 +278,29 @@ def test_slot_counts_tick_down_to_full_for_public_streams():
     assert Post.objects.get(pk=post.pk).status == Post.Status.FILLED
 
 
+def test_nonsense_resume_points_start_from_now_not_an_error():
+    user = verified_seeker(phone="13600001201")
+    inapp(user, "n:1", "以前的")
+    key = session_of(user)
+
+    async def go():
+        out = []
+        for path, headers in [
+            ("/events/me?since=99999999999999999999", {}),
+            ("/events/me?since=-5&after=x", {}),
+            ("/events/me", {"last-event-id": "abc"}),
+        ]:
+            s = await request(path, session=key, headers=headers).started()
+            await s.wait_for("retry:")
+            await asyncio.sleep(0.2)
+            await s.close()
+            out.append(s)
+        return out
+
+    for s in run(go()):
+        assert s.status == 200 and s.events() == []
+
+
 @pytest.mark.parametrize("query", ["posts=", "posts=abc", "posts=" + ",".join(str(i) for i in range(1, 300))])
 def test_bad_slot_lists_get_a_field_error(query):
     async def go():
