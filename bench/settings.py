@@ -38,3 +38,6 @@ LOGGING = {
 CACHES = {
     "default": {**CACHES["default"], "KEY_PREFIX": os.environ.get("GIGMARKET_BENCH_CACHE_PREFIX", "bench")}
 }
+
+# Live events (bench/live_events.py): the channels carry the bench database's name too.
+LIVE_CHANNEL_PREFIX = f"{os.environ.get('GIGMARKET_BENCH_CACHE_PREFIX', 'bench')}:"

@@ -60,5 +60,6 @@ urlpatterns = [
     path("disputes/", include("disputes.urls")),
     path("hall/", include("hall.urls")),
     path("outreach/", include("outreach.urls")),
+    path("live/", include("live.urls")),
     path("", include("accounts.urls")),
 ]

@@ -38,6 +38,7 @@ from accounts import services as account_services
 from accounts.models import Area, Employer, EmployerMember, PayUnit, PhoneCode, User
 from accounts.selectors import default_service_point, valid_certificate_exists
 from accounts.validators import normalize_phone
+from core import live
 from core.errors import Conflict, DomainError, InvalidTransition, NotAllowed
 from core.scoping import object_visible_to
 from insurance import premiums as insurance_premiums
@@ -458,6 +459,7 @@ def _take_slot(post_id: int) -> bool:
         Post.objects.filter(pk=post_id, status=Post.Status.OPEN, slots_left=0).update(
             status=Post.Status.FILLED
         )
+        live.slots_changed_on_commit(Post, post_id)  # 还剩 N 人 on open pages (docs/live.md)
     return bool(taken)
 
 
@@ -469,6 +471,7 @@ def _free_slot(post_id: int) -> None:
     future.filter(status=Post.Status.CLOSED, hidden_from=Post.Status.FILLED).update(
         hidden_from=Post.Status.OPEN
     )
+    live.slots_changed_on_commit(Post, post_id)  # 还剩 N 人 on open pages (docs/live.md)
 
 
 def _takes_claims(post_id: int) -> bool:

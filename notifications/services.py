@@ -22,6 +22,7 @@ from django.db.models import Count
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core import live
 from core.dispatch import dispatch
 from core.errors import DomainError
 
@@ -142,6 +143,8 @@ def message_queue(
                 )
         except IntegrityError:
             return Message.objects.get(event_key=event_key, channel=channel, phone=phone)
+    if channel == Message.Channel.INAPP and delivered:
+        live.user_messages_on_commit([(message.recipient_id, message.pk)])  # the open pages (docs/live.md)
     if channel == Message.Channel.SMS and send_after is None:
         urgent = bool(secret)
         transaction.on_commit(lambda: _dispatch(message.pk, urgent=urgent))
@@ -261,6 +264,8 @@ def _queue_chunk(items: list[Outgoing], *, channel: str, expires_at: dt.datetime
             ]
     for key, why in refused.items():
         logger.info("message for event %s not written: %s", key[0], why)
+    if channel == Message.Channel.INAPP:  # the open pages (docs/live.md): one wake-up for the batch
+        live.user_messages_on_commit([(m.recipient_id, m.pk) for m in rows.values() if m.sent_at])
     if channel == Message.Channel.SMS:
         due = [m for m in rows.values() if m.send_after is None]
         codes = [m.pk for m in due if m.secret]

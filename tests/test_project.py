@@ -17,10 +17,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_compose_has_every_service_with_health_checks_and_volumes():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert set(services) == {"web", "worker", "worker-codes", "beat", "db", "redis"}
+    assert set(services) == {"web", "events", "worker", "worker-codes", "beat", "db", "redis"}
     for name, service in services.items():
         assert "healthcheck" in service and service["healthcheck"]["test"], name
     assert "gunicorn gigmarket.wsgi:application" in services["web"]["command"]
+    # The live streams: uvicorn on the ASGI entry point, beside gunicorn (docs/live.md).
+    assert services["events"]["command"].startswith("uvicorn gigmarket.asgi:application ")
     assert services["worker"]["command"].startswith("celery -A gigmarket worker -Q celery,codes")
     # one-time codes have a worker of their own, so a login code never waits behind a digest
     assert services["worker-codes"]["command"].startswith("celery -A gigmarket worker -Q codes ")
@@ -30,7 +32,7 @@ def test_compose_has_every_service_with_health_checks_and_volumes():
     assert any("pgdata:" in v for v in services["db"]["volumes"])
     assert any("redisdata:" in v for v in services["redis"]["volumes"])
     assert {"pgdata", "redisdata", "media"} <= set(compose["volumes"])
-    for name in ("web", "worker", "worker-codes", "beat"):
+    for name in ("web", "events", "worker", "worker-codes", "beat"):
         env = services[name]["environment"]
         assert env["DJANGO_SETTINGS_MODULE"] == "gigmarket.settings.production"
         assert env["GIGMARKET_CELERY_EAGER"] == "false"

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "disputes",
     "hall",
     "outreach",
+    "live",
     "demo",
 ]
 
@@ -450,6 +451,24 @@ CELERY_BEAT_SCHEDULE["outreach-purge-import-files"] = {
     "task": "outreach.tasks.purge_import_files",
     "schedule": 3600,
 }
+
+# --- live events (docs/live.md) ---
+# Wake-ups go through this Redis (PUBLISH; one subscriber per ASGI process); unset = the in-process broker
+# of a single-process server (scripts/run).
+LIVE_REDIS_URL = E.redis_url
+LIVE_CHANNEL_PREFIX = "gm:"
+LIVE_REDIS_TIMEOUT_SECONDS = 0.5
+LIVE_PUBLISH_BACKOFF_SECONDS = 5  # after a failed PUBLISH, skip publishing this long
+LIVE_HEARTBEAT_SECONDS = 20  # a comment line on an idle stream (proxies and phones drop silent ones)
+LIVE_RETRY_MS = 5000  # the browser's reconnect delay (SSE "retry:")
+LIVE_STREAM_MAX_SECONDS = 1800  # a stream ends after this long; the browser reconnects (auth re-checked)
+LIVE_MAX_STREAMS_PER_USER = 3  # a user's open streams on one process; the next one gets 429
+LIVE_MAX_STREAMS = 20000  # all streams on one process; the next one gets 503 (pages poll)
+LIVE_REPLAY_LIMIT = 50  # a reconnect replays at most this many missed messages…
+LIVE_REPLAY_WINDOW_SECONDS = 3600  # …written at most this long ago
+LIVE_QUEUE_SIZE = 256  # events waiting for one slow client; beyond it the stream ends (replay catches up)
+LIVE_SLOTS_MAX_POSTS = 200  # post ids one public slots stream may watch
+LIVE_POLL_SECONDS = 15  # the pages' fallback poll when there is no stream
 
 # --- hall ---
 # Big screen (大屏): its data endpoint is cached per service point for this many seconds (and sent with

@@ -83,6 +83,9 @@ if REDIS_AVAILABLE:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Live events through the test Redis under this run's prefix, or the in-process broker without one.
+LIVE_REDIS_URL = E.test_redis_url if REDIS_AVAILABLE else None
+LIVE_CHANNEL_PREFIX = f"{TEST_REDIS_PREFIX}:"
 # No collectstatic outside production: WhiteNoise serves straight from the app and project static dirs.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True

@@ -1,5 +1,6 @@
 /* Big screen (大屏): polls the point's cached data endpoint (ETag → 304 when nothing changed), pages through
-   the posts by itself and refreshes without reloading the page. No libraries. */
+   the posts by itself and refreshes without reloading the page; slot counts update live by events
+   (/events/slots). No libraries. */
 (function () {
   "use strict";
   var config = JSON.parse(document.getElementById("screen-config").textContent);
@@ -74,6 +75,21 @@
       })
       .catch(function () { /* keep showing the last data; the next poll tries again */ })
       .then(function () { setTimeout(poll, config.poll * 1000); });
+  }
+
+  // Live slot counts (docs/live.md): a claim anywhere updates its row at once; new posts still come with
+  // the next poll, which stays the fallback when there is no stream.
+  if (window.EventSource) {
+    var source = new EventSource("/events/slots");
+    source.addEventListener("slots", function (e) {
+      var ev = JSON.parse(e.data);
+      posts.forEach(function (p) {
+        if (p.id === ev.post) p.slots_left = ev.slots_left;
+      });
+      posts = posts.filter(function (p) { return p.id !== ev.post || ev.slots_left > 0; });
+      render();
+    });
+    source.addEventListener("fallback", function () { source.close(); });
   }
 
   setInterval(function () {
