@@ -315,6 +315,19 @@ def deliver(
     return dict(total)
 
 
+def deliver_listed(message_ids: list[int]) -> dict[str, int]:
+    """Send these (non-code) rows, ``NOTIFY_BATCH_SIZE`` at a time: each slice claimed (the rows still
+    due; others already taken are skipped), sent and recorded before the next, so a lease covers only the
+    calls of one slice however long the list. Returns counts by outcome."""
+    size = settings.NOTIFY_BATCH_SIZE
+    total: dict[str, int] = defaultdict(int)
+    for start in range(0, len(message_ids), size):
+        ids = message_ids[start : start + size]
+        for key, value in deliver(first_ids=ids, limit=len(ids), codes=False).items():
+            total[key] += value
+    return dict(total)
+
+
 def reconcile(*, now: dt.datetime | None = None, limit: int = 500) -> dict[str, int]:
     """Rows left SENDING past their lease: ask the provider before sending anything again."""
     now = now or timezone.now()
