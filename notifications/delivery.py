@@ -117,7 +117,8 @@ def claim(
             backend=backend_name,
             out_id=Concat(Value("m"), Cast("pk", output_field=CharField())),
         )
-        rows = list(Message.objects.filter(claim_token=token).order_by("pk"))
+        # By primary key: claim_token has no index, and the outbox keeps every message ever sent.
+        rows = list(Message.objects.filter(pk__in=ids, claim_token=token).order_by("pk"))
         groups = _groups(rows, max_batch)
         for index, group in enumerate(groups):
             if len(group) > 1:
