@@ -117,7 +117,8 @@ def claim(
             backend=backend_name,
             out_id=Concat(Value("m"), Cast("pk", output_field=CharField())),
         )
-        rows = list(Message.objects.filter(claim_token=token).order_by("pk"))
+        # By primary key: claim_token has no index, and the outbox keeps every message ever sent.
+        rows = list(Message.objects.filter(pk__in=ids, claim_token=token).order_by("pk"))
         groups = _groups(rows, max_batch)
         for index, group in enumerate(groups):
             if len(group) > 1:
@@ -311,6 +312,19 @@ def deliver(
     total: dict[str, int] = defaultdict(int)
     for part in results:
         for key, value in part.items():
+            total[key] += value
+    return dict(total)
+
+
+def deliver_listed(message_ids: list[int]) -> dict[str, int]:
+    """Send these (non-code) rows, ``NOTIFY_BATCH_SIZE`` at a time: each slice claimed (the rows still
+    due; others already taken are skipped), sent and recorded before the next, so a lease covers only the
+    calls of one slice however long the list. Returns counts by outcome."""
+    size = settings.NOTIFY_BATCH_SIZE
+    total: dict[str, int] = defaultdict(int)
+    for start in range(0, len(message_ids), size):
+        ids = message_ids[start : start + size]
+        for key, value in deliver(first_ids=ids, limit=len(ids), codes=False).items():
             total[key] += value
     return dict(total)
 

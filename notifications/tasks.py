@@ -13,9 +13,9 @@ def deliver_message(message_id: int) -> dict:
 
 @shared_task(acks_late=True)
 def deliver_messages(message_ids: list[int]) -> dict:
-    """A fan-out's rows, one task per batch (``services.message_queue_bulk``); codes are left to their own
+    """A fan-out's rows, one task per chunk (``services.message_queue_bulk``); codes are left to their own
     queue."""
-    return delivery.deliver(first_ids=message_ids, limit=len(message_ids), codes=False)
+    return delivery.deliver_listed(message_ids)
 
 
 @shared_task(acks_late=True)

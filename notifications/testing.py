@@ -59,6 +59,7 @@ class FakeSmsGateway:
         self.fail_next: list[str] = []  # error codes for the next Send* calls, in order
         self.fail_numbers: dict[str, str] = {}  # phone -> error code (the whole call is refused)
         self.latency = 0.0
+        self.close_after_answer = False  # drop each connection after answering, as an idle timeout would
         self.hold_at: int | None = None  # hold the call that brings `received` to at least this many
         self.held = threading.Event()
         self.release = threading.Event()
@@ -214,6 +215,8 @@ class FakeSmsGateway:
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
                     self.wfile.write(data)
+                    if gateway.close_after_answer:
+                        self.close_connection = True  # no "Connection: close": the caller finds out later
                 except OSError:
                     pass  # the caller is gone (killed while the call was held)
 

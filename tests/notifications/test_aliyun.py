@@ -54,6 +54,19 @@ def test_one_message_goes_by_sendsms_with_outid(aliyun, settings):
     assert len(aliyun.received) == 1
 
 
+def test_a_kept_alive_connection_the_gateway_closed_is_replaced_not_a_failed_send(aliyun):
+    """One connection per thread is kept between calls; when the gateway has closed it meanwhile (an idle
+    timeout, a restart), the next call opens a new one: sent once, not an unknown outcome."""
+    first = settled(1)
+    assert delivery.deliver(first_id=first.pk) == {"sent": 1}
+    aliyun.close_after_answer = True
+    for n in (2, 3):
+        time.sleep(0.2)  # idle: the gateway's close has arrived
+        m = settled(n)
+        assert delivery.deliver(first_id=m.pk) == {"sent": 1}
+    assert sorted(got["phone"] for got in aliyun.received) == [f"139{n:08d}" for n in (1, 2, 3)]
+
+
 def test_many_messages_go_by_sendbatchsms_one_number_once_per_call(aliyun):
     rows = [settled(n) for n in range(5)] + [settled(9, phone="13900000001")]  # a number twice
     rows.append(settled(7, template="order_reminder", params={"post": "p", "start": "s", "place": "x"}))

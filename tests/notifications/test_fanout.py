@@ -7,7 +7,7 @@ import datetime as dt
 from collections import Counter
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from gigmarket.celery import app
@@ -61,10 +61,10 @@ def test_bulk_writes_one_row_per_recipient_and_dispatches_each_once(
     assert len(per_key) == 250 and set(per_key.values()) == {1}
     assert all(r.status == Message.Status.PENDING and r.body for r in rows)
 
-    # Every new row once, in tasks of at most NOTIFY_BATCH_SIZE; the row written before is not sent again.
+    # Every new row once, one task per chunk; the row written before is not sent again.
     assert {name for name, _ in dispatched} == {"deliver_messages"}
     batches = [ids for _, ids in dispatched]
-    assert max(len(b) for b in batches) <= 40
+    assert len(batches) == 3 and max(len(b) for b in batches) <= 100
     flat = [pk for batch in batches for pk in batch]
     assert sorted(flat) == sorted({r.pk for r in rows} - {before.pk})
 
@@ -74,6 +74,78 @@ def test_bulk_writes_one_row_per_recipient_and_dispatches_each_once(
         again = message_queue_bulk(items)
     assert [r.pk for r in again] == [r.pk for r in rows]
     assert dispatched == []
+
+
+def test_a_chunk_task_sends_its_rows_a_batch_at_a_time(settings, monkeypatch):
+    """``deliver_messages`` claims NOTIFY_BATCH_SIZE rows at a time (a lease covers one slice's calls), each
+    row once; rows already taken by another worker are left to it."""
+    settings.NOTIFY_BATCH_SIZE = 40
+    rows = [
+        Message.objects.create(event_key=f"s:{i}", phone=f"139{i:08d}", template="order_settled",
+                               params={"post": "p", "amount": "1"}, body="x")
+        for i in range(100)
+    ]  # fmt: skip
+    Message.objects.filter(pk=rows[5].pk).update(status=Message.Status.SENDING, claim_token="other")
+    claims: list[int] = []
+    real_claim = delivery.claim
+
+    def counting(**kwargs):
+        token, groups = real_claim(**kwargs)
+        claims.append(sum(len(g) for g in groups))
+        return token, groups
+
+    monkeypatch.setattr(delivery, "claim", counting)
+    counts = delivery.deliver_listed([r.pk for r in rows])
+    assert len(claims) == 3 and max(claims) <= 40 and sum(claims) == 99 and counts == {"sent": 99}
+    assert Message.objects.get(pk=rows[5].pk).status == Message.Status.SENDING  # the other worker's
+    assert Message.objects.filter(status=Message.Status.SENT).count() == 99
+
+
+def test_bulk_rows_equal_one_by_one_rows(dispatched):
+    """The one-statement insert writes what ``message_queue`` writes, field for field, secrets included."""
+    user = factories.UserFactory(phone="13600000001")
+    skip = {"id", "event_key", "created_at", "secret_until"}
+    for template, params in (("order_settled", {"post": "岗位", "amount": "1.00"}), ("phone_code", CODE)):
+        one = message_queue(event_key=f"one:{template}", template=template, params=params, recipient=user)
+        (bulk,) = message_queue_bulk([Outgoing(f"bulk:{template}", template, params, recipient=user)])
+        fresh = Message.objects.get(pk=bulk.pk)
+        for field in Message._meta.concrete_fields:
+            if field.attname not in skip:
+                assert getattr(fresh, field.attname) == getattr(one, field.attname), field.attname
+                assert getattr(bulk, field.attname) == getattr(fresh, field.attname), field.attname
+        assert bulk.recipient == user and (bulk.secret_until is None) == (template != "phone_code")
+        if template == "phone_code":  # stored encrypted, as message_queue stores it
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT secret FROM notifications_message WHERE id = %s", [bulk.pk])
+                (stored,) = cursor.fetchone()
+            assert stored and "135790" not in stored
+
+
+def test_bulk_leaves_rows_another_writer_queued_meanwhile(dispatched, django_capture_on_commit_callbacks):
+    """A row written by someone else between the look-up and the insert is returned, not written again,
+    and not dispatched again; the rest of the chunk is written."""
+    from notifications import bulk
+
+    real = bulk.insert_messages
+
+    def racing(rows, **kwargs):
+        message_queue(event_key="fan:2", template="order_settled", params={"post": "p", "amount": "1"},
+                      phone="13900000002")  # fmt: skip
+        return real(rows, **kwargs)
+
+    dispatched.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services_insert = services.insert_messages
+        services.insert_messages = racing
+        try:
+            rows = message_queue_bulk([_settled(i) for i in range(5)])
+        finally:
+            services.insert_messages = services_insert
+    first = Message.objects.get(event_key="fan:2")
+    assert rows[2].pk == first.pk and rows[2].params == {"post": "p", "amount": "1"}
+    assert Message.objects.filter(event_key__startswith="fan:").count() == 5
+    sent = [pk for name, ids in dispatched if name == "deliver_messages" for pk in ids]
+    assert sorted(sent) == sorted(r.pk for r in rows if r.pk != first.pk)
 
 
 def test_bulk_rolled_back_dispatches_nothing(dispatched, django_capture_on_commit_callbacks):
