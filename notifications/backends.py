@@ -29,6 +29,7 @@ import select
 import socket
 import ssl
 import threading
+import urllib.request
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
@@ -124,6 +125,15 @@ def aliyun_signature(params: dict[str, str], secret: str, method: str = "POST") 
     return base64.b64encode(digest).decode()
 
 
+def _proxy_for(parts):
+    """The proxy the environment names for this gateway (HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as requests
+    reads them), or None: a deployment that reaches the provider through an egress proxy keeps working."""
+    if urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    return urlsplit(proxy if "://" in proxy else f"http://{proxy}") if proxy else None
+
+
 class AliyunBackend:
     name = "aliyun"
     max_batch = 100  # SendBatchSms takes at most 100 numbers
@@ -137,6 +147,7 @@ class AliyunBackend:
         self.key_id = settings.SMS_ACCESS_KEY_ID
         self.secret = settings.SMS_ACCESS_KEY_SECRET
         self.timeout = settings.SMS_HTTP_TIMEOUT
+        self.proxy = _proxy_for(urlsplit(self.url))  # read once: the environment is fixed per process
 
     def _connection(self) -> http.client.HTTPConnection:
         """This thread's keep-alive connection to the gateway (a new one if the gateway closed it).
@@ -151,12 +162,14 @@ class AliyunBackend:
             conn.close()
             conn = None
         if conn is None or conn.sock is None:
+            proxy = self.proxy
+            host, port = (proxy.hostname, proxy.port) if proxy else (parts.hostname, parts.port)
             if parts.scheme == "https":
-                conn = http.client.HTTPSConnection(
-                    parts.hostname, parts.port, timeout=self.timeout, context=_tls_context()
-                )
+                conn = http.client.HTTPSConnection(host, port, timeout=self.timeout, context=_tls_context())
+                if proxy:  # CONNECT through the proxy, TLS end to end with the gateway
+                    conn.set_tunnel(parts.hostname, parts.port)
             else:
-                conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=self.timeout)
+                conn = http.client.HTTPConnection(host, port, timeout=self.timeout)
             conn.connect()
             # Headers and body in one segment each, sent at once (no Nagle delay waiting for an ACK).
             conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -167,7 +180,10 @@ class AliyunBackend:
         """POST a form; raises requests.Timeout / requests.ConnectionError when no whole answer came back."""
         try:
             conn = self._connection()
-            conn.request("POST", urlsplit(self.url).path or "/", body=body, headers=_FORM)
+            parts = urlsplit(self.url)
+            # Through a plain-HTTP proxy the request line names the whole URL; otherwise the path alone.
+            target = self.url if parts.scheme == "http" and self.proxy else (parts.path or "/")
+            conn.request("POST", target, body=body, headers=_FORM)
             response = conn.getresponse()
             data = response.read()
         except TimeoutError as exc:

@@ -54,6 +54,7 @@ class FakeSmsGateway:
         self.rate_cap = rate_cap
         self.templates = template_variables()
         self.received: list[dict] = []  # one entry per accepted message
+        self.targets: list[str] = []  # the request line's target of each call (a proxy sees whole URLs)
         self.calls: Counter = Counter()  # per action
         self.throttled = 0
         self.fail_next: list[str] = []  # error codes for the next Send* calls, in order
@@ -207,6 +208,7 @@ class FakeSmsGateway:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 params = dict(parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True))
+                gateway.targets.append(self.path)
                 status, body = gateway.handle(params)
                 data = json.dumps(body).encode()
                 try:

@@ -236,3 +236,20 @@ def test_a_marketing_retry_never_lands_in_quiet_hours(aliyun, consenting, settin
     with time_machine.travel(dt.datetime(2026, 11, 24, 8, 0, tzinfo=sh), tick=False):
         assert delivery.deliver() == {"sent": 1}
     assert len(aliyun.received) == 1
+
+
+def test_the_gateway_is_reached_through_the_proxy_the_environment_names(aliyun, settings, monkeypatch):
+    """A city's servers often reach the provider only through an egress proxy: HTTP_PROXY is honoured (the
+    request line then names the whole URL), NO_PROXY exempts a host, as requests did before."""
+    settings.SMS_HTTP_URL = "http://dysmsapi.example.invalid/"  # not resolvable: only the proxy can reach it
+    monkeypatch.setenv("HTTP_PROXY", aliyun.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    assert delivery.deliver(first_id=settled(1).pk) == {"sent": 1}
+    assert aliyun.targets == ["http://dysmsapi.example.invalid/"]
+
+    settings.SMS_HTTP_URL = aliyun.url
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    assert delivery.deliver(first_id=settled(2).pk) == {"sent": 1}
+    assert aliyun.targets[-1] == "/"
