@@ -1160,6 +1160,10 @@ def main() -> None:
     django.setup()
     from django.db import connection
 
+    if args.skip_seed:  # a reused database still gets the code's schema (a new migration since)
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
     seed_seconds = 0.0 if args.skip_seed else seed(args)["seconds"]
     if args.seed_only:
         print(f"数据已就绪（{seed_seconds:.0f} 秒）：{data_summary()}")

@@ -395,6 +395,10 @@ def main() -> None:
     import django
 
     django.setup()
+    if args.skip_seed:  # a reused database still gets the code's schema (a new migration since)
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
     seed_seconds = 0.0 if args.skip_seed else seed(args)
     ensure_index()
     data = summary()
