@@ -28,7 +28,7 @@ from accounts.models import User
 from core.dispatch import dispatch_on_commit
 from core.errors import Conflict, InvalidTransition
 
-from . import followon, services
+from . import followon, grab_front, services
 from .models import Claim, Post
 
 
@@ -72,10 +72,13 @@ def _refuse_early(post: Post) -> None:
 @transaction.atomic
 def grab(*, post: Post, worker: User, note: str = "") -> Claim:
     """The short 抢单: the claim and the slot in one transaction; the order follows (module docstring)."""
+    seen = grab_front.generation(post.pk)  # before the post is read: a mark written below can be disowned
     post = Post.objects.select_related("trade__certificate_type", "employer", "area").get(pk=post.pk)
     if post.mode != Post.Mode.GRAB:
         raise InvalidTransition("该岗位需要报名，等雇主确认")
-    # A full post is refused before any lock: most of a rush is answered here.
+    # A full post is refused before any lock; the mark lets the front refuse the rest (jobs/grab_front.py).
+    if post.status == Post.Status.FILLED:
+        grab_front.mark_full(post.pk, seen)
     _refuse_early(post)
     services._employer_active(post)
     services._check_worker_gates(post, worker)
@@ -94,8 +97,14 @@ def grab(*, post: Post, worker: User, note: str = "") -> Claim:
     except IntegrityError as exc:  # a parallel duplicate; the savepoint rollback undoes nothing else
         raise Conflict("您已经接过/报过这个岗位", code="duplicate") from exc
     # The one row every grab of this post competes for is locked last, for the commit only.
-    if not services._take_slot(post.pk):
-        raise services._slot_refused(post.pk, full="手慢了，名额已被抢完")
+    taken = services._take_slot(post.pk)
+    if not taken:
+        refused = services._slot_refused(post.pk, full="手慢了，名额已被抢完")
+        if refused.code == "full":
+            grab_front.mark_full(post.pk, seen)
+        raise refused
+    if taken == services.FILLED_NOW:
+        grab_front.mark_full_on_commit(post.pk, seen)
     if settings.GRAB_FOLLOWON_INLINE:
         claim.worker = worker
         followon.complete_locked(claim, undo_on_failure=False)

@@ -45,7 +45,7 @@ from insurance import services as insurance_services
 from notifications.models import Message
 from notifications.services import message_queue
 
-from . import money, selectors
+from . import grab_front, money, selectors
 from .contract import TEMPLATE_VERSION, content_hash, render_contract
 from .models import Block, Claim, Contract, Order, OrderEvent, Post, Rating, Trade, WorkerStats
 from .rules import distance_m, reliability, rules
@@ -331,6 +331,7 @@ def post_close(*, post: Post, actor: User) -> Post:
         raise InvalidTransition("只有招工中或已招满的岗位可以关闭")
     post.status = Post.Status.CLOSED
     post.save(update_fields=["status"])
+    grab_front.forget_on_commit(post.pk)  # the front's 「名额已满」 would now be 「已停止招工」
     for claim in post.claims.filter(status=Claim.Status.PENDING).select_related("worker"):
         _claim_close(claim, status=Claim.Status.EXPIRED, reason="岗位已停止招工")
     money.post_hold_release(post=post, reason="停止招工")
@@ -379,6 +380,7 @@ def post_cancel(*, post: Post, actor: User, reason: str) -> Post:
         _claim_close(claim, status=Claim.Status.EXPIRED, reason="岗位已取消")
     Post.objects.filter(pk=post.pk).update(status=Post.Status.CANCELLED, hidden_from="")
     post.status, post.hidden_from = Post.Status.CANCELLED, ""
+    grab_front.forget_on_commit(post.pk)
     money.post_hold_release(post=post, reason="岗位取消")
     return post
 
@@ -424,6 +426,7 @@ def posts_expire(*, now: dt.datetime | None = None) -> int:
             )
             count += expired
             if expired:
+                grab_front.forget_on_commit(pk)
                 money.post_hold_release(post=Post.objects.get(pk=pk), reason="岗位过期")
             for claim in Claim.objects.filter(post_id=pk, status=Claim.Status.PENDING).select_related("post"):
                 _claim_close(claim, status=Claim.Status.EXPIRED, reason="岗位已开工")
@@ -439,6 +442,7 @@ def posts_close_for_suspended_employer(*, employer: Employer, actor: User | None
     for post in live.filter(employer=employer).select_for_update().order_by("pk"):
         Post.objects.filter(pk=post.pk).update(status=Post.Status.CLOSED, hidden_from="")
         post.status, post.hidden_from = Post.Status.CLOSED, ""
+        grab_front.forget_on_commit(post.pk)
         for claim in post.claims.filter(status=Claim.Status.PENDING).select_related("post", "worker"):
             _claim_close(claim, status=Claim.Status.EXPIRED, reason="用工主体已被暂停")
         money.post_hold_release(post=post, reason="用工主体暂停")
@@ -449,20 +453,25 @@ def posts_close_for_suspended_employer(*, employer: Employer, actor: User | None
 # ------------------------------------------------------------------------------------------- claims
 
 
-def _take_slot(post_id: int) -> bool:
-    """The guarded UPDATE: one slot, only if one is left. Marks the post filled when it was the last."""
+def _take_slot(post_id: int) -> bool | str:
+    """The guarded UPDATE: one slot, only if one is left. Marks the post filled when it was the last
+    (then answers ``FILLED_NOW``, which is truthy too)."""
     taken = Post.objects.filter(pk=post_id, status=Post.Status.OPEN, slots_left__gt=0).update(
         slots_left=F("slots_left") - 1
     )
-    if taken:
-        Post.objects.filter(pk=post_id, status=Post.Status.OPEN, slots_left=0).update(
-            status=Post.Status.FILLED
-        )
+    if taken and Post.objects.filter(pk=post_id, status=Post.Status.OPEN, slots_left=0).update(
+        status=Post.Status.FILLED
+    ):
+        return FILLED_NOW
     return bool(taken)
+
+
+FILLED_NOW = "filled"
 
 
 def _free_slot(post_id: int) -> None:
     Post.objects.filter(pk=post_id, slots_left__lt=F("slots")).update(slots_left=F("slots_left") + 1)
+    grab_front.forget_on_commit(post_id)  # no 「名额已满」 from the front for a post with a free slot
     future = Post.objects.filter(pk=post_id, starts_at__gt=timezone.now())
     future.filter(status=Post.Status.FILLED).update(status=Post.Status.OPEN)
     # A hidden post that was full comes back open: it has a free slot now.
@@ -1170,6 +1179,7 @@ def post_hide_for_review(*, post: Post, actor: User | None) -> str:
         raise InvalidTransition("该岗位已不在招工中")
     old = post.status
     Post.objects.filter(pk=post.pk).update(status=Post.Status.CLOSED, hidden_from=old)
+    grab_front.forget_on_commit(post.pk)
     return old
 
 
@@ -1189,6 +1199,7 @@ def post_restore(*, post: Post, actor: User | None, status: str = "") -> Post:
     )
     if not (post.hidden_from or legacy):
         return post  # closed for another reason meanwhile (suspension): not the report's to undo
+    grab_front.forget_on_commit(post.pk)
     if post.starts_at <= timezone.now():
         Post.objects.filter(pk=post.pk).update(status=Post.Status.EXPIRED, hidden_from="")
         money.post_hold_release(post=post, reason="岗位过期")
