@@ -22,14 +22,15 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import EmployerMember, User
 from core.dispatch import dispatch_on_commit
 from core.errors import Conflict, InvalidTransition
 
-from . import followon, grab_front, services
-from .models import Claim, Post
+from . import followon, grab_front, selectors, services
+from .models import Block, Claim, Post
 
 
 def claim(*, post: Post, worker: User, note: str = "") -> Claim:
@@ -58,6 +59,37 @@ def _check_no_pending_overlap(post: Post, worker: User) -> None:
         )
 
 
+def _lock_worker_and_check(post: Post, worker: User) -> bool:
+    """Lock the worker's row and ask, in that one query, whether any row-based check would refuse: member
+    of the employer, blocked by it, already claimed this post, an order or a pending grab at those hours."""
+    starts, ends = post.starts_at, post.ends_at
+    flags = (
+        User.objects.select_for_update(of=("self",))
+        .filter(pk=worker.pk)
+        .annotate(
+            member=Exists(EmployerMember.objects.filter(employer_id=post.employer_id, user=OuterRef("pk"))),
+            blocked=Exists(Block.objects.filter(employer_id=post.employer_id, worker=OuterRef("pk"))),
+            claimed=Exists(Claim.objects.filter(post_id=post.pk, worker=OuterRef("pk"))),
+            overlap=Exists(
+                selectors.blocking_orders(worker=OuterRef("pk")).filter(
+                    starts_at__lt=ends, ends_at__gt=starts
+                )
+            ),
+            pending=Exists(
+                Claim.objects.filter(
+                    worker=OuterRef("pk"),
+                    order_pending=True,
+                    post__starts_at__lt=ends,
+                    post__ends_at__gt=starts,
+                )
+            ),
+        )
+        .values_list("member", "blocked", "claimed", "overlap", "pending")
+        .first()
+    )
+    return flags is None or any(flags)
+
+
 def _refuse_early(post: Post) -> None:
     if post.status == Post.Status.FILLED:
         raise Conflict("名额已满", code="full")
@@ -81,20 +113,22 @@ def grab(*, post: Post, worker: User, note: str = "") -> Claim:
         grab_front.mark_full(post.pk, seen)
     _refuse_early(post)
     services._employer_active(post)
-    services._check_worker_gates(post, worker)
     # Lock order (jobs/services.py): the worker first (overlap), the post only through the guarded UPDATE.
-    User.objects.select_for_update().filter(pk=worker.pk).first()
-    if Claim.objects.filter(post=post, worker=worker).exists():
-        raise Conflict("您已经接过/报过这个岗位", code="duplicate")
-    services._check_no_overlap(post, worker)
-    _check_no_pending_overlap(post, worker)
+    # The worker's row is locked and every check asked in the same query; only a worker some check
+    # refuses goes through them one by one, for the message of the first that refuses (as before).
+    services._check_worker_gates(post, worker, rows=False)
+    if _lock_worker_and_check(post, worker):
+        services._check_worker_gates(post, worker)
+        if Claim.objects.filter(post=post, worker=worker).exists():
+            raise Conflict("您已经接过/报过这个岗位", code="duplicate")
+        services._check_no_overlap(post, worker)
+        _check_no_pending_overlap(post, worker)
     try:
-        with transaction.atomic():
-            claim = Claim.objects.create(
-                post=post, worker=worker, status=Claim.Status.CONFIRMED, note=(note or "").strip()[:200],
-                decided_at=timezone.now(), order_pending=True,
-            )  # fmt: skip
-    except IntegrityError as exc:  # a parallel duplicate; the savepoint rollback undoes nothing else
+        claim = Claim.objects.create(
+            post=post, worker=worker, status=Claim.Status.CONFIRMED, note=(note or "").strip()[:200],
+            decided_at=timezone.now(), order_pending=True,
+        )  # fmt: skip
+    except IntegrityError as exc:  # a parallel duplicate: grab's own atomic rolls back the rest
         raise Conflict("您已经接过/报过这个岗位", code="duplicate") from exc
     # The one row every grab of this post competes for is locked last, for the commit only.
     taken = services._take_slot(post.pk)

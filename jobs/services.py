@@ -503,7 +503,9 @@ def _slot_refused(post_id: int, *, full: str) -> DomainError:
     return Conflict(full, code="full")
 
 
-def _check_worker_gates(post: Post, worker: User) -> None:
+def _check_worker_gates(post: Post, worker: User, *, rows: bool = True) -> None:
+    """The worker may take this post; ``rows=False`` leaves out the membership and block rows (the short
+    grab asks those with the worker's row lock, jobs/grabbing.py)."""
     if worker.role != User.Role.SEEKER or not worker.is_active:
         raise NotAllowed("只有求职者可以接单")
     if not worker.is_verified:
@@ -515,6 +517,8 @@ def _check_worker_gates(post: Post, worker: User) -> None:
             f"“{post.trade.name}”是限制性工种，需要有效的{post.trade.certificate_type.name}",
             code="certificate_required",
         )
+    if not rows:
+        return
     if _is_member(post.employer_id, worker):
         raise NotAllowed("不能接自己单位发布的岗位")
     if Block.objects.filter(employer_id=post.employer_id, worker=worker).exists():
