@@ -352,7 +352,9 @@ def report(results: dict) -> str:
             r = run[kind]
             window = r["last_answer_s"]
             cpu = r["cpu_s"]
-            share = {name: used / (window * 2) * 100 for name, used in cpu.items()} if window == window else {}
+            share = (
+                {name: used / (window * 2) * 100 for name, used in cpu.items()} if window == window else {}
+            )
             lines.append(
                 f"{'':<9} {kind} CPU s until the last answer (% of 2 cores): "
                 + ", ".join(f"{name} {used:.1f} ({share.get(name, 0):.0f}%)" for name, used in cpu.items())

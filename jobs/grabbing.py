@@ -10,8 +10,8 @@ only what decides who got a slot:
   made), the claim (``confirmed``, ``order_pending``), then the guarded UPDATE of the slot, last;
 
 and answers 「抢到了」. The order, escrow, policy, contract and messages are made right after the commit by
-:mod:`jobs.followon` in a Celery task (``core.dispatch.dispatch_on_commit``; a lost task is found by the worker's
-recovery sweep), or the claim is undone with a message and the money untouched. ``GRAB_FOLLOWON_INLINE``
+:mod:`jobs.followon` in a Celery task (one per post, ``followon.queue_on_commit``; a lost task is found
+by the worker's recovery sweep), or the claim is undone with a message and the money untouched. ``GRAB_FOLLOWON_INLINE``
 runs the follow-on in the grab's own transaction instead (test suites that look at the order at once).
 
 Pages, API and the hall's kiosk call :func:`claim`; ``jobs.services.claim_create`` stays the
@@ -26,11 +26,12 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.models import EmployerMember, User
-from core.dispatch import dispatch_on_commit
 from core.errors import Conflict, InvalidTransition
 
 from . import followon, grab_front, selectors, services
 from .models import Block, Claim, Post
+
+queue_followon = followon.queue_on_commit  # (tests replace it to play a broker that is down)
 
 
 def claim(*, post: Post, worker: User, note: str = "") -> Claim:
@@ -143,5 +144,5 @@ def grab(*, post: Post, worker: User, note: str = "") -> Claim:
         claim.worker = worker
         followon.complete_locked(claim, undo_on_failure=False)
     else:
-        dispatch_on_commit("jobs.tasks.grab_followon", claim.pk)
+        queue_followon(post.pk)
     return claim

@@ -38,7 +38,7 @@ def trade(db):
 
 @pytest.fixture
 def broker_down(monkeypatch):
-    monkeypatch.setattr(grabbing, "dispatch_on_commit", lambda *args, **kwargs: None)
+    monkeypatch.setattr(grabbing, "queue_followon", lambda *args, **kwargs: None)
 
 
 def _api(user) -> APIClient:
@@ -92,7 +92,7 @@ def test_a_grab_that_loses_the_guarded_update_marks_the_post(trade, monkeypatch)
             holding.set()
             release.wait(30)
 
-    monkeypatch.setattr(grabbing, "dispatch_on_commit", hold_before_commit)
+    monkeypatch.setattr(grabbing, "queue_followon", hold_before_commit)
 
     def run(worker, name):
         try:
@@ -267,4 +267,27 @@ def test_parallel_api_grabs_confirm_exactly_the_slots_and_the_rest_get_the_same_
         post.refresh_from_db()
         assert post.slots_left == 0
         assert Claim.objects.filter(post=post, status=Claim.Status.CONFIRMED).count() == 3
+    assert reconcile_orders() == []
+
+
+@DEFERRED
+def test_one_follow_on_task_per_post_sees_every_grab_committed_before_or_after_it_starts(trade, monkeypatch):
+    """Grabs of one post queue one task while it is queued; the task forgets its key before it looks, so a
+    grab committed while it runs queues the next one; every claim ends with its order."""
+    (post,) = _posts(trade, 1, 4)
+    workers = _verified_workers(4, prefix="1490")
+    queued: list[int] = []
+    monkeypatch.setattr(followon, "dispatch", lambda name, post_id: queued.append(post_id))
+
+    claims = [grabbing.claim(post=post, worker=w) for w in workers[:3]]
+    assert queued == [post.pk]  # three grabs, one task on its way
+
+    assert followon.complete_post(post.pk) == {"done": 3, "undone": 0, "skipped": 0}
+    for claim in claims:
+        claim.refresh_from_db()
+        assert not claim.order_pending and Order.objects.filter(claim=claim).exists()
+    grabbing.claim(post=post, worker=workers[3])  # after the task forgot its key: a new task
+    assert queued == [post.pk, post.pk]
+    assert followon.complete_post(post.pk)["done"] == 1
+    assert followon.complete_post(post.pk) == {"done": 0, "undone": 0, "skipped": 0}
     assert reconcile_orders() == []
