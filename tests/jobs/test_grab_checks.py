@@ -111,3 +111,19 @@ def test_a_worker_without_a_real_name_is_refused_before_any_lock(employer, trade
     worker = SeekerFactory(phone="13600000018", name="王八")
     assert _refusal(post, worker)[0] == "realname_required"
     assert post.slots_left == 3
+
+
+def test_an_order_in_dispute_that_was_active_still_blocks_those_hours(employer, trade):
+    """The orders part of the one query is selectors.blocking_orders written out: they must agree."""
+    from jobs import selectors, services
+    from jobs.models import Order
+
+    first, second = _post(employer, trade), _post(EmployerFactory(name="另一家公司"), trade, hours=(12, 18))
+    worker = verified_seeker(phone="13600000019", name="冯九")
+    grabbing.claim(post=first, worker=worker)
+    order = Order.objects.get(post=first, worker=worker)
+    services.order_mark_disputed(order=order, actor=worker, reason="工钱有争议")
+    assert selectors.blocking_orders(worker=worker).filter(pk=order.pk).exists()
+
+    assert _refusal(second, worker)[0] == "overlap"
+    assert second.slots_left == 3
