@@ -11,8 +11,10 @@ only what decides who got a slot:
 
 and answers 「抢到了」. The order, escrow, policy, contract and messages are made right after the commit by
 :mod:`jobs.followon` in a Celery task (one per post, ``followon.queue_on_commit``; a lost task is found
-by the worker's recovery sweep), or the claim is undone with a message and the money untouched. ``GRAB_FOLLOWON_INLINE``
-runs the follow-on in the grab's own transaction instead (test suites that look at the order at once).
+by the worker's recovery sweep), or the claim is undone with a message and the money untouched.
+``GRAB_FOLLOWON_INLINE`` runs the follow-on in the grab's own transaction instead (test suites that look
+at the order at once). A grab that finds its post full leaves a mark for the front
+(:mod:`jobs.grab_front`), which then answers the rest of the crowd before any of this runs.
 
 Pages, API and the hall's kiosk call :func:`claim`; ``jobs.services.claim_create`` stays the
 single-transaction path (seeding, invitations, the employer's side).
