@@ -290,6 +290,21 @@ def stop(proc: subprocess.Popen | None) -> None:
             proc.wait(5)
 
 
+def drain(port: int, limit: float = 600.0) -> float:
+    """Seconds until the server is idle again. A request the client gave up on (``--timeout``) is still in
+    gunicorn's queue and will be served: the next release must not start behind it."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        asked = time.monotonic()
+        try:
+            if jb.get(port, "/healthz")[0] == 200 and time.monotonic() - asked < 0.5:
+                break
+        except OSError:
+            pass
+        time.sleep(0.5)
+    return time.monotonic() - started
+
+
 def run_layout(args, port: int, member, tokens, n_posts: int, slots: int, offset: int, servers: dict) -> dict:
     from django.db import connections
     from django.utils import timezone
@@ -309,6 +324,7 @@ def run_layout(args, port: int, member, tokens, n_posts: int, slots: int, offset
         connections.close_all()
         time.sleep(1.0)  # let the publish's own follow-on (pushes) settle
         result = rush(port, calls, args.timeout, not args.no_preopen, servers)
+        result["drained_s"] = drain(port)
         result["oversold"] = oversold(ids)
         if kind != "baseline":
             # from the release; the report also shows it after the last confirmation was answered
@@ -347,6 +363,11 @@ def report(results: dict) -> str:
                 f"{r['ok_p50_ms']:>7.0f} {r['ok_p95_ms']:>7.0f} {r['all_p50_ms']:>8.0f} {r['all_p95_ms']:>8.0f} "
                 f"{r['confirmed_per_s']:>7.0f} {r['oversold']:>5} {r['front']:>6} {fo_text:>28}  "
                 f"{json.dumps(r['statuses'])}"
+                + (
+                    f"  (queue drained {r['drained_s']:.0f} s after the client gave up)"
+                    if r["drained_s"] > 2
+                    else ""
+                )
             )
         for kind in [k for k in ("baseline", "legacy", "grab") if k in run]:
             r = run[kind]
@@ -417,7 +438,7 @@ def main() -> None:
     )
     parser.add_argument("--db", default="postgres://postgres@127.0.0.1:5432/gigmarket_bench_grab")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/13")
-    parser.add_argument("--timeout", type=float, default=40.0, help="seconds one request may take")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds one request may take")
     parser.add_argument("--followon-timeout", type=float, default=40.0)
     parser.add_argument(
         "--no-preopen", action="store_true", help="connect at the release instead of just before it"
