@@ -11,4 +11,5 @@ RUN GIGMARKET_SECRET_KEY=build GIGMARKET_ALLOWED_HOSTS=build GIGMARKET_FIELD_ENC
 RUN useradd --system --uid 1000 gig && mkdir -p /app/media && chown gig /app/media
 USER gig
 EXPOSE 8000
-CMD ["gunicorn", "gigmarket.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]
+# Workers, listen queue, timeouts: gigmarket/gunicorn_conf.py (why each value: its docstring).
+CMD ["gunicorn", "gigmarket.wsgi:application", "-c", "gigmarket/gunicorn_conf.py"]

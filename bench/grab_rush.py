@@ -126,61 +126,107 @@ def publish(member, n_posts: int, slots: int, label: str, start: dt.datetime) ->
 # ------------------------------------------------------------------------------------------- client
 
 
-async def _one(port: int, path: str, token: str, go: asyncio.Event, timeout: float) -> tuple[int, float]:
+def _request(path: str, token: str) -> bytes:
     body = b'{"note": ""}'
     head = (
         f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-Proto: https\r\n"
         f"Authorization: Token {token}\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
     ).encode()
+    return head + body
+
+
+FRONT = b"\r\nx-grab-front: full\r\n"  # the answer came from the front (jobs/grab_front.py)
+
+
+async def _one(port: int, request: bytes, go: asyncio.Event, timeout: float, preopen: bool):
+    """(status, answered at, from the front). The request is built beforehand; with ``preopen`` the
+    connection is made before the release too (as a phone's, kept alive by the proxy), so the client
+    spends the rush only writing one buffer and reading one answer."""
+    conn = None
+    if preopen:
+        try:
+            conn = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
+        except (OSError, TimeoutError):
+            conn = None
     await go.wait()
+    front = False
     try:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
-        writer.write(head + body)
-        await writer.drain()
-        status_line = await asyncio.wait_for(reader.readline(), timeout)
-        await asyncio.wait_for(reader.read(), timeout)
+        if conn is None:
+            conn = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
+        reader, writer = conn
+        writer.write(request)
+        data = await asyncio.wait_for(reader.read(), timeout)  # the server closes after its answer
         writer.close()
-        status = int(status_line.split()[1]) if status_line else 0
+        status = int(data[9:12]) if data.startswith(b"HTTP/1.") else 0
+        front = FRONT in data[: data.find(b"\r\n\r\n")].lower()
     except TimeoutError:
         status = -1  # no answer within the client's timeout
-    except (OSError, ValueError, IndexError):
+    except (OSError, ValueError):
         status = 0  # connection refused or reset, or no status line
-    return status, time.monotonic()
+    return status, time.monotonic(), front
 
 
-async def _release(port: int, calls: list[tuple[str, str]], timeout: float):
+async def _release(port: int, requests: list[bytes], timeout: float, preopen: bool):
     go = asyncio.Event()
-    tasks = [asyncio.create_task(_one(port, path, token, go, timeout)) for path, token in calls]
-    await asyncio.sleep(0.5)  # every coroutine is parked on the event
-    released = time.monotonic()
+    tasks = [asyncio.create_task(_one(port, r, go, timeout, preopen)) for r in requests]
+    await asyncio.sleep(0.5 + (len(requests) / 1000 if preopen else 0))  # all parked (and connected)
+    released, cpu = time.monotonic(), time.process_time()
     go.set()
     results = await asyncio.gather(*tasks)
-    return released, results
+    return released, time.process_time() - cpu, results
 
 
-def rush(port: int, calls: list[tuple[str, str]], timeout: float) -> dict:
-    released, results = asyncio.run(_release(port, calls, timeout))
-    lat = [(status, (at - released) * 1000) for status, at in results]
+def _tree_cpu(pids: list[int]) -> float:
+    """CPU seconds (user + system) used so far by these processes and their children."""
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        try:
+            procs = [psutil.Process(pid)]
+            procs += procs[0].children(recursive=True)
+        except psutil.NoSuchProcess:
+            continue
+        for proc in procs:
+            try:
+                times = proc.cpu_times()
+                total += times.user + times.system
+            except psutil.NoSuchProcess:
+                pass
+    return total
+
+
+def rush(port: int, calls: list[tuple[str, str]], timeout: float, preopen: bool, servers: dict) -> dict:
+    requests = [_request(path, token) for path, token in calls]
+    server_cpu = {name: _tree_cpu(pids) for name, pids in servers.items()}
+    released, client_cpu, results = asyncio.run(_release(port, requests, timeout, preopen))
+    lat = [(status, (at - released) * 1000) for status, at, _ in results]
     ok = [ms for status, ms in lat if status == 201 or status == 200]
     answered = [ms for status, ms in lat if status > 0]
     counts: dict[str, int] = {}
     for status, _ in lat:
         counts[str(status)] = counts.get(str(status), 0) + 1
     last_ok = max(ok) / 1000 if ok else float("nan")
+    window = max(answered) / 1000 if answered else float("nan")
+    cpu = {name: _tree_cpu(pids) - server_cpu[name] for name, pids in servers.items()}
+    cpu["client"] = client_cpu
     return {
         "released_at": released,
         "attempts": len(calls),
         "statuses": counts,
+        "front": sum(1 for *_, front in results if front),
         "confirmed": len(ok),
         "answered_3s": sum(1 for ms in answered if ms <= 3000),
-        "last_answer_s": max(answered) / 1000 if answered else float("nan"),
+        "last_answer_s": window,
         "last_ok_s": last_ok,
         "ok_p50_ms": statistics.median(ok) if ok else float("nan"),
         "ok_p95_ms": percentile(ok, 95),
         "all_p50_ms": statistics.median(answered) if answered else float("nan"),
         "all_p95_ms": percentile(answered, 95),
         "confirmed_per_s": len(ok) / last_ok if ok else 0.0,
+        "cpu_s": cpu,
+        "load": " ".join(f"{v:.1f}" for v in os.getloadavg()),
     }
 
 
@@ -244,7 +290,22 @@ def stop(proc: subprocess.Popen | None) -> None:
             proc.wait(5)
 
 
-def run_layout(args, port: int, member, tokens, n_posts: int, slots: int, offset: int) -> dict:
+def drain(port: int, limit: float = 600.0) -> float:
+    """Seconds until the server is idle again. A request the client gave up on (``--timeout``) is still in
+    gunicorn's queue and will be served: the next release must not start behind it."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        asked = time.monotonic()
+        try:
+            if jb.get(port, "/healthz")[0] == 200 and time.monotonic() - asked < 0.5:
+                break
+        except OSError:
+            pass
+        time.sleep(0.5)
+    return time.monotonic() - started
+
+
+def run_layout(args, port: int, member, tokens, n_posts: int, slots: int, offset: int, servers: dict) -> dict:
     from django.db import connections
     from django.utils import timezone
 
@@ -262,7 +323,8 @@ def run_layout(args, port: int, member, tokens, n_posts: int, slots: int, offset
         calls = [(path.format(ids[i % n_posts]), token) for i, (_, token) in enumerate(tokens)]
         connections.close_all()
         time.sleep(1.0)  # let the publish's own follow-on (pushes) settle
-        result = rush(port, calls, args.timeout)
+        result = rush(port, calls, args.timeout, not args.no_preopen, servers)
+        result["drained_s"] = drain(port)
         result["oversold"] = oversold(ids)
         if kind != "baseline":
             # from the release; the report also shows it after the last confirmation was answered
@@ -277,15 +339,16 @@ def run_layout(args, port: int, member, tokens, n_posts: int, slots: int, offset
 def report(results: dict) -> str:
     load = results["load"]
     lines = [
-        f"抢单 rush — {results['at']}; grabbers {results['grabbers']}; gunicorn {results['gunicorn_workers']} "
-        f"sync workers; celery {results['celery_concurrency']} processes",
+        f"抢单 rush — {results['at']}; grabbers {results['grabbers']}; gunicorn {results['gunicorn']}; "
+        f"celery {results['celery_concurrency']} processes; client: {results['client']}",
         f"load average before {load['before']}, after {load['after']} (2 cores shared with other work)",
         f"targets: every grabber answered ≤ {TARGETS['answered_s']:.0f} s, confirmed p95 ≤ "
         f"{TARGETS['p95_ms']:.0f} ms, ≥ {TARGETS['confirmed_per_s']:.0f} confirmed/s, 0 oversell, "
         f"follow-on ≤ {TARGETS['followon_s']:.0f} s",
         "",
         f"{'layout':<9} {'endpoint':<9} {'conf':>5} {'≤3s':>6} {'last s':>7} {'ok p50':>7} {'ok p95':>7} "
-        f"{'all p50':>8} {'all p95':>8} {'conf/s':>7} {'over':>5} {'follow-on s (after last ok)':>28}  statuses",
+        f"{'all p50':>8} {'all p95':>8} {'conf/s':>7} {'over':>5} {'front':>6} {'follow-on s (after last ok)':>28}"
+        f"  statuses",
     ]
     for run in results["runs"]:
         for kind in [k for k in ("baseline", "legacy", "grab") if k in run]:
@@ -298,7 +361,25 @@ def report(results: dict) -> str:
             lines.append(
                 f"{run['layout']:<9} {kind:<9} {r['confirmed']:>5} {r['answered_3s']:>6} {r['last_answer_s']:>7.2f} "
                 f"{r['ok_p50_ms']:>7.0f} {r['ok_p95_ms']:>7.0f} {r['all_p50_ms']:>8.0f} {r['all_p95_ms']:>8.0f} "
-                f"{r['confirmed_per_s']:>7.0f} {r['oversold']:>5} {fo_text:>28}  {json.dumps(r['statuses'])}"
+                f"{r['confirmed_per_s']:>7.0f} {r['oversold']:>5} {r['front']:>6} {fo_text:>28}  "
+                f"{json.dumps(r['statuses'])}"
+                + (
+                    f"  (queue drained {r['drained_s']:.0f} s after the client gave up)"
+                    if r["drained_s"] > 2
+                    else ""
+                )
+            )
+        for kind in [k for k in ("baseline", "legacy", "grab") if k in run]:
+            r = run[kind]
+            window = r["last_answer_s"]
+            cpu = r["cpu_s"]
+            share = (
+                {name: used / (window * 2) * 100 for name, used in cpu.items()} if window == window else {}
+            )
+            lines.append(
+                f"{'':<9} {kind} CPU s until the last answer (% of 2 cores): "
+                + ", ".join(f"{name} {used:.1f} ({share.get(name, 0):.0f}%)" for name, used in cpu.items())
+                + f"; load {r['load']}"
             )
         b = run.get("baseline")
         for kind in [k for k in ("legacy", "grab") if k in run and b]:
@@ -312,27 +393,60 @@ def report(results: dict) -> str:
     return "\n".join(lines)
 
 
+def start_gunicorn(args, env: dict, port: int) -> subprocess.Popen:
+    """gunicorn with production's own settings file (gigmarket/gunicorn_conf.py); only the address, the
+    logs and what the command line asks for differ."""
+    log = RESULTS / "grab_rush-gunicorn.log"
+    cmd = [jb.GUNICORN, "gigmarket.wsgi:application", "-c", str(ROOT / "gigmarket" / "gunicorn_conf.py"),
+           "--bind", f"127.0.0.1:{port}", "--error-logfile", str(log), "--log-level", "warning",
+           "--access-logfile", str(RESULTS / "grab_rush-access.log")]  # fmt: skip
+    if args.gunicorn_workers:
+        cmd += ["--workers", str(args.gunicorn_workers)]
+    if args.gunicorn_threads > 1:
+        cmd += ["--worker-class", "gthread", "--threads", str(args.gunicorn_threads)]
+    output = (RESULTS / "grab_rush-web.log").open("w")
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env={**os.environ, **env}, start_new_session=True, stdout=output, stderr=output
+    )
+    deadline = time.monotonic() + args.startup_timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"gunicorn exited with {proc.returncode}; see {log}")
+        try:
+            if jb.get(port, "/healthz")[0] == 200:
+                return proc
+        except OSError:
+            pass
+        time.sleep(0.3)
+    stop(proc)
+    sys.exit(f"gunicorn did not answer /healthz within {args.startup_timeout} s; see {log}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--grabbers", type=int, default=1600)
     parser.add_argument("--layouts", default="4x50,40x5", help="posts x slots, comma-separated")
-    parser.add_argument("--gunicorn-workers", type=int, default=4)
-    parser.add_argument("--gunicorn-threads", type=int, default=1)
-    parser.add_argument("--celery-concurrency", type=int, default=1)
+    parser.add_argument(
+        "--gunicorn-workers", type=int, default=0, help="0: production's (gigmarket/gunicorn_conf.py)"
+    )
+    parser.add_argument("--gunicorn-threads", type=int, default=1, help=">1: gthread workers instead")
+    parser.add_argument("--celery-concurrency", type=int, default=2)
     parser.add_argument(
         "--startup-timeout", type=float, default=120, help="seconds gunicorn may take to start"
     )
-    parser.add_argument("--backlog", type=int, default=2048, help="gunicorn's listen queue: the whole crowd")
     parser.add_argument("--db", default="postgres://postgres@127.0.0.1:5432/gigmarket_bench_grab")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/13")
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds one request may take")
-    parser.add_argument("--followon-timeout", type=float, default=60.0)
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds one request may take")
+    parser.add_argument("--followon-timeout", type=float, default=40.0)
+    parser.add_argument(
+        "--no-preopen", action="store_true", help="connect at the release instead of just before it"
+    )
     parser.add_argument("--drop", action="store_true", help="drop the bench database at the end")
     parser.add_argument(
         "--endpoints",
-        default="baseline,legacy,grab",
+        default="baseline,grab",
         help="baseline (guarded UPDATE only), legacy (the old one-transaction 抢单), grab (the API's 抢单)",
     )
     args = parser.parse_args()
@@ -357,25 +471,27 @@ def main() -> None:
 
     RESULTS.mkdir(exist_ok=True)
     port = jb.free_port()
-    web_log = (RESULTS / "grab_rush-web.log").open("w")
-    web = jb.start_gunicorn(args, env, port, RESULTS / "grab_rush-gunicorn.log", output=web_log)
+    web = start_gunicorn(args, env, port)
     worker = start_celery(env, RESULTS / "grab_rush-celery.log", args.celery_concurrency)
+    servers = {"gunicorn": [web.pid], "celery": [worker.pid]}
     load_before = " ".join(f"{v:.1f}" for v in os.getloadavg())
     runs = []
     try:
         for offset, layout in enumerate(args.layouts.split(",")):
             n_posts, slots = (int(v) for v in layout.split("x"))
             print(f"放号：{args.grabbers} 人抢 {n_posts} 个岗位 × {slots} 个名额 …", flush=True)
-            runs.append(run_layout(args, port, member, tokens, n_posts, slots, offset))
+            runs.append(run_layout(args, port, member, tokens, n_posts, slots, offset, servers))
     finally:
         stop(web)
         stop(worker)
     out = call_command_output("reconcile_ledger")
+    workers = args.gunicorn_workers or "4 (conf)"
     results = {
         "at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "grabbers": args.grabbers,
-        "gunicorn_workers": args.gunicorn_workers,
+        "gunicorn": f"{workers} workers × {args.gunicorn_threads} thread(s), gigmarket/gunicorn_conf.py",
         "celery_concurrency": args.celery_concurrency,
+        "client": "connections opened at the release" if args.no_preopen else "connections opened before",
         "load": {"before": load_before, "after": " ".join(f"{v:.1f}" for v in os.getloadavg())},
         "runs": runs,
         "reconcile": out,

@@ -11,6 +11,13 @@ worker's recovery sweep (:func:`jobs.tasks.grab_followon_sweep`, ``WORKER_RECOVE
 - **Or undone, money intact.** When the order cannot be made — the post was cancelled or ended meanwhile,
   its hold is short — the savepoint is rolled back (no order, nothing moved), the claim becomes
   ``undone`` with the reason, its slot is freed and the worker gets a message.
+- **One task per post, not per grab.** A grab's commit queues ``jobs.tasks.grab_followon_post`` for its
+  post unless one is already queued (a key in the shared cache, ``QUEUED_SECONDS``); the task forgets the
+  key first and then works through every pending claim of the post, so a grab committed after that is
+  either seen by the loop or queues the next task. 200 grabs of a rush are a handful of tasks, and the web
+  process publishes a handful of messages instead of 200. Each claim is still its own short transaction
+  (one per claim: two orders in one transaction would lock insurance-payable shards in either order).
+  Redis down: ``add`` answers True and every grab queues its task, as before.
 - **Lock order** (jobs/services.py): the claim, then the post with ``FOR KEY SHARE`` — grabs still take
   slots (their guarded UPDATE does not change a key) while the post cannot be cancelled, hidden or closed
   under this transaction — then the new order's rows and the ledger accounts in pk order (the post's hold,
@@ -23,9 +30,11 @@ import datetime as dt
 import logging
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.dispatch import dispatch
 from core.errors import DomainError
 
 from . import services
@@ -34,6 +43,35 @@ from .models import Claim, Post
 logger = logging.getLogger("gigmarket.jobs")
 
 DONE, UNDONE, SKIPPED = "done", "undone", "skipped"
+QUEUED_SECONDS = 2  # a queued task not started by then lets the next grab queue another (harmless)
+
+
+def _queued_key(post_id: int) -> str:
+    return f"grab:followon:{post_id}"
+
+
+def queue(post_id: int) -> None:
+    """After a grab's commit: make sure a follow-on task for its post is on its way (module docstring)."""
+    if cache.add(_queued_key(post_id), 1, timeout=QUEUED_SECONDS):
+        dispatch("jobs.tasks.grab_followon_post", post_id)
+
+
+def queue_on_commit(post_id: int) -> None:
+    transaction.on_commit(lambda: queue(post_id))
+
+
+def complete_post(post_id: int, *, batch: int = 100) -> dict[str, int]:
+    """Every pending grab of one post, oldest first, each in its own transaction; counts by outcome."""
+    cache.delete(_queued_key(post_id))  # first: a grab committed from now on queues the next task
+    counts = {DONE: 0, UNDONE: 0, SKIPPED: 0}
+    while True:
+        pending = Claim.objects.filter(post_id=post_id, order_pending=True, status=Claim.Status.CONFIRMED)
+        ids = list(pending.order_by("pk").values_list("pk", flat=True)[:batch])
+        outcomes = [complete(claim_id) for claim_id in ids]
+        for outcome in outcomes:
+            counts[outcome] += 1
+        if all(outcome == SKIPPED for outcome in outcomes):  # nothing left, or the rest is another's
+            return counts
 
 
 def _lock_post(post_id: int) -> None:

@@ -10,9 +10,11 @@ only what decides who got a slot:
   made), the claim (``confirmed``, ``order_pending``), then the guarded UPDATE of the slot, last;
 
 and answers 「抢到了」. The order, escrow, policy, contract and messages are made right after the commit by
-:mod:`jobs.followon` in a Celery task (``core.dispatch.dispatch_on_commit``; a lost task is found by the worker's
-recovery sweep), or the claim is undone with a message and the money untouched. ``GRAB_FOLLOWON_INLINE``
-runs the follow-on in the grab's own transaction instead (test suites that look at the order at once).
+:mod:`jobs.followon` in a Celery task (one per post, ``followon.queue_on_commit``; a lost task is found
+by the worker's recovery sweep), or the claim is undone with a message and the money untouched.
+``GRAB_FOLLOWON_INLINE`` runs the follow-on in the grab's own transaction instead (test suites that look
+at the order at once). A grab that finds its post full leaves a mark for the front
+(:mod:`jobs.grab_front`), which then answers the rest of the crowd before any of this runs.
 
 Pages, API and the hall's kiosk call :func:`claim`; ``jobs.services.claim_create`` stays the
 single-transaction path (seeding, invitations, the employer's side).
@@ -21,15 +23,16 @@ single-transaction path (seeding, invitations, the employer's side).
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from accounts.models import User
-from core.dispatch import dispatch_on_commit
+from accounts.models import EmployerMember, User
 from core.errors import Conflict, InvalidTransition
 
-from . import followon, services
-from .models import Claim, Post
+from . import followon, grab_front, services
+from .models import Block, Claim, Order, OrderEvent, Post
+
+queue_followon = followon.queue_on_commit  # (tests replace it to play a broker that is down)
 
 
 def claim(*, post: Post, worker: User, note: str = "") -> Claim:
@@ -58,6 +61,54 @@ def _check_no_pending_overlap(post: Post, worker: User) -> None:
         )
 
 
+def _row_checks_sql() -> str:
+    """The worker's row lock and every row check in one statement, written out: the ORM took longer to
+    build the nested EXISTS (with ``selectors.blocking_orders``' subquery) than PostgreSQL took to run it.
+    The orders part is ``blocking_orders`` (active, or disputed while it was active) at overlapping hours;
+    tests/jobs/test_grab_checks.py holds the two to the same answers. Table names come from the models."""
+    user, member = User._meta.db_table, EmployerMember._meta.db_table
+    block, claim, post = Block._meta.db_table, Claim._meta.db_table, Post._meta.db_table
+    order, event = Order._meta.db_table, OrderEvent._meta.db_table
+    return f"""
+        SELECT
+          EXISTS (SELECT 1 FROM {member} m WHERE m.employer_id = %(employer)s AND m.user_id = u.id),
+          EXISTS (SELECT 1 FROM {block} b WHERE b.employer_id = %(employer)s AND b.worker_id = u.id),
+          EXISTS (SELECT 1 FROM {claim} c WHERE c.post_id = %(post)s AND c.worker_id = u.id),
+          EXISTS (
+            SELECT 1 FROM {order} o
+            WHERE o.worker_id = u.id AND o.starts_at < %(ends)s AND o.ends_at > %(starts)s
+              AND (o.status IN %(active)s OR (o.status = %(disputed)s AND (
+                SELECT e.from_status FROM {event} e
+                WHERE e.order_id = o.id AND e.to_status = %(disputed)s AND e.from_status <> %(disputed)s
+                ORDER BY e.id DESC LIMIT 1
+              ) IN %(active)s))
+          ),
+          EXISTS (
+            SELECT 1 FROM {claim} p JOIN {post} pp ON pp.id = p.post_id
+            WHERE p.worker_id = u.id AND p.order_pending AND pp.starts_at < %(ends)s AND pp.ends_at > %(starts)s
+          )
+        FROM {user} u WHERE u.id = %(worker)s FOR UPDATE OF u
+    """  # noqa: S608 (table names from the models' meta, never input)
+
+
+def _lock_worker_and_check(post: Post, worker: User) -> bool:
+    """Lock the worker's row and ask, in that one query, whether any row-based check would refuse: member
+    of the employer, blocked by it, already claimed this post, an order or a pending grab at those hours."""
+    if connection.vendor != "postgresql":  # SQLite (development): the checks one by one, no row lock
+        return True
+    params = {
+        "employer": post.employer_id, "post": post.pk, "worker": worker.pk, "starts": post.starts_at,
+        "ends": post.ends_at, "active": tuple(Order.ACTIVE), "disputed": Order.Status.DISPUTED,
+    }  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(_ROW_CHECKS, params)
+        flags = cursor.fetchone()
+    return flags is None or any(flags)
+
+
+_ROW_CHECKS = _row_checks_sql()
+
+
 def _refuse_early(post: Post) -> None:
     if post.status == Post.Status.FILLED:
         raise Conflict("名额已满", code="full")
@@ -72,33 +123,44 @@ def _refuse_early(post: Post) -> None:
 @transaction.atomic
 def grab(*, post: Post, worker: User, note: str = "") -> Claim:
     """The short 抢单: the claim and the slot in one transaction; the order follows (module docstring)."""
+    seen = grab_front.generation(post.pk)  # before the post is read: a mark written below can be disowned
     post = Post.objects.select_related("trade__certificate_type", "employer", "area").get(pk=post.pk)
     if post.mode != Post.Mode.GRAB:
         raise InvalidTransition("该岗位需要报名，等雇主确认")
-    # A full post is refused before any lock: most of a rush is answered here.
+    # A full post is refused before any lock; the mark lets the front refuse the rest (jobs/grab_front.py).
+    if post.status == Post.Status.FILLED:
+        grab_front.mark_full(post.pk, seen)
     _refuse_early(post)
     services._employer_active(post)
-    services._check_worker_gates(post, worker)
     # Lock order (jobs/services.py): the worker first (overlap), the post only through the guarded UPDATE.
-    User.objects.select_for_update().filter(pk=worker.pk).first()
-    if Claim.objects.filter(post=post, worker=worker).exists():
-        raise Conflict("您已经接过/报过这个岗位", code="duplicate")
-    services._check_no_overlap(post, worker)
-    _check_no_pending_overlap(post, worker)
+    # The worker's row is locked and every check asked in the same query; only a worker some check
+    # refuses goes through them one by one, for the message of the first that refuses (as before).
+    services._check_worker_gates(post, worker, rows=False)
+    if _lock_worker_and_check(post, worker):
+        services._check_worker_gates(post, worker)
+        if Claim.objects.filter(post=post, worker=worker).exists():
+            raise Conflict("您已经接过/报过这个岗位", code="duplicate")
+        services._check_no_overlap(post, worker)
+        _check_no_pending_overlap(post, worker)
     try:
-        with transaction.atomic():
-            claim = Claim.objects.create(
-                post=post, worker=worker, status=Claim.Status.CONFIRMED, note=(note or "").strip()[:200],
-                decided_at=timezone.now(), order_pending=True,
-            )  # fmt: skip
-    except IntegrityError as exc:  # a parallel duplicate; the savepoint rollback undoes nothing else
+        claim = Claim.objects.create(
+            post=post, worker=worker, status=Claim.Status.CONFIRMED, note=(note or "").strip()[:200],
+            decided_at=timezone.now(), order_pending=True,
+        )  # fmt: skip
+    except IntegrityError as exc:  # a parallel duplicate: grab's own atomic rolls back the rest
         raise Conflict("您已经接过/报过这个岗位", code="duplicate") from exc
     # The one row every grab of this post competes for is locked last, for the commit only.
-    if not services._take_slot(post.pk):
-        raise services._slot_refused(post.pk, full="手慢了，名额已被抢完")
+    taken = services._take_slot(post.pk)
+    if not taken:
+        refused = services._slot_refused(post.pk, full="手慢了，名额已被抢完")
+        if refused.code == "full":
+            grab_front.mark_full(post.pk, seen)
+        raise refused
+    if taken == services.FILLED_NOW:
+        grab_front.mark_full_on_commit(post.pk, seen)
     if settings.GRAB_FOLLOWON_INLINE:
         claim.worker = worker
         followon.complete_locked(claim, undo_on_failure=False)
     else:
-        dispatch_on_commit("jobs.tasks.grab_followon", claim.pk)
+        queue_followon(post.pk)
     return claim

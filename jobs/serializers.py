@@ -526,6 +526,8 @@ class ClaimSerializer(serializers.ModelSerializer):
 
 
 def _order_id(claim: Claim) -> int | None:
+    if claim.order_pending:  # a grab's order is being made: none yet (its flag clears with the order)
+        return None
     try:
         return claim.order.pk
     except Order.DoesNotExist:

@@ -46,7 +46,7 @@ from insurance import services as insurance_services
 from notifications.models import Message
 from notifications.services import message_queue
 
-from . import money, selectors
+from . import grab_front, money, selectors
 from .contract import TEMPLATE_VERSION, content_hash, render_contract
 from .models import Block, Claim, Contract, Order, OrderEvent, Post, Rating, Trade, WorkerStats
 from .rules import distance_m, reliability, rules
@@ -332,6 +332,7 @@ def post_close(*, post: Post, actor: User) -> Post:
         raise InvalidTransition("只有招工中或已招满的岗位可以关闭")
     post.status = Post.Status.CLOSED
     post.save(update_fields=["status"])
+    grab_front.forget_on_commit(post.pk)  # the front's 「名额已满」 would now be 「已停止招工」
     for claim in post.claims.filter(status=Claim.Status.PENDING).select_related("worker"):
         _claim_close(claim, status=Claim.Status.EXPIRED, reason="岗位已停止招工")
     money.post_hold_release(post=post, reason="停止招工")
@@ -380,6 +381,7 @@ def post_cancel(*, post: Post, actor: User, reason: str) -> Post:
         _claim_close(claim, status=Claim.Status.EXPIRED, reason="岗位已取消")
     Post.objects.filter(pk=post.pk).update(status=Post.Status.CANCELLED, hidden_from="")
     post.status, post.hidden_from = Post.Status.CANCELLED, ""
+    grab_front.forget_on_commit(post.pk)
     money.post_hold_release(post=post, reason="岗位取消")
     return post
 
@@ -425,6 +427,7 @@ def posts_expire(*, now: dt.datetime | None = None) -> int:
             )
             count += expired
             if expired:
+                grab_front.forget_on_commit(pk)
                 money.post_hold_release(post=Post.objects.get(pk=pk), reason="岗位过期")
             for claim in Claim.objects.filter(post_id=pk, status=Claim.Status.PENDING).select_related("post"):
                 _claim_close(claim, status=Claim.Status.EXPIRED, reason="岗位已开工")
@@ -440,6 +443,7 @@ def posts_close_for_suspended_employer(*, employer: Employer, actor: User | None
     for post in live.filter(employer=employer).select_for_update().order_by("pk"):
         Post.objects.filter(pk=post.pk).update(status=Post.Status.CLOSED, hidden_from="")
         post.status, post.hidden_from = Post.Status.CLOSED, ""
+        grab_front.forget_on_commit(post.pk)
         for claim in post.claims.filter(status=Claim.Status.PENDING).select_related("post", "worker"):
             _claim_close(claim, status=Claim.Status.EXPIRED, reason="用工主体已被暂停")
         money.post_hold_release(post=post, reason="用工主体暂停")
@@ -450,21 +454,28 @@ def posts_close_for_suspended_employer(*, employer: Employer, actor: User | None
 # ------------------------------------------------------------------------------------------- claims
 
 
-def _take_slot(post_id: int) -> bool:
-    """The guarded UPDATE: one slot, only if one is left. Marks the post filled when it was the last."""
+def _take_slot(post_id: int) -> bool | str:
+    """The guarded UPDATE: one slot, only if one is left. Marks the post filled when it was the last
+    (then answers ``FILLED_NOW``, which is truthy too)."""
     taken = Post.objects.filter(pk=post_id, status=Post.Status.OPEN, slots_left__gt=0).update(
         slots_left=F("slots_left") - 1
     )
     if taken:
-        Post.objects.filter(pk=post_id, status=Post.Status.OPEN, slots_left=0).update(
+        filled = Post.objects.filter(pk=post_id, status=Post.Status.OPEN, slots_left=0).update(
             status=Post.Status.FILLED
         )
         live.slots_changed_on_commit(Post, post_id)  # 还剩 N 人 on open pages (docs/live.md)
+        if filled:
+            return FILLED_NOW
     return bool(taken)
+
+
+FILLED_NOW = "filled"
 
 
 def _free_slot(post_id: int) -> None:
     Post.objects.filter(pk=post_id, slots_left__lt=F("slots")).update(slots_left=F("slots_left") + 1)
+    grab_front.forget_on_commit(post_id)  # no 「名额已满」 from the front for a post with a free slot
     future = Post.objects.filter(pk=post_id, starts_at__gt=timezone.now())
     future.filter(status=Post.Status.FILLED).update(status=Post.Status.OPEN)
     # A hidden post that was full comes back open: it has a free slot now.
@@ -497,7 +508,9 @@ def _slot_refused(post_id: int, *, full: str) -> DomainError:
     return Conflict(full, code="full")
 
 
-def _check_worker_gates(post: Post, worker: User) -> None:
+def _check_worker_gates(post: Post, worker: User, *, rows: bool = True) -> None:
+    """The worker may take this post; ``rows=False`` leaves out the membership and block rows (the short
+    grab asks those with the worker's row lock, jobs/grabbing.py)."""
     if worker.role != User.Role.SEEKER or not worker.is_active:
         raise NotAllowed("只有求职者可以接单")
     if not worker.is_verified:
@@ -509,6 +522,8 @@ def _check_worker_gates(post: Post, worker: User) -> None:
             f"“{post.trade.name}”是限制性工种，需要有效的{post.trade.certificate_type.name}",
             code="certificate_required",
         )
+    if not rows:
+        return
     if _is_member(post.employer_id, worker):
         raise NotAllowed("不能接自己单位发布的岗位")
     if Block.objects.filter(employer_id=post.employer_id, worker=worker).exists():
@@ -1173,6 +1188,7 @@ def post_hide_for_review(*, post: Post, actor: User | None) -> str:
         raise InvalidTransition("该岗位已不在招工中")
     old = post.status
     Post.objects.filter(pk=post.pk).update(status=Post.Status.CLOSED, hidden_from=old)
+    grab_front.forget_on_commit(post.pk)
     return old
 
 
@@ -1192,6 +1208,7 @@ def post_restore(*, post: Post, actor: User | None, status: str = "") -> Post:
     )
     if not (post.hidden_from or legacy):
         return post  # closed for another reason meanwhile (suspension): not the report's to undo
+    grab_front.forget_on_commit(post.pk)
     if post.starts_at <= timezone.now():
         Post.objects.filter(pk=post.pk).update(status=Post.Status.EXPIRED, hidden_from="")
         money.post_hold_release(post=post, reason="岗位过期")

@@ -44,6 +44,12 @@ def grab_followon(claim_id: int) -> str:
 
 
 @shared_task
+def grab_followon_post(post_id: int) -> dict:
+    """The follow-on of every pending 抢单 of one post (jobs/followon.py: one task per post, not per grab)."""
+    return followon.complete_post(post_id)
+
+
+@shared_task
 def grab_followon_sweep() -> dict:
     """Recovery sweep: confirmed 抢单 whose follow-on task was lost (broker down, worker killed)."""
     return followon.sweep()

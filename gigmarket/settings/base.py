@@ -57,6 +57,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.ContentSecurityPolicyMiddleware",
     "core.middleware.PermissionsPolicyMiddleware",
+    # 抢单 on a post already full: the API's 409 from a mark in Redis, before sessions, auth, DRF or the
+    # database (jobs/grab_front.py); anything else passes through.
+    "jobs.grab_front.FullPostMiddleware",
     # A database outage in a view is a clean 503 (core/unavailable.py; handler500 covers middleware).
     "core.unavailable.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

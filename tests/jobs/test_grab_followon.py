@@ -32,7 +32,7 @@ DEFERRED = override_settings(GRAB_FOLLOWON_INLINE=False)
 @pytest.fixture
 def broker_down(monkeypatch):
     """The follow-on task is never queued, as when the broker is down (ResilientTask returns None)."""
-    monkeypatch.setattr(grabbing, "dispatch_on_commit", lambda *args, **kwargs: None)
+    monkeypatch.setattr(grabbing, "queue_followon", lambda *args, **kwargs: None)
 
 
 @pytest.fixture
