@@ -766,6 +766,12 @@ class Command(BaseCommand):
             employer=employer, actor=owner, publish=True, **self._post_fields(spec, owner, soon)
         )
         order = jobs_services.claim_create(post=post, worker=seeker).order
+        # Check-out opens at the start: the shift begins now (its dates move into the past below).
+        begun = timezone.now() - dt.timedelta(minutes=1)
+        shift = {"starts_at": begun, "ends_at": begun + dt.timedelta(hours=spec.hours)}
+        Post.objects.filter(pk=post.pk).update(**shift)
+        Order.objects.filter(pk=order.pk).update(**shift)
+        order.refresh_from_db()
         jobs_services.order_check_in(order=order, worker=seeker)
         jobs_services.order_check_out(order=order, worker=seeker, quantity=spec.quantity)
         jobs_services.order_confirm_completion(order=order, actor=owner)
