@@ -312,7 +312,12 @@ def invitation_create(
     why = scoring.reason(wf, pf, fit, for_employer=False) if fit else "雇主邀请"
     score = fit.score if fit else 0.0
     invitation = Invitation.objects.create(
-        post=post, worker=worker, invited_by=actor, created_at=now, expires_at=post.starts_at, code=short_code()
+        post=post,
+        worker=worker,
+        invited_by=actor,
+        created_at=now,
+        expires_at=post.starts_at,
+        code=short_code(),
     )
     Recommendation.objects.create(
         post=post, worker=worker, channel=Channel.INVITE, score=score, reason=why, created_at=now, sent_at=now

@@ -25,7 +25,9 @@ NOON = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)
 
 
 @time_machine.travel(NOON, tick=False)
-def test_the_recommendation_sms_carries_a_short_link_on_the_site(settings, client, employer, boss, trade, town):
+def test_the_recommendation_sms_carries_a_short_link_on_the_site(
+    settings, client, employer, boss, trade, town
+):
     settings.MATCHING_SITE_URL = "https://gig.example.cn"
     workers = [make_seeker(f"136000000{i:02d}", f"工人{i}", trades=[trade], area=town) for i in range(1, 6)]
     for worker in workers:
@@ -33,7 +35,9 @@ def test_the_recommendation_sms_carries_a_short_link_on_the_site(settings, clien
     draft = make_post(employer, trade, town, status=Post.Status.DRAFT, published_at=None, hold=False)
     post = jobs_services.post_publish(post=draft, actor=boss)
 
-    bodies = list(Message.objects.filter(template="post_recommended", channel="sms").values_list("body", flat=True))
+    bodies = list(
+        Message.objects.filter(template="post_recommended", channel="sms").values_list("body", flat=True)
+    )
     assert len(bodies) == len(workers)
     codes = set()
     for body in bodies:
@@ -68,7 +72,9 @@ def test_short_codes_are_random_and_unknown_ones_are_404(client):
 def test_an_old_long_link_still_opens_the_post(client, employer, trade, town):
     zhao = make_seeker("13600000001", "赵洪亮", trades=[trade], area=town)
     post = make_post(employer, trade, town)
-    rec = Recommendation.objects.create(post=post, worker=zhao, channel=Channel.SMS, score=1.0, reason="旧短信")
+    rec = Recommendation.objects.create(
+        post=post, worker=zhao, channel=Channel.SMS, score=1.0, reason="旧短信"
+    )
     assert rec.code is None
     old = reverse("matching:open_link", args=[signing.dumps(rec.pk, salt=services.LINK_SALT, compress=True)])
     assert services.recommendation_link(rec).endswith(old)
