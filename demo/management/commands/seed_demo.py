@@ -70,6 +70,7 @@ from jobs.models import Claim, Contract, Order, OrderEvent, Post, Rating, Trade
 from jobs.search import index_tokens
 from matching.batch import recompute_city
 from notifications import services as notification_services
+from notifications.models import Message
 from outreach import services as outreach_services
 from outreach.models import Article, Course
 from wallet import ledger
@@ -265,12 +266,12 @@ class Command(BaseCommand):
             index = day.toordinal() // D.HISTORY_DEAL_EVERY  # the same day always gets the same choices
             spec = D.HISTORY_WORKERS[index % len(D.HISTORY_WORKERS)]
             worker = next((w for w in workers if w.phone == spec.phone), None)
-            district = D.DISTRICTS[index % len(D.DISTRICTS)]
+            district = D.DISTRICTS[(index + index // len(D.HISTORY_WORKERS)) % len(D.DISTRICTS)]
             town = district.towns[index % len(district.towns)]
             title = f"{D.HISTORY_TITLE_PREFIX}{spec.trade}（{day.month}月{day.day}日）"
             if worker is None or title in have:
                 continue
-            employer, owner = employers[index % len(employers)]
+            employer, owner = employers[(index // len(D.HISTORY_WORKERS)) % len(employers)]
             area = self.town_areas[town]
             start = timezone.make_aware(dt.datetime.combine(day, dt.time(8, 0)))
             fields = {
@@ -281,10 +282,15 @@ class Command(BaseCommand):
                 "ends_at": start + dt.timedelta(hours=9), "mode": "grab", "insurance_required": False,
                 "contact_name": owner.name, "contact_phone": owner.phone,
             }  # fmt: skip
+            played_from = timezone.now()
             order = self._play_finished(employer, owner, worker, fields, start=start, quantity=Decimal("1"))
             self._count("历史订单")
             if index % D.HISTORY_CASE_EVERY == 0:
                 self._history_case(order, worker=worker, staff=staff, mediator=mediator, day=day)
+            # The notices and texts this old work sent went out (and were read) back then, not today.
+            Message.objects.filter(created_at__gte=played_from).update(
+                created_at=start, sent_at=start, read_at=start + dt.timedelta(hours=1)
+            )
 
     def _history_case(self, order: Order, *, worker: User, staff: User, mediator: User, day: dt.date) -> None:
         """A closed wage case on a past order, through the services, then moved to the days after it."""
