@@ -746,7 +746,11 @@ def order_check_out(*, order: Order, worker: User, quantity: Any = None) -> Orde
     if order.worker_id != worker.pk:
         raise NotAllowed("不是您的订单")
     now = timezone.now()
-    if rules().check_out_too_early(starts_at=order.starts_at, now=now):
+    # A checked-in worker before the start has worked nothing yet (an order in another state is refused by
+    # the state check below, as before).
+    if order.status == Order.Status.CHECKED_IN and rules().check_out_too_early(
+        starts_at=order.starts_at, now=now
+    ):
         raise DomainError(
             f"还没到开工时间（{_local(order.starts_at)}），开工后才能签退、填报工时", code="not_started"
         )

@@ -493,7 +493,11 @@ def test_three_districts_and_ninety_days_of_history_for_the_dashboard():
     assert past <= days and days - past <= {today}  # today's own snapshot may be taken too
     history = hall_selectors.history(scope=scope, start=start, end=today, live=cells)
     assert len(history) == demo_data.HISTORY_DAYS + 1
-    assert len({row["seekers"] for row in history}) > 10  # a trend, not a flat line
+    # A trend, not a flat line: it varies, and the market grew (the first week below the last). The number
+    # of distinct daily totals depends on the day the test runs (rounded per-cell figures): 9-12 seen.
+    assert len({row["seekers"] for row in history}) >= 6
+    first, last = history[:7], history[-8:-1]
+    assert sum(r["seekers"] for r in first) < sum(r["seekers"] for r in last)
     # Every post's district is its area's district (the towns were spread over three districts).
     district_of = hall_selectors.district_of_areas()
     assert all(district_of[a] == d for a, d in Post.objects.values_list("area_id", "district_id"))

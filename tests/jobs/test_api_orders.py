@@ -117,6 +117,9 @@ def test_grab_check_in_check_out_confirm_rate_through_the_api(soon, worker, boss
     checked_in = me.post(reverse("api:order-check-in", args=[order_id]), {"lat": 28.901, "lng": 120.031})
     assert checked_in.status_code == 200, checked_in.json()
     assert checked_in.json()["status"] == "checked_in"
+    early = me.post(reverse("api:order-check-out", args=[order_id]), {"quantity": "1"}, format="json")
+    assert early.status_code == 400 and early.json()["code"] == "not_started"  # the post starts in 30 min
+    started(Order.objects.get(pk=order_id))  # the shift begins (moved into the past; no clock frozen)
     too_much = me.post(reverse("api:order-check-out", args=[order_id]), {"quantity": "1.5"}, format="json")
     assert too_much.status_code == 400 and "quantity" in too_much.json()["fields"]  # a 1-day, 9-hour post
     checked_out = me.post(reverse("api:order-check-out", args=[order_id]), {"quantity": "1"}, format="json")
