@@ -25,7 +25,9 @@ PHONE = {"width": 360, "height": 780}
 MIN_TARGET = 48  # CSS px, WCAG 2.5.5 (AAA) and Android's 48 dp
 
 # Links that end a session, download a file or act (GET endpoints that are not pages) are not visited.
-NOT_A_PAGE = re.compile(r"/logout|\.pdf|\.csv|\.xlsx|/admin/|/api/|/2fa/|/read|/matching/r/|/code/|unmask|#")
+NOT_A_PAGE = re.compile(
+    r"/logout|\.pdf|\.csv|\.xlsx|/admin/|/api/|/2fa/|/read|/matching/r/|/[ri]/[\w-]{11}$|/code/|unmask|#"
+)
 
 # Every interactive element the user taps: a checkbox or radio counts by its label (the label is the target
 # when it wraps the control). None is exempt: inline links in running text were turned into buttons.
