@@ -141,6 +141,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return f"{mask_name(self.name) or '用户'} {mask_phone(self.phone)}"
 
+    def get_short_name(self) -> str:
+        """What the staff console greets with (欢迎，陈晓燕): the name, or the masked number without one."""
+        return self.name or mask_phone(self.phone)
+
     @property
     def masked_phone(self) -> str:
         return mask_phone(self.phone)

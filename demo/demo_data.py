@@ -84,6 +84,29 @@ def district_of_town(town: Town) -> District:
 
 # Days of history the demo city has (daily supply/demand snapshots for the dashboard's trends).
 HISTORY_DAYS = 90
+# Finished, paid orders in that history: one every HISTORY_DEAL_EVERY days (30 in 90 days, the districts
+# in turn), and a closed wage case on every HISTORY_CASE_EVERY-th of them. Each post's title starts with
+# HISTORY_TITLE_PREFIX and carries its date (how a later run finds the days it already has).
+HISTORY_DEAL_EVERY = 3
+HISTORY_CASE_EVERY = 10
+HISTORY_TITLE_PREFIX = "【往期】"
+
+
+@dataclass(frozen=True)
+class HistoryWorker:
+    phone: str  # a verified SeekerSpec
+    trade: str  # one they want, without a certificate
+    pay_fen: int  # a day
+
+
+HISTORY_WORKERS: tuple[HistoryWorker, ...] = (
+    HistoryWorker("13600000101", "保洁", 18000),
+    HistoryWorker("13600000102", "搬运", 22000),
+    HistoryWorker("13600000104", "茶叶采摘", 16000),
+    HistoryWorker("13600000117", "洗碗工", 15000),
+    HistoryWorker("13600000119", "茶叶采摘", 16000),
+    HistoryWorker("13600000109", "礼仪/活动执行", 20000),
+)
 
 DISTRICT_MARKET = "青溪市零工市场"
 DISTRICT_ADDRESS = "青溪市城关街道人民路88号人力资源市场一楼"

@@ -10,6 +10,7 @@ from accounts.files import protected_file
 from accounts.views import home
 from core.pwa import manifest, offline, service_worker
 from core.views import csp_report, healthz
+from matching.views import short_invitation, short_recommendation
 
 admin.site.site_header = "零工市场 · 工作人员后台"
 admin.site.site_title = "零工市场后台"
@@ -52,6 +53,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("", home, name="home"),
+    # The short links SMS carry (a recommendation, an invitation): the path stays under 16 characters.
+    path("r/<str:code>", short_recommendation, name="short_recommendation"),
+    path("i/<str:code>", short_invitation, name="short_invitation"),
     path("jobs/", include("jobs.urls")),
     path("insurance/", include("insurance.urls")),
     path("wallet/", include("wallet.urls")),

@@ -328,7 +328,11 @@ def _dashboard_query(request):
     if request.GET and not form.is_valid():
         return form, None
     if not request.GET:
+        # The default period (the last 30 days) goes into the date fields, so they show what is shown.
         form = DashboardForm({}, points=points, every=sees_every_point(user=request.user))
+        form.is_valid()
+        period = {key: form.cleaned_data[key].isoformat() for key in ("start", "end")}
+        form = DashboardForm(period, points=points, every=sees_every_point(user=request.user))
         form.is_valid()
     try:
         scope = selectors.dashboard_scope(user=request.user, point_id=form.cleaned_data.get("point"))

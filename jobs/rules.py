@@ -43,6 +43,10 @@ class Rules:
         """Check-in opens ``check_in_early`` before the start (and closes at the end of the shift)."""
         return now < starts_at - self.check_in_early
 
+    def check_out_too_early(self, *, starts_at: dt.datetime, now: dt.datetime) -> bool:
+        """Check-out (with the hours or pieces worked) opens at the start: before it nothing has been worked."""
+        return now < starts_at
+
     def check_in_too_far(self, meters: float) -> bool:
         """A check-in more than ``check_in_radius_m`` from the post's location is refused."""
         return meters > self.check_in_radius_m

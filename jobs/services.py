@@ -763,6 +763,15 @@ def order_check_out(*, order: Order, worker: User, quantity: Any = None) -> Orde
     order = order_lock(order=order)
     if order.worker_id != worker.pk:
         raise NotAllowed("不是您的订单")
+    now = timezone.now()
+    # A checked-in worker before the start has worked nothing yet (an order in another state is refused by
+    # the state check below, as before).
+    if order.status == Order.Status.CHECKED_IN and rules().check_out_too_early(
+        starts_at=order.starts_at, now=now
+    ):
+        raise DomainError(
+            f"还没到开工时间（{_local(order.starts_at)}），开工后才能签退、填报工时", code="not_started"
+        )
     qty = _quantity(order.post.quantity if quantity in (None, "") else quantity)
     ceiling = quantity_ceiling(order.post)
     if qty > ceiling:
@@ -771,7 +780,6 @@ def order_check_out(*, order: Order, worker: User, quantity: Any = None) -> Orde
             "实际更多的，请雇主确认完工时填写",
             field="quantity", code="above_ceiling",
         )  # fmt: skip
-    now = timezone.now()
     old = _move(
         order, expected=(Order.Status.CHECKED_IN,), new=Order.Status.CHECKED_OUT, actor=worker,
         message="签到后才能签退", checked_out_at=now, worker_quantity=qty,

@@ -312,6 +312,7 @@ def _order_page(request, order: Order, *, status: int = 200, **forms):
         "rules": r.as_text(),
         "check_in_opens": order.starts_at - r.check_in_early,
         "check_in_open_now": now >= order.starts_at - r.check_in_early,
+        "check_out_open_now": not r.check_out_too_early(starts_at=order.starts_at, now=now),
         "worker_cancel_free": worker_cancel_free,
         "free_cancel_until": max(
             order.confirmed_at + r.free_cancel, order.starts_at - r.free_cancel_before_start

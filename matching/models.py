@@ -37,6 +37,9 @@ class Recommendation(models.Model):
     )
     viewed_at = models.DateTimeField("查看时间", null=True, blank=True)
     claimed_at = models.DateTimeField("接单时间", null=True, blank=True)
+    # The SMS link's short code (/r/<code>): random, 64 bits, so not guessable. Empty on rows that send no
+    # link (shown in 为你推荐, digests) and on rows from before it (their long signed links still work).
+    code = models.CharField("短链接码", max_length=16, unique=True, null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = verbose_name_plural = "推荐记录"
@@ -85,6 +88,8 @@ class Invitation(models.Model):
     expires_at = models.DateTimeField("链接失效时间")
     sms_sent = models.BooleanField("短信已发", default=False)
     accepted_at = models.DateTimeField("接受时间", null=True, blank=True)
+    # The SMS link's short code (/i/<code>), as Recommendation.code.
+    code = models.CharField("短链接码", max_length=16, unique=True, null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = verbose_name_plural = "雇主邀请"

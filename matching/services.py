@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 from collections import defaultdict
 
 from django.conf import settings
@@ -68,9 +69,35 @@ def _post_params(post: Post, *, reason: str, link: str) -> dict:
 # --------------------------------------------------------------------------------------------- links
 
 
+def short_code() -> str:
+    """A link's short code: 8 random bytes (64 bits) in 11 URL-safe characters, so an SMS link stays near
+    30 characters and nobody can guess another worker's."""
+    return secrets.token_urlsafe(8)
+
+
 def recommendation_link(rec: Recommendation) -> str:
+    """The short link for a recommendation (``/r/<code>``); a row without a code gets the long signed one."""
+    if rec.code:
+        return site_url(reverse("short_recommendation", args=[rec.code]))
     token = signing.dumps(rec.pk, salt=LINK_SALT, compress=True)
     return site_url(reverse("matching:open_link", args=[token]))
+
+
+def recommendation_from_code(code: str) -> Recommendation:
+    """The recommendation behind a short link; an unknown code → DoesNotExist (404)."""
+    return Recommendation.objects.select_related("post").get(code=code)
+
+
+def invitation_link(invitation: Invitation) -> str:
+    if invitation.code:
+        return site_url(reverse("short_invitation", args=[invitation.code]))
+    return site_url(reverse("matching:invitation", args=[invitation_token(invitation)]))
+
+
+def invitation_path_from_code(code: str) -> str:
+    """Where a short invitation link leads: the invitation page under its signed token (which checks who
+    opens it and the expiry). Unknown code → DoesNotExist (404)."""
+    return reverse("matching:invitation", args=[invitation_token(Invitation.objects.get(code=code))])
 
 
 def recommendation_from_token(token: str) -> Recommendation:
@@ -138,8 +165,9 @@ def push_post(*, post_id: int, wave: int = 1, now: dt.datetime | None = None) ->
 def _push_one(*, post: Post, user: User, score: float, reason: str, wave: int, now: dt.datetime) -> None:
     for channel, template in ((Channel.INAPP, "post_recommended_inapp"), (Channel.SMS, "post_recommended")):
         rec = Recommendation.objects.create(
-            post=post, worker=user, channel=channel, wave=wave, score=score, reason=reason, created_at=now
-        )
+            post=post, worker=user, channel=channel, wave=wave, score=score, reason=reason, created_at=now,
+            code=short_code(),
+        )  # fmt: skip
         message = message_queue(
             event_key=f"match:{post.pk}:{user.pk}",
             template=template,
@@ -288,12 +316,17 @@ def invitation_create(
     why = scoring.reason(wf, pf, fit, for_employer=False) if fit else "雇主邀请"
     score = fit.score if fit else 0.0
     invitation = Invitation.objects.create(
-        post=post, worker=worker, invited_by=actor, created_at=now, expires_at=post.starts_at
+        post=post,
+        worker=worker,
+        invited_by=actor,
+        created_at=now,
+        expires_at=post.starts_at,
+        code=short_code(),
     )
     Recommendation.objects.create(
         post=post, worker=worker, channel=Channel.INVITE, score=score, reason=why, created_at=now, sent_at=now
     )
-    link = site_url(reverse("matching:invitation", args=[invitation_token(invitation)]))
+    link = invitation_link(invitation)
     params = {**_post_params(post, reason=why, link=link), "employer": post.employer.name}
     event = f"invite:{invitation.pk}"
     message_queue(

@@ -64,11 +64,32 @@ def open_post(request, post_id: int):
 
 
 def open_link(request, token: str):
-    """The link in a recommendation SMS or in-app message: count the view, then show the post."""
+    """The long signed link of recommendations sent before short links (they keep working)."""
     try:
         rec = services.recommendation_from_token(token)
     except Recommendation.DoesNotExist as exc:
         raise Http404("链接无效") from exc
+    return _open_recommendation(request, rec)
+
+
+def short_recommendation(request, code: str):
+    """The link in a recommendation SMS or in-app message (/r/<code>): count the view, then show the post."""
+    try:
+        rec = services.recommendation_from_code(code)
+    except Recommendation.DoesNotExist as exc:
+        raise Http404("链接无效") from exc
+    return _open_recommendation(request, rec)
+
+
+def short_invitation(request, code: str):
+    """An invitation SMS's short link (/i/<code>): on to the invitation page, which checks who opens it."""
+    try:
+        return redirect(services.invitation_path_from_code(code))
+    except Invitation.DoesNotExist as exc:
+        raise Http404("邀请链接无效") from exc
+
+
+def _open_recommendation(request, rec: Recommendation):
     # Only the person it was sent to counts as a view; anyone else (a forwarded SMS) just sees the post.
     if not request.user.is_authenticated or request.user.pk == rec.worker_id:
         services.mark_viewed(rec=rec)

@@ -197,3 +197,18 @@ def verified_seeker(**kwargs):
     user = SeekerFactory(**kwargs)
     RealNameFactory(user=user, name=user.name if len(user.name) >= 2 else "测试工")
     return User.objects.get(pk=user.pk)
+
+
+def started(order, ago=dt.timedelta(minutes=1)):
+    """Move an order's (and its post's) shift so that it began ``ago`` before now, keeping its length: the
+    worker may then check in and check out at once, with no clock frozen (the services read timezone.now()).
+    Claims need a post that has not started, so tests claim first and start the shift afterwards."""
+    from jobs.models import Order, Post
+
+    length = order.ends_at - order.starts_at
+    start = _now() - ago
+    Order.objects.filter(pk=order.pk).update(starts_at=start, ends_at=start + length)
+    Post.objects.filter(pk=order.post_id).update(starts_at=start, ends_at=start + length)
+    order.refresh_from_db()
+    order.post.refresh_from_db()
+    return order

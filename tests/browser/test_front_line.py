@@ -25,7 +25,9 @@ PHONE = {"width": 360, "height": 780}
 MIN_TARGET = 48  # CSS px, WCAG 2.5.5 (AAA) and Android's 48 dp
 
 # Links that end a session, download a file or act (GET endpoints that are not pages) are not visited.
-NOT_A_PAGE = re.compile(r"/logout|\.pdf|\.csv|\.xlsx|/admin/|/api/|/2fa/|/read|/matching/r/|/code/|unmask|#")
+NOT_A_PAGE = re.compile(
+    r"/logout|\.pdf|\.csv|\.xlsx|/admin/|/api/|/2fa/|/read|/matching/r/|/[ri]/[\w-]{11}$|/code/|unmask|#"
+)
 
 # Every interactive element the user taps: a checkbox or radio counts by its label (the label is the target
 # when it wraps the control). None is exempt: inline links in running text were turned into buttons.
@@ -187,3 +189,56 @@ def test_elder_mode_one_tap_remembered_and_reads_a_post_aloud(live_server, brows
     expect(page.get_by_role("button", name="长辈模式")).to_have_attribute("aria-pressed", "false")
     assert User.objects.get(pk=seeker.pk).elder_mode is False
     other.close()
+
+
+# The big boxes of the mediator's desk: what it decides on the right of what it reads, on a desktop.
+_DESK_COLUMNS = """() => {
+  const box = (sel) => document.querySelector(sel).getBoundingClientRect();
+  const read = box('.desk-case'), decide = box('.desk-decide');
+  return {read: [read.left, read.right, read.top], decide: [decide.left, decide.right, decide.top],
+          width: document.documentElement.scrollWidth};
+}"""
+
+
+def test_mediator_desk_two_columns_on_a_desktop_one_on_a_phone(live_server, browser, artifacts):
+    from tests.browser.conftest import pass_second_factor
+
+    call_command("seed_demo", "--base-url", live_server.url, stdout=io.StringIO())
+    base = live_server.url
+    mediator = User.objects.get(phone="13500000002")
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(base + "/login/?way=password")
+    page.get_by_label("手机号").fill(mediator.phone)
+    page.get_by_label("密码", exact=True).fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    pass_second_factor(page, mediator)
+    page.goto(base + "/disputes/mediator/")
+    page.locator("#open-cases a").first.click()
+    page.wait_for_selector(".desk")
+    desk = urlsplit(page.url).path
+
+    wide = page.evaluate(_DESK_COLUMNS)
+    assert wide["width"] <= 1366
+    assert wide["decide"][0] >= wide["read"][1], wide  # side by side: the forms right of the case
+    assert abs(wide["decide"][2] - wide["read"][2]) < 2, wide  # both start at the top
+    assert wide["read"][1] - wide["read"][0] > 500 and wide["decide"][1] - wide["read"][0] > 1100, wide
+    assert not page.evaluate(_SMALL_TARGETS)
+    assert not axe_wait(page)
+    page.screenshot(path=artifacts / "front_line_desk_1366.png", full_page=True)
+
+    page.set_viewport_size(PHONE)
+    page.goto(base + desk)
+    narrow = page.evaluate(_DESK_COLUMNS)
+    assert narrow["width"] <= PHONE["width"]
+    assert narrow["decide"][2] > narrow["read"][2] and narrow["decide"][0] == narrow["read"][0], narrow
+    radios = page.evaluate(
+        """() => [...document.querySelectorAll('.desk input[type=radio]')].map((r) => {
+             const b = r.closest('label').getBoundingClientRect(); return [b.width, b.height]; })
+           .filter(([w, h]) => w && h)"""
+    )
+    assert radios and all(w >= MIN_TARGET and h >= MIN_TARGET for w, h in radios), radios
+    assert not page.evaluate(_SMALL_TARGETS)
+    assert not axe_wait(page)
+    page.screenshot(path=artifacts / "front_line_desk_360.png", full_page=True)
+    context.close()

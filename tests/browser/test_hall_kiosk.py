@@ -100,3 +100,37 @@ def test_kiosk_times_out_back_to_the_start(live_server, browser, settings):
     session = KioskSession.objects.get()
     assert session.state == KioskSession.State.ENDED and session.end_reason == "timeout"
     context.close()
+
+
+_FILL = """() => {
+  const main = document.querySelector('.kiosk-main'), help = document.querySelector('.kiosk-help');
+  const bottoms = [...main.querySelectorAll('*')].map((el) => el.getBoundingClientRect().bottom);
+  const key = document.querySelector('.pad-key').getBoundingClientRect();
+  return {content: Math.max(...bottoms), helpTop: help.getBoundingClientRect().top,
+          helpBottom: help.getBoundingClientRect().bottom, height: document.documentElement.scrollHeight,
+          width: document.documentElement.scrollWidth, key: key.height};
+}"""
+
+
+def test_a_portrait_kiosk_is_filled_to_its_foot_and_a_landscape_one_fits(live_server, browser, artifacts):
+    point, _, _ = setup_hall()
+    point.phone, point.opening_hours = "0598-6200188", "周一至周六 7:00–17:30"
+    point.save(update_fields=["phone", "opening_hours"])
+    context = browser.new_context(viewport={"width": 1080, "height": 1920}, locale="zh-CN", has_touch=True)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/hall/kiosk/{point.pk}/")
+    tall = page.evaluate(_FILL)
+    page.screenshot(path=artifacts / "hall_kiosk_1080x1920.png")
+    # One screen, no scrolling; the help panel at the very foot; at most a sixth of the screen left empty
+    # between the form and it; the pad's keys large for the large screen.
+    assert tall["height"] <= 1920 and tall["width"] <= 1080, tall
+    assert tall["helpBottom"] >= 1919 and tall["helpTop"] - tall["content"] < 1920 / 6, tall
+    assert tall["key"] >= 100, tall
+    expect(page.locator(".kiosk-help")).to_contain_text("服务电话 0598-6200188")
+
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.reload()
+    wide = page.evaluate(_FILL)
+    page.screenshot(path=artifacts / "hall_kiosk_1920x1080.png")
+    assert wide["width"] <= 1920 and wide["helpBottom"] >= wide["height"] - 1, wide
+    context.close()

@@ -18,6 +18,7 @@ from tests.factories import (
     PostFactory,
     TradeFactory,
     UserFactory,
+    started,
     verified_seeker,
 )
 
@@ -123,6 +124,10 @@ def test_post_grab_check_in_out_confirm_and_rate(live_server, new_page, artifact
     order.refresh_from_db()
     assert order.status == Order.Status.CHECKED_IN
     worker_page.screenshot(path=artifacts / "jobs_checked_in.png", full_page=True)
+    # Before the start there is nothing to report: the page says so instead of a form.
+    expect(worker_page.locator("#check-out-not-yet")).to_contain_text("还没到开工时间，开工后才能签退")
+    started(order)  # the shift begins (moved into the past; no clock frozen)
+    worker_page.reload()
     # More than the 3-hour shift is the employer's to confirm, not the worker's to report.
     worker_page.get_by_label("干了多少（小时）").fill("3.5")
     worker_page.get_by_role("button", name="签退").click()

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from accounts.models import Area
 from insurance.models import Policy
 from jobs.models import Order, Post
-from tests.factories import AreaFactory, EmployerFactory, TradeFactory, UserFactory, verified_seeker
+from tests.factories import AreaFactory, EmployerFactory, TradeFactory, UserFactory, started, verified_seeker
 from tests.wallet.conftest import card
 from wallet import ledger
 from wallet.models import TopUp, Withdrawal
@@ -99,6 +99,8 @@ def test_top_up_insured_order_pay_reaches_the_wallet_and_is_withdrawn(live_serve
     order = Order.objects.get()
     worker_page.get_by_role("button", name="到岗签到").click()
     expect(worker_page.locator("#order-status")).to_have_text("已签到")
+    started(order)  # check-out opens at the start: the shift begins (moved into the past)
+    worker_page.reload()
     worker_page.get_by_label("干了多少（小时）").fill("3")
     worker_page.get_by_role("button", name="签退").click()
     expect(worker_page.locator("#order-status")).to_have_text("已签退")

@@ -190,3 +190,8 @@ def test_an_agreement_says_who_has_confirmed():
     both = Agreement(status="proposed", worker_signed_at=at, employer_signed_at=at)
     assert both.status_text == "双方已确认，待调解员签名"
     assert Agreement(status="signed", worker_signed_at=at, employer_signed_at=at).status_text == "已生效"
+
+
+def test_the_staff_console_greets_by_name_never_by_the_full_number():
+    assert User(phone="13500000001", name="陈晓燕").get_short_name() == "陈晓燕"
+    assert User(phone="13500000001", name="").get_short_name() == "135****0001"

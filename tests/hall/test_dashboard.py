@@ -328,3 +328,13 @@ def test_the_funnel_and_other_panels_speak_chinese(client, district_staff):
     assert selectors._show("by_channel", {"recommended": 4, "view_rate": 0.25}, {"recommended": "推荐"}) == (
         "推荐 4 / 查看率 25.0%"
     )
+
+
+def test_the_date_fields_show_the_period_the_dashboard_shows(client, district_staff):
+    client.force_login(district_staff)
+    today = timezone.localdate()
+    response = client.get(DASHBOARD)
+    data = response.context["data"]
+    assert (data["start"], data["end"]) == ((today - dt.timedelta(days=29)).isoformat(), today.isoformat())
+    page = response.content.decode()
+    assert f'name="start" value="{data["start"]}"' in page and f'name="end" value="{data["end"]}"' in page

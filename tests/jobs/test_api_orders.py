@@ -20,6 +20,7 @@ from tests.factories import (
     EmployerFactory,
     PostFactory,
     TradeFactory,
+    started,
 )
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +54,7 @@ def order(soon, worker):
 
 @pytest.fixture
 def checked_in(order, worker):
-    return services.order_check_in(order=order, worker=worker)
+    return services.order_check_in(order=started(order), worker=worker)
 
 
 @pytest.fixture
@@ -116,6 +117,9 @@ def test_grab_check_in_check_out_confirm_rate_through_the_api(soon, worker, boss
     checked_in = me.post(reverse("api:order-check-in", args=[order_id]), {"lat": 28.901, "lng": 120.031})
     assert checked_in.status_code == 200, checked_in.json()
     assert checked_in.json()["status"] == "checked_in"
+    early = me.post(reverse("api:order-check-out", args=[order_id]), {"quantity": "1"}, format="json")
+    assert early.status_code == 400 and early.json()["code"] == "not_started"  # the post starts in 30 min
+    started(Order.objects.get(pk=order_id))  # the shift begins (moved into the past; no clock frozen)
     too_much = me.post(reverse("api:order-check-out", args=[order_id]), {"quantity": "1.5"}, format="json")
     assert too_much.status_code == 400 and "quantity" in too_much.json()["fields"]  # a 1-day, 9-hour post
     checked_out = me.post(reverse("api:order-check-out", args=[order_id]), {"quantity": "1"}, format="json")
@@ -325,6 +329,17 @@ def test_check_in_too_early_is_400(post, worker):
     assert response.status_code == 400 and response.json()["code"] == "too_early"
 
 
+def test_check_out_before_the_start_is_400_and_reports_nothing(order, worker):
+    services.order_check_in(order=order, worker=worker)  # the post starts in half an hour
+
+    response = api_as(worker).post(url("order-check-out", order), {"quantity": "1"}, format="json")
+
+    assert response.status_code == 400 and response.json()["code"] == "not_started"
+    assert "还没到开工时间" in response.json()["detail"]
+    order.refresh_from_db()
+    assert order.status == "checked_in" and order.worker_quantity is None and order.checked_out_at is None
+
+
 @pytest.mark.parametrize("quantity", ["abc", "-1", "0", "100000", "1.234"])
 def test_check_out_with_a_bad_quantity_is_400(checked_in, worker, quantity):
     response = api_as(worker).post(url("order-check-out", checked_in), {"quantity": quantity}, format="json")
@@ -345,7 +360,7 @@ def test_steps_out_of_order_are_409(order, worker, boss):
 
 def test_each_side_only_does_its_own_steps(order, worker, boss):
     assert api_as(boss).post(url("order-check-in", order), {}, format="json").status_code == 403
-    services.order_check_in(order=order, worker=worker)
+    services.order_check_in(order=started(order), worker=worker)
     services.order_check_out(order=order, worker=worker)
     assert api_as(worker).post(url("order-confirm-completion", order), {}, format="json").status_code == 403
     order.refresh_from_db()

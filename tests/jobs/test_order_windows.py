@@ -97,6 +97,23 @@ def test_check_in_opens_exactly_60_minutes_before_the_start(soon_post, worker, b
     assert (order.status == Order.Status.CHECKED_IN) is opens
 
 
+@pytest.mark.parametrize(("before", "opens"), [(dt.timedelta(0), True), (SECOND, False)])
+def test_check_out_and_the_hours_report_open_exactly_at_the_start(soon_post, worker, before, opens):
+    order = confirmed(soon_post, worker, soon_post.starts_at - dt.timedelta(hours=2))
+    with at(soon_post.starts_at - dt.timedelta(minutes=30)):
+        services.order_check_in(order=order, worker=worker)
+    with at(soon_post.starts_at - before):
+        if opens:
+            services.order_check_out(order=order, worker=worker, quantity="1")
+        else:
+            with pytest.raises(DomainError, match="还没到开工时间") as info:
+                services.order_check_out(order=order, worker=worker, quantity="1")
+            assert info.value.code == "not_started"
+    order.refresh_from_db()
+    assert (order.status == Order.Status.CHECKED_OUT) is opens
+    assert (order.worker_quantity is not None) is opens
+
+
 @pytest.mark.parametrize(("rounding", "refused"), [(math.ceil, False), (math.floor, True)])
 def test_check_in_at_the_radius(settings, soon_post, worker, rounding, refused):
     lat = soon_post.lat + 0.0089  # about 990 metres north of the post

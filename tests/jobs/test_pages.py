@@ -751,3 +751,22 @@ def test_board_page_queries_do_not_grow_with_the_posts(client, employer, django_
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(reverse("jobs:board"), {"q": "搬家"})
     assert len(response.context["posts"]) == 20
+
+
+def test_check_out_waits_for_the_start_on_the_order_page(client, post, worker):
+    grab(client, worker, post)
+    order = order_of(worker, post)
+    order_url = reverse("jobs:order_detail", args=[order.pk])
+    with time_machine.travel(post.starts_at - dt.timedelta(minutes=30), tick=False):
+        services.order_check_in(order=order, worker=worker)
+        page = html(client.get(order_url))
+        # no form to fill in yet: the start time instead
+        assert "还没到开工时间，开工后才能签退" in page and 'id="check-out-not-yet"' in page
+        assert reverse("jobs:order_check_out", args=[order.pk]) not in page
+        forced = html(client.post(reverse("jobs:order_check_out", args=[order.pk]), {"quantity": "1"}))
+        assert "还没到开工时间" in forced
+    order.refresh_from_db()
+    assert order.status == Order.Status.CHECKED_IN and order.worker_quantity is None
+    with time_machine.travel(post.starts_at, tick=False):
+        page = html(client.get(order_url))
+        assert reverse("jobs:order_check_out", args=[order.pk]) in page and "还没到开工时间" not in page

@@ -66,9 +66,7 @@ def test_invite_sends_sms_with_a_one_tap_link_and_the_claim_goes_through_the_gat
     inv = Invitation.objects.get(post=post, worker=zhao)
     assert inv.expires_at == post.starts_at and inv.sms_sent
     sms = Message.objects.get(phone=zhao.phone, channel="sms", template="post_invitation")
-    assert (
-        "马架龙建筑劳务公司邀请您" in sms.body and "/matching/invite/" in sms.body and "退订" not in sms.body
-    )
+    assert "马架龙建筑劳务公司邀请您" in sms.body and f"/i/{inv.code}" in sms.body and "退订" not in sms.body
     assert Message.objects.filter(recipient=zhao, channel="inapp", template="post_invitation").exists()
     rec = Recommendation.objects.get(post=post, worker=zhao, channel=Channel.INVITE)
     assert rec.sent_at is not None and rec.reason.startswith("想干小工")
@@ -78,8 +76,11 @@ def test_invite_sends_sms_with_a_one_tap_link_and_the_claim_goes_through_the_gat
         == "duplicate"
     )
 
-    path = sms.body.split("8000", 1)[1].split()[0]
-    assert path == invite_path(inv)
+    short = sms.body.split("8000", 1)[1].split()[0]
+    assert short == f"/i/{inv.code}" and len(short) <= 16  # the SMS carries the short link
+    path = invite_path(inv)
+    assert client.get(short).url == path  # which leads to the invitation page (that checks who opens it)
+    assert client.get(short[:-2] + "zz").status_code == 404
     client.logout()
     assert client.get(path).status_code == 302  # sign in first
     client.force_login(zhao)

@@ -36,7 +36,7 @@ def test_publishing_pushes_to_matching_seekers_sms_only_with_consent(employer, b
     sms = Message.objects.filter(template="post_recommended", channel="sms")
     assert [m.phone for m in sms] == [zhao.phone]
     body = sms.get().body
-    assert post.title in body and "/matching/r/" in body and body.endswith("退订回T")
+    assert post.title in body and "http://127.0.0.1:8000/r/" in body and body.endswith("退订回T")
     inapp = Message.objects.filter(template="post_recommended_inapp", channel="inapp")
     assert {m.recipient_id for m in inapp} == {zhao.pk, qian.pk}
     assert not Message.objects.filter(recipient=sun, template__startswith="post_recommended").exists()

@@ -57,7 +57,7 @@ from accounts.models import (
 from core.errors import DomainError
 from demo import demo_data as D
 from disputes import services as dispute_services
-from disputes.models import Case
+from disputes.models import Case, CaseEvent
 from hall import services as hall_services
 from hall.models import SupplyDemandSnapshot
 from hall.selectors import Scope, district_of_areas, supply_demand_cells
@@ -70,6 +70,7 @@ from jobs.models import Claim, Contract, Order, OrderEvent, Post, Rating, Trade
 from jobs.search import index_tokens
 from matching.batch import recompute_city
 from notifications import services as notification_services
+from notifications.models import Message
 from outreach import services as outreach_services
 from outreach.models import Article, Course
 from wallet import ledger
@@ -163,6 +164,7 @@ class Command(BaseCommand):
                 ("用工主体", self.seed_employers),
                 ("代注册", self.seed_assisted),
                 ("岗位与订单", self.seed_jobs),
+                (f"{D.HISTORY_DAYS}天成交与纠纷", self.seed_history_deals),
                 ("培训、政策、回访、调解与大屏", self.seed_hall),
                 (f"{D.HISTORY_DAYS}天供需历史", self.seed_history),
             ]
@@ -233,6 +235,82 @@ class Command(BaseCommand):
                 )
         SupplyDemandSnapshot.objects.bulk_create(rows, batch_size=2000)
         self._count("供需日快照", len(rows))
+
+    def seed_history_deals(self) -> None:
+        """Real rows behind the dashboard's period figures: every ``HISTORY_DEAL_EVERY`` days of the last
+        ``HISTORY_DAYS``, a finished, paid order (one demo employer's post, the three districts in turn,
+        one of the verified demo seekers), played through the services and moved to its day
+        (:meth:`_play_finished`); every ``HISTORY_CASE_EVERY``-th of them also a wage case that was filed,
+        accepted, not settled by mediation and closed. Each day's post is found again by its title, which
+        carries the date: a later run adds only the days that are missing."""
+        if not self.demo_employers:
+            return
+        today = timezone.localdate()
+        staff = self.logins["staff"]
+        mediator = self.logins["mediator"]
+        workers = list(
+            User.objects.filter(
+                phone__in=[s.phone for s in D.HISTORY_WORKERS], realname__status="verified"
+            ).order_by("phone")
+        )
+        if not workers:
+            return
+        employers = sorted(self.demo_employers.values(), key=lambda pair: pair[0].pk)
+        have = set(
+            Post.objects.filter(title__startswith=D.HISTORY_TITLE_PREFIX).values_list("title", flat=True)
+        )
+        for n in range(D.HISTORY_DAYS, 0, -1):
+            day = today - dt.timedelta(days=n)
+            if day.toordinal() % D.HISTORY_DEAL_EVERY:  # fixed days, whichever day the command runs
+                continue
+            index = day.toordinal() // D.HISTORY_DEAL_EVERY  # the same day always gets the same choices
+            spec = D.HISTORY_WORKERS[index % len(D.HISTORY_WORKERS)]
+            worker = next((w for w in workers if w.phone == spec.phone), None)
+            district = D.DISTRICTS[(index + index // len(D.HISTORY_WORKERS)) % len(D.DISTRICTS)]
+            town = district.towns[index % len(district.towns)]
+            title = f"{D.HISTORY_TITLE_PREFIX}{spec.trade}（{day.month}月{day.day}日）"
+            if worker is None or title in have:
+                continue
+            employer, owner = employers[(index // len(D.HISTORY_WORKERS)) % len(employers)]
+            area = self.town_areas[town]
+            start = timezone.make_aware(dt.datetime.combine(day, dt.time(8, 0)))
+            fields = {
+                "trade": self.trades[spec.trade], "title": title,
+                "description": f"{spec.trade}，按天计，当天结算。", "pay_fen": spec.pay_fen, "pay_unit": "day",
+                "quantity": Decimal("1"), "slots": 1, "area": area, "address": f"{area.name}村委会旁",
+                "lat": float(area.lat), "lng": float(area.lng), "starts_at": start,
+                "ends_at": start + dt.timedelta(hours=9), "mode": "grab", "insurance_required": False,
+                "contact_name": owner.name, "contact_phone": owner.phone,
+            }  # fmt: skip
+            played_from = timezone.now()
+            order = self._play_finished(employer, owner, worker, fields, start=start, quantity=Decimal("1"))
+            self._count("历史订单")
+            if index % D.HISTORY_CASE_EVERY == 0:
+                self._history_case(order, worker=worker, staff=staff, mediator=mediator, day=day)
+            # The notices and texts this old work sent went out (and were read) back then, not today.
+            Message.objects.filter(created_at__gte=played_from).update(
+                created_at=start, sent_at=start, read_at=start + dt.timedelta(hours=1)
+            )
+
+    def _history_case(self, order: Order, *, worker: User, staff: User, mediator: User, day: dt.date) -> None:
+        """A closed wage case on a past order, through the services, then moved to the days after it."""
+        case = dispute_services.case_file(
+            actor=worker, order=order, category=Case.Category.WAGE_ARREARS,
+            description="说好另加半天工钱，结算时没有给。", amount_claimed_fen=order.post.pay_fen // 2,
+        )  # fmt: skip
+        dispute_services.case_accept(case=case, actor=staff, mediator=mediator)
+        dispute_services.case_fail(case=case, actor=mediator, reason="双方说法不一，无书面约定，调解不成。")
+        dispute_services.case_close(case=case, actor=mediator)
+        filed = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time(9, 30)))
+        Case.objects.filter(pk=case.pk).update(
+            filed_at=filed,
+            accepted_at=filed + dt.timedelta(hours=3),
+            deadline_at=filed + dt.timedelta(days=15, hours=3),
+            ended_at=filed + dt.timedelta(days=6),
+            closed_at=filed + dt.timedelta(days=6, hours=1),
+        )
+        CaseEvent.objects.filter(case=case).update(created_at=filed)
+        self._count("历史纠纷案件")
 
     # -------------------------------------------------------------------------------------- the hall
 
@@ -754,26 +832,53 @@ class Command(BaseCommand):
         return True
 
     def _past_order(self, spec: D.PostSpec, seeker: User, to_employer, to_worker) -> None:
-        """Finished work: played through every service now, then every timestamp moved to ``spec``'s
-        date in the past (the contract text is rebuilt for those dates and shown as confirmed)."""
+        """Finished work of the demo seeker's (with ratings): see :meth:`_play_finished`."""
         if spec.employer not in self.demo_employers:
             return
         employer, owner = self.demo_employers[spec.employer]
         if Post.objects.filter(employer=employer, title=spec.title).exists():
             return
+        fields = self._post_fields(spec, owner, timezone.now())
+        self._play_finished(
+            employer, owner, seeker, fields, start=self._start(spec), quantity=spec.quantity,
+            ratings=(to_employer, to_worker),
+        )  # fmt: skip
+        self._count("已完工订单")
+
+    def _play_finished(
+        self, employer: Employer, owner: User, worker: User, fields: dict, *, start: dt.datetime,
+        quantity: Decimal, ratings=None,
+    ) -> Order:  # fmt: skip
+        """Finished, paid work: played through every service now (publish with the pay set aside, claim,
+        check-in, check-out at the start, the employer's confirmation paying the worker from escrow), then
+        every timestamp moved to ``start``'s day in the past (the contract text is rebuilt for those dates
+        and shown as confirmed). The money rows are the services' own, so the books reconcile."""
+        hours = fields["ends_at"] - fields["starts_at"]
         soon = timezone.now().replace(second=0, microsecond=0) + dt.timedelta(minutes=10)
         post = jobs_services.post_create(
-            employer=employer, actor=owner, publish=True, **self._post_fields(spec, owner, soon)
+            employer=employer,
+            actor=owner,
+            publish=True,
+            **{**fields, "starts_at": soon, "ends_at": soon + hours},
         )
-        order = jobs_services.claim_create(post=post, worker=seeker).order
-        jobs_services.order_check_in(order=order, worker=seeker)
-        jobs_services.order_check_out(order=order, worker=seeker, quantity=spec.quantity)
+        order = jobs_services.claim_create(post=post, worker=worker).order
+        # Check-out opens at the start: the shift begins now (its dates move into the past below).
+        begun = timezone.now() - dt.timedelta(minutes=1)
+        shift = {"starts_at": begun, "ends_at": begun + hours}
+        Post.objects.filter(pk=post.pk).update(**shift)
+        Order.objects.filter(pk=order.pk).update(**shift)
+        order.refresh_from_db()
+        jobs_services.order_check_in(order=order, worker=worker)
+        jobs_services.order_check_out(order=order, worker=worker, quantity=quantity)
         jobs_services.order_confirm_completion(order=order, actor=owner)
-        jobs_services.rating_create(order=order, rater=seeker, stars=to_employer[0], comment=to_employer[1])
-        jobs_services.rating_create(order=order, rater=owner, stars=to_worker[0], comment=to_worker[1])
+        if ratings:
+            to_employer, to_worker = ratings
+            jobs_services.rating_create(
+                order=order, rater=worker, stars=to_employer[0], comment=to_employer[1]
+            )
+            jobs_services.rating_create(order=order, rater=owner, stars=to_worker[0], comment=to_worker[1])
 
-        start = self._start(spec)
-        end = start + dt.timedelta(hours=spec.hours)
+        end = start + hours
         at = {
             "published": start - dt.timedelta(days=3, hours=2),
             Order.Status.CONFIRMED: start - dt.timedelta(days=2, hours=5),
@@ -804,9 +909,9 @@ class Command(BaseCommand):
         )
         for event in OrderEvent.objects.filter(order=order):
             OrderEvent.objects.filter(pk=event.pk).update(created_at=at.get(event.to_status, start))
-        for hours, rating in enumerate(Rating.objects.filter(order=order).order_by("pk"), start=1):
+        for hours_after, rating in enumerate(Rating.objects.filter(order=order).order_by("pk"), start=1):
             Rating.objects.filter(pk=rating.pk).update(
-                created_at=at[Order.Status.COMPLETED] + dt.timedelta(hours=hours)
+                created_at=at[Order.Status.COMPLETED] + dt.timedelta(hours=hours_after)
             )
         order = Order.objects.select_related("post__trade", "post__area", "employer", "worker__realname").get(
             pk=order.pk
@@ -820,7 +925,7 @@ class Command(BaseCommand):
             employer_signed_at=at[Order.Status.CONFIRMED] + dt.timedelta(minutes=31),
             employer_signed_by=owner,
         )
-        self._count("已完工订单")
+        return order
 
     def _demo_accident_claim(self, seeker: User) -> None:
         """报案 on the demo seeker's newest insured past shift, waiting for staff: they review it, send it to
