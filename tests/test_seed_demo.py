@@ -78,7 +78,11 @@ COUNTED = [
 
 
 def seed(*args: str) -> str:
+    """seed_demo as scripts/run calls it, with 12 days of history (a deal every third day: 4) unless the
+    test asks for the real 90: the history goes through the real services, a few seconds per 90 days."""
     out = io.StringIO()
+    if "--history-days" not in args:
+        args = ("--history-days", "12", *args)
     call_command("seed_demo", "--no-progress", *args, stdout=out, stderr=io.StringIO())
     return out.getvalue()
 
@@ -327,12 +331,28 @@ def test_demo_seeker_and_employer_have_orders_in_every_stage():
 def test_a_later_run_moves_stale_demo_posts_and_their_orders():
     seed()
     before = counts()
+    history = Post.objects.filter(title__startswith=demo_data.HISTORY_TITLE_PREFIX)
+    history_before = history.count()
     welding = Post.objects.get(title="城关体育馆看台钢结构焊接 急招3名")
     old_start = welding.starts_at
     with time_machine.travel(timezone.now() + dt.timedelta(days=6), tick=True):
         output = seed()
         now = timezone.now()
-        assert counts() == before
+        # Six days later the history gains its deals of those days (one every HISTORY_DEAL_EVERY days),
+        # each one post, claim, order and contract; the rest of the city is moved, never added to.
+        after = counts()
+        added = history.count() - history_before
+        assert added == 6 // demo_data.HISTORY_DEAL_EVERY
+        for label in ("jobs.Post", "jobs.Claim", "jobs.Order", "jobs.Contract"):
+            assert after[label] - before[label] == added, label
+        grown = {"jobs.OrderEvent", "notifications.Message"} | {
+            k for k in before if k.startswith("disputes.")
+        }
+        assert all(after[k] >= before[k] for k in grown)
+        assert {k: v for k, v in after.items() if k not in grown and not k.startswith("jobs.")} == {
+            k: v for k, v in before.items() if k not in grown and not k.startswith("jobs.")
+        }
+        before = after
         assert "更新：岗位开工时间" in output
         page = selectors.board(selectors.BoardQuery(limit=50))
         titles = {p.title for p in page.posts}
@@ -350,7 +370,7 @@ def test_a_later_run_moves_stale_demo_posts_and_their_orders():
         # finished orders stay in the past
         past = Order.objects.filter(
             status__in=("completed", "disputed"), starts_at__lt=now - dt.timedelta(days=7)
-        )
+        ).exclude(post__title__startswith=demo_data.HISTORY_TITLE_PREFIX)
         assert past.count() == 2
         again = seed()
         assert "更新" not in again and counts() == before
@@ -478,7 +498,7 @@ def test_demo_staff_watch_premiums_reach_the_insurer_and_a_claim_come_back_paid(
 def test_three_districts_and_ninety_days_of_history_for_the_dashboard():
     """The hall's charts compare districts and draw trends: the demo city has three districts with posts
     and seekers in each, and a daily snapshot for each of the last 90 days."""
-    seed()
+    seed("--history-days", str(demo_data.HISTORY_DAYS))
     districts = Area.objects.filter(level="district")
     assert districts.count() >= 3
     assert set(Area.objects.filter(level="street").values_list("parent__level", flat=True)) == {"district"}
@@ -512,7 +532,7 @@ def test_ninety_days_of_finished_paid_orders_and_closed_cases_that_reconcile():
     from jobs.reconcile import reconcile_orders
     from wallet.selectors import reconcile as reconcile_ledger
 
-    seed()
+    seed("--history-days", str(demo_data.HISTORY_DAYS))
     today = timezone.localdate()
     days = [
         today - dt.timedelta(days=n)

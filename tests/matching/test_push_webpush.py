@@ -5,6 +5,7 @@ the page to open — with consent, outside quiet hours, and never to another per
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -59,7 +60,9 @@ def test_a_published_post_reaches_the_consenting_seekers_phone_decrypted(
     [got] = push_service.messages_for(zhao_phone)
     assert got["title"] == "叮咚！新活：安装公司办公桌"
     assert "元/" in got["body"] and town.name in got["body"] and "开工" in got["body"]
-    assert got["url"].startswith("/matching/r/")  # the recommendation link: opens the post, marks it viewed
+    assert re.fullmatch(
+        r"/r/[\w-]{11}", got["url"]
+    )  # the short recommendation link: opens the post, marks it viewed
     assert got["grab"] is True
     assert push_service.messages_for(qian_phone) == []  # no consent, no push
     row = Message.objects.get(channel="webpush", recipient=zhao)

@@ -125,6 +125,12 @@ class Command(BaseCommand):
             "--base-url", default="http://127.0.0.1:8000", help="Used in the printed table of logins"
         )
         parser.add_argument("--no-progress", action="store_true", help="No progress bars (tests, logs)")
+        parser.add_argument(
+            "--history-days",
+            type=int,
+            default=D.HISTORY_DAYS,
+            help="Days of past deals and daily figures for the dashboard (default %(default)s)",
+        )
 
     # ------------------------------------------------------------------------------------------ main
 
@@ -136,6 +142,9 @@ class Command(BaseCommand):
             )
         if min(options["workers"], options["employers"], options["posts"]) < 0 or options["batch_size"] < 1:
             raise CommandError("--workers, --employers, --posts must be ≥ 0 and --batch-size ≥ 1")
+        if options["history_days"] < 1:
+            raise CommandError("--history-days must be ≥ 1")
+        self.history_days = options["history_days"]
         self.no_progress = options["no_progress"]
         self.password = options["password"]
         self.password_hash = make_password(self.password)
@@ -164,9 +173,9 @@ class Command(BaseCommand):
                 ("用工主体", self.seed_employers),
                 ("代注册", self.seed_assisted),
                 ("岗位与订单", self.seed_jobs),
-                (f"{D.HISTORY_DAYS}天成交与纠纷", self.seed_history_deals),
+                (f"{self.history_days}天成交与纠纷", self.seed_history_deals),
                 ("培训、政策、回访、调解与大屏", self.seed_hall),
-                (f"{D.HISTORY_DAYS}天供需历史", self.seed_history),
+                (f"{self.history_days}天供需历史", self.seed_history),
             ]
             for _label, step in self._progress(steps, desc="演示数据", unit="步"):
                 step()
@@ -197,14 +206,14 @@ class Command(BaseCommand):
         Sundays), and a reproducible wobble, so the lines meet today's live figures. Days already present
         are kept (idempotent)."""
         today = timezone.localdate()
-        first = today - dt.timedelta(days=D.HISTORY_DAYS)
+        first = today - dt.timedelta(days=self.history_days)
         have = set(
             SupplyDemandSnapshot.objects.filter(day__gte=first, day__lt=today).values_list("day", flat=True)
         )
         # Only days after the last one written: a day whose cells all rounded to nothing has no row, and
         # must not be written again by a later run (with other live figures behind it).
         since = max(have) if have else first - dt.timedelta(days=1)
-        days = [first + dt.timedelta(days=n) for n in range(D.HISTORY_DAYS)]
+        days = [first + dt.timedelta(days=n) for n in range(self.history_days)]
         days = [day for day in days if day > since]
         if not days:
             return
@@ -213,7 +222,7 @@ class Command(BaseCommand):
         )
         rows = []
         for day in days:
-            back = (today - day).days / D.HISTORY_DAYS  # 0 today … 1 the first day
+            back = (today - day).days / self.history_days  # 0 today … 1 the first day
             season = 1 + 0.25 * math.sin((day.timetuple().tm_yday / 365) * 2 * math.pi)
             weekly = 0.55 if day.weekday() == 6 else 1.1 if day.weekday() in (0, 1) else 1.0
             for (trade_id, area_id), today_cell in cells.items():
@@ -259,7 +268,7 @@ class Command(BaseCommand):
         have = set(
             Post.objects.filter(title__startswith=D.HISTORY_TITLE_PREFIX).values_list("title", flat=True)
         )
-        for n in range(D.HISTORY_DAYS, 0, -1):
+        for n in range(self.history_days, 0, -1):
             day = today - dt.timedelta(days=n)
             if day.toordinal() % D.HISTORY_DEAL_EVERY:  # fixed days, whichever day the command runs
                 continue
