@@ -16,14 +16,13 @@ import uvicorn
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.models import Area, WorkerProfile
+from accounts.models import Area
 from jobs.models import Claim, Post
 from notifications.services import message_queue
-from tests.factories import AreaFactory, EmployerFactory, TradeFactory, UserFactory, verified_seeker
+from tests.browser.people import login, seeker
+from tests.factories import AreaFactory, EmployerFactory, TradeFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "Gig-pass-2026"  # tests.factories.UserFactory's password
 
 
 class AsgiServer:
@@ -70,25 +69,6 @@ def asgi_server(settings):
     server = AsgiServer().start()
     yield server
     server.stop()
-
-
-def login(page, base: str, phone: str) -> None:
-    page.goto(base + "/login/?way=password")
-    page.get_by_label("手机号").fill(phone)
-    page.get_by_label("密码", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("button", name="退出")).to_be_visible()
-
-
-def seeker(phone: str, name: str, *, trade, street):
-    user = verified_seeker(phone=phone, name=name)
-    profile, _ = WorkerProfile.objects.get_or_create(user=user)
-    profile.area = street
-    profile.expected_pay_fen = 3000
-    profile.expected_pay_unit = "hour"
-    profile.save()
-    profile.wanted_trades.set([trade])
-    return user
 
 
 def stream_open(page, which: str = "user") -> None:

@@ -11,37 +11,18 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.models import Area, WorkerProfile
+from accounts.models import Area
 from jobs.models import Post
 from notifications.models import Message
 from notifications.services import preferences_update
-from tests.factories import AreaFactory, EmployerFactory, TradeFactory, UserFactory, verified_seeker
+from tests.browser.people import login, seeker
+from tests.factories import AreaFactory, EmployerFactory, TradeFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "Gig-pass-2026"  # tests.factories.UserFactory's password
 BOSS_PHONE = "13700000031"
 AGREED_PHONE = "13600000031"
 SILENT_PHONE = "13600000032"
-
-
-def login(page, base: str, phone: str) -> None:
-    page.goto(base + "/login/?way=password")
-    page.get_by_label("手机号").fill(phone)
-    page.get_by_label("密码", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("button", name="退出")).to_be_visible()
-
-
-def seeker(phone: str, name: str, *, trade, street):
-    user = verified_seeker(phone=phone, name=name)
-    profile, _ = WorkerProfile.objects.get_or_create(user=user)
-    profile.area = street
-    profile.expected_pay_fen = 3000
-    profile.expected_pay_unit = "hour"
-    profile.save()
-    profile.wanted_trades.set([trade])
-    return user
 
 
 def test_published_post_is_recommended_and_pushed(live_server, new_page, artifacts):
