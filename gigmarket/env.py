@@ -122,6 +122,9 @@ class Env(BaseSettings):
     property_scale: float = Field(
         1.0, gt=0, description="Multiplies the examples of the property-based tests (10 = a deeper run)."
     )
+    test_processes: int = Field(
+        2, ge=0, description="Processes scripts/test runs pytest in (pytest-xdist; 0 = the script's own)."
+    )
     # Set by the test suite for the processes it starts (workers, servers), never by hand.
     test_app_name: str | None = Field(None, description="PostgreSQL application_name of a test process.")
     test_key_prefix: str | None = Field(None, description="Redis key prefix of a test worker process.")

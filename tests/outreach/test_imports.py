@@ -345,23 +345,17 @@ def test_an_oversized_upload_is_refused_on_the_page(client, importer, settings):
 
 
 def test_a_full_batch_of_500_villagers(importer, trades):
-    import time
-
+    """A whole file's worth goes through preview and confirm. How long it takes is not asserted: speed
+    figures stay out of the suite (on a loaded box such an assertion fails for the box, not the code)."""
     rows = [
         [f"村民{chr(0x4E00 + i)}", f"1381235{i:04d}", id_number(i, birth=dt.date(1960, 1, 1) + dt.timedelta(days=i)),
          "保洁", ""]
         for i in range(500)
     ]  # fmt: skip
-    started = time.monotonic()
     batch = preview(importer, rows)
-    previewed = time.monotonic() - started
-    assert batch.error_count == 0
-    started = time.monotonic()
+    assert batch.error_count == 0 and len(batch.result["rows"]) == 500
     imports.import_confirm(batch=batch, actor=importer)
-    confirmed = time.monotonic() - started
     assert User.objects.filter(registered_by=importer, is_active=False).count() == 500
-    print(f"500 villagers: preview {previewed:.1f}s, confirm {confirmed:.1f}s")
-    assert previewed < 60 and confirmed < 60
 
 
 def test_unconfirmed_files_are_emptied_after_the_keep_time(importer, trades, settings):
