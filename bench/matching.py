@@ -7,19 +7,24 @@ the batch as it was before issue #16 in the same run), its recall against brute 
 
 One run:
 
-1. creates and migrates ``gigmarket_bench_fanout`` (``--db``) and runs ``seed_demo --workers N
-   --employers 2000 --posts 100000`` (the demo command lives in ``demo/``; bulk inserts; idempotent), then
-   gives the bulk seekers what matching reads beyond their profile — a verified real-name and worker stats
-   (reliability, stars) — with COPY, and ``VACUUM ANALYZE``;
+1. creates and migrates ``gigmarket_bench_fanout`` (``--db``) and runs ``seed_demo --employers 2000 --posts
+   100000`` (the demo command lives in ``demo/``; bulk inserts; idempotent), then writes the N bulk seekers
+   ``seed_demo --workers N`` would write — the same people, drawn by its ``bulk_worker_draw`` — with COPY
+   (:func:`copy_seekers`: minutes for 800k, where ``bulk_create`` took most of an hour), gives them what
+   matching reads beyond their profile — a verified real-name and worker stats (reliability, stars) — with
+   COPY, and ``VACUUM ANALYZE``;
 2. (a) times ``matching.selectors.workers_for_post`` — the push list of the wave that goes out when a post
    opens — for a sample of open posts across trades and areas (p50/p95/max; target ≤ 200 ms), and one whole
    ``push_post`` (list + recommendation rows + messages) in a transaction rolled back afterwards;
-3. (b) runs the city batch ``matching.batch.recompute_city`` twice on the same ``--batch-seekers`` seekers
-   (all with ``--full``): **baseline** = the search before #16 (at most 4 (trade, area) cells opened per
-   seeker, each scored whole) and **now** (``MATCHING_BATCH_MAX_CELLS`` = None: the search always
-   finishes, cells opened a run of 8 posts at a time). Each reports its time, per-seeker time, the share of
-   seekers whose search finished (proved exact), and — without ``--full`` — the time **extrapolated** to
-   800k seekers (load time + ranking time × 800k / seekers ranked; labelled as such);
+3. (b) runs the city batch ``matching.batch.recompute_city`` on the same ``--batch-seekers`` seekers (all
+   with ``--full``) once per ``--modes``: **baseline** = the search before #16 (at most 4 (trade, area)
+   cells opened per seeker, each scored whole), **cells** = the exact branch and bound over cells and runs
+   of 8 posts (``matching/bounded.py``), **now** = the exact search a trade at a time in arrays
+   (``matching/vectors.py``). Each reports its time, per-seeker time, the share of seekers whose search
+   finished (proved exact), the CPU seconds per seeker of the ranking processes, the parent and its
+   database backend (load-independent), the full-city time those imply on a quiet box, and — without
+   ``--full`` — the time **extrapolated** to 800k seekers (load time + ranking time × 800k / seekers
+   ranked; labelled as such);
 4. (c) ranks ``--recall-sample`` of those seekers against every open post (``batch.brute_force_top``) and
    compares each mode's stored top 10: identical list (exact), mean overlap, same first;
 5. (d) the digest for ``--digest-seekers`` consenting seekers, set-based (``services.digest_send``) and

@@ -5,7 +5,10 @@ The open posts are loaded once and indexed in memory by (trade, area); seekers a
 database in chunks. Each seeker's candidates come from the same retrieval idea as the per-request paths —
 their wanted trades in their own area and the nearest areas, plus the best-paid posts of those trades in
 the city — and are ranked with :func:`matching.scoring.rank_posts` (the arithmetic of ``evaluate``). The
-final top N are scored and explained with :func:`matching.scoring.evaluate` / ``reason`` and written with
+exact search the batch runs is :mod:`matching.vectors` (a trade at a time in numpy arrays, best bound
+first; its short list re-ranked by ``rank_posts``); ``SEARCH = "cells"`` selects the older branch and bound
+of :mod:`matching.bounded`, kept for comparison (``bench/matching.py --modes``). The final top N are scored
+and explained with :func:`matching.scoring.evaluate` / ``reason`` and written with
 COPY. :func:`brute_force_top` ranks a seeker against every open post, to check the retrieval's recall.
 """
 
