@@ -7,19 +7,24 @@ the batch as it was before issue #16 in the same run), its recall against brute 
 
 One run:
 
-1. creates and migrates ``gigmarket_bench_fanout`` (``--db``) and runs ``seed_demo --workers N
-   --employers 2000 --posts 100000`` (the demo command lives in ``demo/``; bulk inserts; idempotent), then
-   gives the bulk seekers what matching reads beyond their profile — a verified real-name and worker stats
-   (reliability, stars) — with COPY, and ``VACUUM ANALYZE``;
+1. creates and migrates ``gigmarket_bench_fanout`` (``--db``) and runs ``seed_demo --employers 2000 --posts
+   100000`` (the demo command lives in ``demo/``; bulk inserts; idempotent), then writes the N bulk seekers
+   ``seed_demo --workers N`` would write — the same people, drawn by its ``bulk_worker_draw`` — with COPY
+   (:func:`copy_seekers`: minutes for 800k, where ``bulk_create`` took most of an hour), gives them what
+   matching reads beyond their profile — a verified real-name and worker stats (reliability, stars) — with
+   COPY, and ``VACUUM ANALYZE``;
 2. (a) times ``matching.selectors.workers_for_post`` — the push list of the wave that goes out when a post
    opens — for a sample of open posts across trades and areas (p50/p95/max; target ≤ 200 ms), and one whole
    ``push_post`` (list + recommendation rows + messages) in a transaction rolled back afterwards;
-3. (b) runs the city batch ``matching.batch.recompute_city`` twice on the same ``--batch-seekers`` seekers
-   (all with ``--full``): **baseline** = the search before #16 (at most 4 (trade, area) cells opened per
-   seeker, each scored whole) and **now** (``MATCHING_BATCH_MAX_CELLS`` = None: the search always
-   finishes, cells opened a run of 8 posts at a time). Each reports its time, per-seeker time, the share of
-   seekers whose search finished (proved exact), and — without ``--full`` — the time **extrapolated** to
-   800k seekers (load time + ranking time × 800k / seekers ranked; labelled as such);
+3. (b) runs the city batch ``matching.batch.recompute_city`` on the same ``--batch-seekers`` seekers (all
+   with ``--full``) once per ``--modes``: **baseline** = the search before #16 (at most 4 (trade, area)
+   cells opened per seeker, each scored whole), **cells** = the exact branch and bound over cells and runs
+   of 8 posts (``matching/bounded.py``), **now** = the exact search a trade at a time in arrays
+   (``matching/vectors.py``). Each reports its time, per-seeker time, the share of seekers whose search
+   finished (proved exact), the CPU seconds per seeker of the ranking processes, the parent and its
+   database backend (load-independent), the full-city time those imply on a quiet box, and — without
+   ``--full`` — the time **extrapolated** to 800k seekers (load time + ranking time × 800k / seekers
+   ranked; labelled as such);
 4. (c) ranks ``--recall-sample`` of those seekers against every open post (``batch.brute_force_top``) and
    compares each mode's stored top 10: identical list (exact), mean overlap, same first;
 5. (d) the digest for ``--digest-seekers`` consenting seekers, set-based (``services.digest_send``) and
@@ -60,18 +65,120 @@ def seed(args) -> float:
     call_command("migrate", verbosity=0)
     call_command(
         "seed_demo",
-        workers=args.workers,
+        workers=0,
         employers=args.employers,
         posts=args.posts,
         batch_size=5000,
         no_progress=not sys.stderr.isatty(),
         stdout=sys.stdout,
     )
+    copy_seekers(args.workers)
     matching_facts()
     ensure_index(force=True)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     return time.monotonic() - started
+
+
+def copy_seekers(count: int, *, batch: int = 50_000) -> int:
+    """The bulk seekers of ``seed_demo --workers count`` — the same people (``bulk_worker_draw``, the same
+    seed and order, phones ``150…`` + index), written with COPY instead of ``bulk_create``: users, profiles
+    and wanted trades, ids reserved from the tables' sequences. Idempotent like the command (indexes whose
+    phone exists are drawn and skipped). 800k seekers take minutes, not the better part of an hour."""
+    import io
+
+    from django.contrib.auth.hashers import make_password
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from accounts.models import User, WorkerProfile
+    from demo import demo_data as D
+    from demo.management.commands.seed_demo import Command, bulk_worker_draw
+    from jobs.models import Trade
+
+    points = Command()._points()
+    trades = list(Trade.objects.filter(name__in=[t.name for t in D.TRADES]).order_by("sort_order"))
+    specs = {t.name: t for t in D.TRADES}
+    rng = random.Random(D.BULK_SEED)
+    password = make_password("gigmarket-demo")
+    existing = set(
+        User.objects.filter(phone__startswith=D.BULK_WORKER_PREFIX).values_list("phone", flat=True)
+    )
+    now = timezone.now().isoformat()
+    through = WorkerProfile.wanted_trades.through._meta.db_table
+    created = 0
+    bar_started = time.monotonic()
+
+    def reserve(cursor, table: str, n: int) -> int:
+        """``n`` ids of ``table`` nobody else will be given: the first of them."""
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+        (sequence,) = cursor.fetchone()
+        cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+        cursor.execute(
+            f"SELECT setval(%s, GREATEST(nextval(%s), (SELECT COALESCE(max(id), 0) + 1 FROM {table})) + %s - 1)",
+            [sequence, sequence, n],
+        )
+        (last,) = cursor.fetchone()
+        return last - n + 1
+
+    for first in range(0, count, batch):
+        drawn = []
+        for i in range(first, min(first + batch, count)):
+            phone = f"{D.BULK_WORKER_PREFIX}{i:08d}"
+            facts = bulk_worker_draw(rng, points, trades, specs)
+            if phone not in existing:
+                drawn.append((phone, facts))
+        if not drawn:
+            continue
+        with transaction.atomic(), connection.cursor() as cursor:
+            user_id = reserve(cursor, User._meta.db_table, len(drawn))
+            profile_id = reserve(cursor, WorkerProfile._meta.db_table, len(drawn))
+            users, profiles, wanted_rows = io.StringIO(), io.StringIO(), io.StringIO()
+            for n, (phone, facts) in enumerate(drawn):
+                name, point, wanted, spec, pay, joined, availability, skills, distance, jitter = facts
+                uid, pid = user_id + n, profile_id + n
+                users.write(
+                    f"{uid}\t{password}\tf\t{phone}\t{name}\t{User.Role.SEEKER.value}\t{joined.isoformat()}\tt\tf\t"
+                    f"{joined.isoformat()}\t{point.pk}\t0\tf\n"
+                )
+                lat = f"{point.lat + dt_decimal(jitter[0])}" if point.lat is not None else "\\N"
+                lng = f"{point.lng + dt_decimal(jitter[1])}" if point.lng is not None else "\\N"
+                profiles.write(
+                    f"{pid}\t{_copy_json(skills)}\t{pay}\t{spec.pay_unit}\t{lat}\t{lng}\t"
+                    f"{_copy_json(availability)}\t{distance}\t\t0\t[]\t{now}\t{point.area_id}\t{uid}\n"
+                )
+                for trade in wanted:
+                    wanted_rows.write(f"{pid}\t{trade.pk}\n")
+            raw = cursor.cursor
+            for buffer, table, columns in (
+                (users, User._meta.db_table, "id, password, is_superuser, phone, name, role, "
+                 "phone_confirmed_at, is_active, is_staff, date_joined, service_point_id, session_epoch, "
+                 "elder_mode"),
+                (profiles, WorkerProfile._meta.db_table, "id, skills, expected_pay_fen, expected_pay_unit, lat, "
+                 "lng, availability, max_distance_km, about, help_tier, help_reasons, updated_at, area_id, "
+                 "user_id"),
+                (wanted_rows, through, "workerprofile_id, trade_id"),
+            ):  # fmt: skip
+                buffer.seek(0)
+                raw.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
+        created += len(drawn)
+        print(
+            f"批量求职者（COPY）：{created} 人，{time.monotonic() - bar_started:.0f} 秒",
+            file=sys.stderr,
+            flush=True,
+        )
+    return created
+
+
+def dt_decimal(value: float):
+    from decimal import Decimal
+
+    return Decimal(f"{value:.6f}")
+
+
+def _copy_json(value) -> str:
+    """A JSON value as one field of COPY's text format (backslashes doubled; no tabs or newlines in JSON)."""
+    return json.dumps(value, ensure_ascii=False).replace("\\", "\\\\")
 
 
 def matching_facts() -> None:
@@ -236,21 +343,31 @@ def for_you(samples: int) -> dict:
 FULL_SEEKERS = 800_000
 
 
+MODES = {
+    "baseline": "before #16: ≤ 4 cells, whole",
+    "cells": "exact branch and bound over cells",
+    "now": "exact, a trade at a time in arrays",
+}
+
+
 @contextmanager
 def search_mode(mode: str):
     """``baseline``: the batch's search before #16 — at most 4 cells per seeker, each scored whole;
-    ``now``: the code as it is (settings.MATCHING_BATCH_MAX_CELLS, cells opened in runs)."""
+    ``cells``: the exact branch and bound over (trade, area) cells and runs of 8 posts (``matching/bounded.py``,
+    the batch's search before the array one); ``now``: the code as it is (``batch.SEARCH = "vectors"``)."""
     from django.conf import settings
 
-    from matching import bounded
+    from matching import batch, bounded
 
-    saved = bounded.CHUNK, getattr(settings, "MATCHING_BATCH_MAX_CELLS", None)
+    saved = bounded.CHUNK, getattr(settings, "MATCHING_BATCH_MAX_CELLS", None), batch.SEARCH
     if mode == "baseline":
         bounded.CHUNK, settings.MATCHING_BATCH_MAX_CELLS = 10**9, 4
+    elif mode == "cells":
+        batch.SEARCH = "cells"
     try:
         yield
     finally:
-        bounded.CHUNK, settings.MATCHING_BATCH_MAX_CELLS = saved
+        bounded.CHUNK, settings.MATCHING_BATCH_MAX_CELLS, batch.SEARCH = saved
 
 
 def batch(args, mode: str) -> dict:
@@ -268,6 +385,16 @@ def batch(args, mode: str) -> dict:
         )
     result["wall_seconds"] = time.monotonic() - started
     result["ms_per_seeker"] = result["rank_seconds"] * 1000 / max(1, result["workers"])
+    # CPU per seeker, whatever the load: the ranking processes, this process, its database backend
+    cpu = {k: result[f"cpu_{k}_seconds"] or 0.0 for k in ("rankers", "parent", "database")}
+    result["cpu_ms_per_seeker"] = {k: v * 1000 / max(1, result["workers"]) for k, v in cpu.items()}
+    # On a quiet box with this many cores: the phase takes at least its busiest process's CPU, and at least
+    # all of its CPU spread over the cores.
+    cores = min(os.cpu_count() or 1, result["processes"] + 1)
+    per_seeker = {k: v / max(1, result["workers"]) for k, v in cpu.items()}
+    result["quiet_full_seconds"] = result["load_seconds"] + FULL_SEEKERS * max(
+        per_seeker["parent"], per_seeker["rankers"] / result["processes"], sum(per_seeker.values()) / cores
+    )
     result["extrapolated_seconds"] = result["load_seconds"] + result["rank_seconds"] * FULL_SEEKERS / max(
         1, result["workers"]
     )
@@ -385,6 +512,9 @@ def main() -> None:
     parser.add_argument("--skip-seed", action="store_true", help="use the database as it is")
     parser.add_argument("--skip-batch", action="store_true", help="measure the push list only")
     parser.add_argument("--skip-baseline", action="store_true", help="the batch as it is now only")
+    parser.add_argument(
+        "--modes", default="baseline,cells,now", help="searches run, in order (baseline, cells, now)"
+    )
     args = parser.parse_args()
     if args.full:
         args.workers = max(args.workers, FULL_SEEKERS)
@@ -424,12 +554,13 @@ def main() -> None:
     )
     if not args.skip_batch:
         sample = ranked_sample(args)
-        modes = ("now",) if args.skip_baseline else ("baseline", "now")
+        modes = ("now",) if args.skip_baseline else tuple(args.modes.split(","))
         stored = {}
         for mode in modes:
             report[f"batch_{mode}"] = b = batch(args, mode)
             stored[mode] = stored_top(sample)
-            label = "before #16: ≤ 4 cells, whole" if mode == "baseline" else "now: exact search"
+            label = MODES[mode]
+            cpu = b["cpu_ms_per_seeker"]
             extrapolated = (
                 ""
                 if args.full
@@ -439,7 +570,9 @@ def main() -> None:
                 f"(b) 全市批量 [{mode} — {label}]：{b['workers']} 名求职者 × {b['posts']} 个岗位 → "
                 f"{b['suggestions']} 条，{b['wall_seconds']:.0f} 秒（载入 {b['load_seconds']} 秒，排序 "
                 f"{b['ms_per_seeker']:.2f} ms/人 × {b['processes']} 个进程）{extrapolated}；"
-                f"{b['exact_share']:.1%} 的求职者搜索完成（证明精确）；峰值内存 主进程 {b['peak_self_gib']:.2f} GiB、"
+                f"{b['exact_share']:.1%} 的求职者搜索完成（证明精确）；CPU 每人：排序进程 {cpu['rankers']:.3f} ms、"
+                f"主进程 {cpu['parent']:.3f} ms、数据库 {cpu['database']:.3f} ms → 安静机器上全量约 "
+                f"{b['quiet_full_seconds']:.0f} 秒（由CPU推算）；峰值内存 主进程 {b['peak_self_gib']:.2f} GiB、"
                 f"子进程 {b['peak_child_gib']:.2f} GiB（上限估计 {b['peak_bound_gib']:.2f} GiB）",
                 flush=True,
             )
@@ -459,13 +592,18 @@ def main() -> None:
                 f"第1名相同 {r['same_top1']:.1%}",
                 flush=True,
             )
-        if "baseline" in modes:
-            old, new = report["batch_baseline"], report["batch_now"]
-            print(
-                f"    now ÷ baseline：排序时间 ×{new['ms_per_seeker'] / old['ms_per_seeker']:.2f}；问题单中安静机器上的 "
-                f"全量 431 秒 × 该比值 ≈ {431 * new['ms_per_seeker'] / old['ms_per_seeker']:.0f} 秒（目标 ≤ 600 秒）",
-                flush=True,
+        for mode in modes:
+            if mode == "now" or "now" not in modes:
+                continue
+            old, new = report[f"batch_{mode}"], report["batch_now"]
+            wall = new["ms_per_seeker"] / old["ms_per_seeker"]
+            cpu = sum(new["cpu_ms_per_seeker"].values()) / max(1e-9, sum(old["cpu_ms_per_seeker"].values()))
+            scaled = (
+                f"；问题单中安静机器上的全量 431 秒 × 该比值 ≈ {431 * wall:.0f} 秒（目标 ≤ 600 秒）"
+                if mode == "baseline"
+                else ""
             )
+            print(f"    now ÷ {mode}：排序时间 ×{wall:.2f}，CPU ×{cpu:.2f}{scaled}", flush=True)
         users = ranked_sample(argparse.Namespace(full=args.full, batch_seekers=args.batch_seekers,
                                                  recall_sample=args.digest_seekers))  # fmt: skip
         report["digest"] = d = digest(args, users)

@@ -5,7 +5,10 @@ The open posts are loaded once and indexed in memory by (trade, area); seekers a
 database in chunks. Each seeker's candidates come from the same retrieval idea as the per-request paths —
 their wanted trades in their own area and the nearest areas, plus the best-paid posts of those trades in
 the city — and are ranked with :func:`matching.scoring.rank_posts` (the arithmetic of ``evaluate``). The
-final top N are scored and explained with :func:`matching.scoring.evaluate` / ``reason`` and written with
+exact search the batch runs is :mod:`matching.vectors` (a trade at a time in numpy arrays, best bound
+first; its short list re-ranked by ``rank_posts``); ``SEARCH = "cells"`` selects the older branch and bound
+of :mod:`matching.bounded`, kept for comparison (``bench/matching.py --modes``). The final top N are scored
+and explained with :func:`matching.scoring.evaluate` / ``reason`` and written with
 COPY. :func:`brute_force_top` ranks a seeker against every open post, to check the retrieval's recall.
 """
 
@@ -27,7 +30,7 @@ from tqdm import tqdm
 from accounts.models import Certificate, EmployerMember, User, WorkerProfile
 from jobs.models import Block, Claim, Order, Post
 
-from . import bounded, scoring
+from . import bounded, scoring, vectors
 from .indexing import worker_index_rebuild
 from .models import Suggestion
 from .scoring import PostFacts, WorkerFacts
@@ -42,6 +45,9 @@ from .selectors import (
     worker_facts,
 )
 
+# The exact search of the batch: "vectors" (matching/vectors.py, a trade at a time in arrays) or "cells"
+# (matching/bounded.py, branch and bound over (trade, area) cells and runs of posts; kept for comparison).
+SEARCH = "vectors"
 CELL_CAP = 5  # best posts taken from each (trade, area) cell
 NEAR_AREAS = 3  # the seeker's own area and the nearest others
 CITY_BEST = 10  # best-paid posts of each wanted trade in the whole city (the distance gate comes later)
@@ -67,6 +73,7 @@ class CityIndex:
     member_of: dict[int, set[int]] = field(default_factory=dict)
     busy: dict[int, list[tuple[dt.datetime, dt.datetime]]] = field(default_factory=dict)
     trade_cells: list = field(default_factory=list)
+    trade_vectors: vectors.CityVectors | None = None
 
     @classmethod
     def build(cls, *, now: dt.datetime) -> CityIndex:
@@ -127,6 +134,7 @@ class CityIndex:
         )
         index._centres = centres  # type: ignore[attr-defined]
         index.trade_cells = bounded.build_cells(posts)
+        index.trade_vectors = vectors.build(posts)
         index._load_gates(now=now, open_posts=open_posts)
         return index
 
@@ -198,8 +206,13 @@ class CityIndex:
     def best(
         self, wf: WorkerFacts, n: int, max_cells: int | None
     ) -> tuple[list[tuple[float, PostFacts, str]], bool]:
-        """Top ``n``: the retrieval's candidates first, then branch and bound over the cells (exact when it
-        finishes within ``max_cells``), each scored and explained."""
+        """Top ``n``, each scored and explained. Without ``max_cells`` (and ``SEARCH == "vectors"``): the
+        trades best bound first, each scored in arrays (:mod:`matching.vectors`, always exact). Otherwise
+        the retrieval's candidates first, then branch and bound over the cells (exact when it finishes
+        within ``max_cells``)."""
+        if max_cells is None and SEARCH == "vectors":
+            ranked = vectors.top_posts(wf, self.trade_vectors, self.weights, n, vectors.gates_for(self, wf))
+            return self.explain(wf, ranked), True
         seed = scoring.rank_posts(wf, self.candidates(wf), self.weights, n)
         ranked, exact = bounded.top_posts(
             wf, self.trade_cells, self.weights, n, self.allowed, seed, max_cells=max_cells
@@ -361,6 +374,7 @@ def recompute_city(
     if processes > 1 and postgres and "fork" in multiprocessing.get_all_start_methods():
         pool = multiprocessing.get_context("fork").Pool(processes)
     workers = rows_written = exact = 0
+    cpu_before = _cpu_seconds()
 
     def write(worker_ids: list[int], result: tuple[list[tuple[int, int, int, float, str]], int]) -> None:
         nonlocal rows_written, exact
@@ -396,6 +410,7 @@ def recompute_city(
             pool.close()
             pool.join()
         _INDEX = None
+    cpu = {k: round(v - cpu_before[k], 1) if v is not None else None for k, v in _cpu_seconds().items()}
     # Seekers this run did not rank (gone, no longer seekers, or past ``limit``): their rows are stale.
     Suggestion.objects.exclude(computed_at=now).delete()
     if postgres:
@@ -415,6 +430,35 @@ def recompute_city(
         "load_seconds": round(loaded - started, 1),
         "rank_seconds": round(finished - loaded, 1),
         "seconds": round(finished - started, 1),
+        # CPU of the ranking phase: this process (reading seekers, writing rows), its ranking processes,
+        # and its database backend (the DELETEs and COPYs; None where its /proc is not readable)
+        "cpu_parent_seconds": cpu["parent"],
+        "cpu_rankers_seconds": cpu["rankers"],
+        "cpu_database_seconds": cpu["database"],
+    }
+
+
+def _cpu_seconds() -> dict[str, float | None]:
+    import os
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # ranking processes, once joined
+    database = None
+    if connection.vendor == "postgresql":
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                (pid,) = cursor.fetchone()
+            with open(f"/proc/{pid}/stat") as stat:  # the backend, when it runs on this machine
+                fields = stat.read().rsplit(")", 1)[1].split()
+            database = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            database = None
+    return {
+        "parent": own.ru_utime + own.ru_stime,
+        "rankers": children.ru_utime + children.ru_stime,
+        "database": database,
     }
 
 

@@ -139,7 +139,9 @@ def _city(employer, district, n_trades=3, n_areas=4, n_posts=90, n_seekers=25, s
     return users
 
 
-def test_batch_top_ten_is_the_brute_force_top_ten_for_every_seeker(employer, district):
+@pytest.mark.parametrize("search", ["vectors", "cells"])
+def test_batch_top_ten_is_the_brute_force_top_ten_for_every_seeker(employer, district, search, monkeypatch):
+    monkeypatch.setattr(batch, "SEARCH", search)
     users = _city(employer, district)
     result = batch.recompute_city(progress=False, top=10, processes=1)
     assert result["exact_share"] == 1.0

@@ -108,6 +108,25 @@ def _batches(start: int, stop: int, size: int) -> Iterator[range]:
         yield range(first, min(first + size, stop))
 
 
+def bulk_worker_draw(rng: random.Random, points: list, trades: list, specs: dict) -> tuple:
+    """One bulk seeker's random facts, drawn in a fixed order (so index i is always the same person):
+    name, service point, wanted trades, the first trade's spec, expected pay (fen), joined, availability,
+    skills, travel distance (km), jitter of the position around the point (degrees). Also used by the
+    matching bench's COPY loader (``bench/matching.py``), which writes the same people faster."""
+    name = D.person_name(rng)
+    point = rng.choice(points)
+    wanted = rng.sample(trades, rng.choice((1, 1, 2, 2, 3)))
+    spec = specs[wanted[0].name]
+    low, high = spec.pay_range
+    pay = rng.randint(low, high) * 100
+    joined = BULK_EPOCH - dt.timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))
+    availability = rng.choice(D.AVAILABILITY_CHOICES)
+    skills = rng.sample(spec.skills, min(len(spec.skills), rng.choice((1, 2))))
+    distance = rng.choice((5, 10, 20, 30, 50))
+    jitter = (rng.uniform(-0.01, 0.01), rng.uniform(-0.01, 0.01))
+    return name, point, wanted, spec, pay, joined, availability, skills, distance, jitter
+
+
 class Command(BaseCommand):
     help = "Load the 青溪市 demo data (idempotent). --workers/--employers add bulk data for benchmarks."
 
@@ -1010,19 +1029,10 @@ class Command(BaseCommand):
             rows = []
             for phone in phones:
                 # Draw for every index, existing or not, so index i always gets the same person.
-                name = D.person_name(rng)
-                point = rng.choice(points)
-                wanted = rng.sample(trades, rng.choice((1, 1, 2, 2, 3)))
-                spec = specs[wanted[0].name]
-                low, high = spec.pay_range
-                pay = rng.randint(low, high) * 100
-                joined = BULK_EPOCH - dt.timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))
-                availability = rng.choice(D.AVAILABILITY_CHOICES)
-                skills = rng.sample(spec.skills, min(len(spec.skills), rng.choice((1, 2))))
-                distance = rng.choice((5, 10, 20, 30, 50))
-                jitter = (rng.uniform(-0.01, 0.01), rng.uniform(-0.01, 0.01))
+                drawn = bulk_worker_draw(rng, points, trades, specs)
                 if phone in existing:
                     continue
+                name, point, wanted, spec, pay, joined, availability, skills, distance, jitter = drawn
                 user = User(
                     phone=phone,
                     name=name,
