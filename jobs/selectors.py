@@ -64,13 +64,18 @@ ROW_FIELDS = (
     "employer_name", "employer_kind", "employer_status", "area_id", "area_name", "district_id",
     "district_name",
 )  # fmt: skip
-_ROW_SQL = (
+_ROW_SELECT = (
     "SELECT p.id, p.title, p.pay_fen, p.pay_unit, p.slots, p.slots_left, p.address, p.lat, p.lng, "
     "p.starts_at, p.ends_at, p.mode, p.insurance_required, p.published_at, t.id, t.name, e.id, e.name, "
-    "e.kind, e.status, a.id, a.name, d.id, d.name FROM jobs_post p "
+    "e.kind, e.status, a.id, a.name, d.id, d.name{extra} FROM {source} "
     "JOIN jobs_trade t ON t.id = p.trade_id JOIN accounts_employer e ON e.id = p.employer_id "
-    "JOIN accounts_area a ON a.id = p.area_id JOIN accounts_area d ON d.id = p.district_id "
-    "WHERE p.id IN ({ids})"
+    "JOIN accounts_area a ON a.id = p.area_id JOIN accounts_area d ON d.id = p.district_id"
+)
+_ROW_SQL = _ROW_SELECT.format(extra="", source="jobs_post p") + " WHERE p.id IN ({ids})"
+# A nearest-first statement's (id, dist) rows with their ROW_FIELDS, in its order: one round trip a ring.
+_NEAR_ROWS_SQL = (
+    _ROW_SELECT.format(extra=", n.dist", source="({near}) n JOIN jobs_post p ON p.id = n.id")
+    + " ORDER BY n.dist, n.id"
 )
 _ROW_INDEX = {name: i for i, name in enumerate(ROW_FIELDS)}
 
@@ -194,7 +199,8 @@ def board(query: BoardQuery, *, now: dt.datetime | None = None, rows: bool = Fal
     more = len(rows) > limit
     rows = rows[:limit]
     posts = []
-    for pk, dist in rows:
+    for row in rows:
+        pk, dist = row[0], row[-1]
         post = loaded[pk]
         if near:
             post.dist, post.distance_km = dist, round(dist * KM_PER_DEGREE, 1)
@@ -586,7 +592,9 @@ def _nearest_rows(
     set to the width that filled this page. ``scope`` holds every other condition: SQL on PostgreSQL
     (:class:`_NearSql`, the words by ``tokens``), a QuerySet annotated with ``dist`` elsewhere
     (:class:`_NearOrm`, the words by ``keyword``)."""
-    if isinstance(scope, _Where):
+    if isinstance(scope, _NearSql):
+        near = scope
+    elif isinstance(scope, _Where):
         near = _NearSql(scope, lat, lng, after, radius, tokens)
     else:
         near = _NearOrm(scope, after, radius, keyword)
@@ -634,7 +642,18 @@ class _NearSql:
     jobs 0015), so a ring reads that word's posts only and joins the post for the rest; a word in few posts
     has all its rows sorted by distance from the same index."""
 
-    def __init__(self, where: _Where, lat: float, lng: float, after, radius: float | None, tokens: list[str]):
+    def __init__(
+        self,
+        where: _Where,
+        lat: float,
+        lng: float,
+        after,
+        radius: float | None,
+        tokens: list[str],
+        *,
+        rows: bool = False,
+    ):
+        self.rows = rows  # answer ROW_FIELDS + distance rather than (id, distance): no second round trip
         self.point = [lng * geo_scale(), lat]
         where = where.copy()
         dist = _distance_sql()
@@ -650,7 +669,9 @@ class _NearSql:
     def few_posts(self) -> bool:
         return not _common_token(self.words[0])
 
-    def _fetch(self, sql: str, params: list) -> list[tuple[int, float]]:
+    def _fetch(self, sql: str, params: list) -> list[tuple]:
+        if self.rows:
+            sql = _NEAR_ROWS_SQL.format(near=sql)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return [tuple(row) for row in cursor.fetchall()]
@@ -669,7 +690,7 @@ class _NearSql:
             return self._fetch(sql, [lows, highs, *self.point, *self.where.params, outer, count])
         cell = geo_cell_sql("t")
         sql = (
-            f"SELECT w.post_id, w.dist FROM unnest(%s::bigint[], %s::bigint[]) AS c(lo, hi) CROSS JOIN LATERAL ("  # noqa: S608
+            f"SELECT w.post_id AS id, w.dist FROM unnest(%s::bigint[], %s::bigint[]) AS c(lo, hi) CROSS JOIN LATERAL ("  # noqa: S608
             f"SELECT t.post_id, {_distance_sql('t')} AS dist FROM jobs_post_token t WHERE t.token = %s "
             f"AND t.lat IS NOT NULL AND {cell} >= c.lo AND {cell} <= c.hi OFFSET 0) w "
             f"JOIN jobs_post ON jobs_post.id = w.post_id "
@@ -697,7 +718,7 @@ class _NearSql:
             cond.append(f"{dist} <= %s")
             params += [*self.point, self.radius]
         sql = (
-            f"SELECT w.post_id, w.dist FROM (SELECT t.post_id, {dist} AS dist FROM jobs_post_token t "  # noqa: S608
+            f"SELECT w.post_id AS id, w.dist FROM (SELECT t.post_id, {dist} AS dist FROM jobs_post_token t "  # noqa: S608
             f"WHERE t.token = %s AND t.lat IS NOT NULL {''.join(' AND ' + c for c in cond)} "
             f"ORDER BY 2, 1 OFFSET 0) w JOIN jobs_post ON jobs_post.id = w.post_id "
             f"WHERE {self.where.sql} ORDER BY w.dist, w.post_id LIMIT %s"

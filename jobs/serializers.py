@@ -28,6 +28,9 @@ from .selectors import KM_PER_DEGREE, PAGE_SIZE, SORTS
 # ------------------------------------------------------------------------------------------- fields
 
 
+MAX_ID = 2**63 - 1  # a larger id would fail PostgreSQL's bigint cast (a 500), not find nothing
+
+
 class FiniteFloatField(serializers.FloatField):
     """A float that refuses NaN and infinities (``float("nan")`` would slip past any range check)."""
 
@@ -43,7 +46,7 @@ class FiniteFloatField(serializers.FloatField):
 class IdListField(serializers.ListField):
     """Ids from a repeated query parameter (``?trade=1&trade=2``) or a comma list (``?trade=1,2``)."""
 
-    child = serializers.IntegerField(min_value=1)
+    child = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
     def get_value(self, dictionary):
         if hasattr(dictionary, "getlist") and self.field_name in dictionary:
@@ -119,7 +122,9 @@ class BoardParamsSerializer(serializers.Serializer):
 
     q = serializers.CharField(max_length=50, required=False, allow_blank=True, default="", help_text="关键词")
     trade = IdListField(max_length=20, required=False, default=list, help_text="工种ID，可多个")
-    area = serializers.IntegerField(min_value=1, required=False, help_text="区县或街道/乡镇")
+    area = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, help_text="区县或街道/乡镇"
+    )
     pay_unit = serializers.ChoiceField(choices=PayUnit.choices, required=False)
     pay_min = serializers.IntegerField(
         min_value=0, max_value=100_000_000, required=False, help_text="最低报酬（分）"
