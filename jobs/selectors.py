@@ -725,13 +725,23 @@ class _NearSql:
         if self.radius is not None:
             cond.append(f"{dist} <= %s")
             params += [*self.point, self.radius]
+        if len(self.words) == 1:
+            # One word: every post of its rows matches it, so the posts are probed by key in distance order
+            # (LATERAL … OFFSET 0) and the page ends after ``count`` probes or so.
+            post = (
+                "CROSS JOIN LATERAL (SELECT 1 FROM jobs_post WHERE jobs_post.id = w.post_id "  # noqa: S608
+                f"AND {self.where.sql} OFFSET 0) j"
+            )
+            where = ""
+        else:
+            # Several words (叉车 & 车工): few of the first word's posts may hold them all; the planner joins
+            # with the GIN index's matches.
+            post, where = "JOIN jobs_post ON jobs_post.id = w.post_id", f"WHERE {self.where.sql}"
         sql = (
             f"SELECT w.post_id AS id, w.dist FROM (SELECT t.post_id, {dist} AS dist FROM jobs_post_token t "  # noqa: S608
             f"WHERE t.token = %s AND t.lat IS NOT NULL {''.join(' AND ' + c for c in cond)} "
-            f"ORDER BY 2, 1 OFFSET 0) w CROSS JOIN LATERAL (SELECT 1 FROM jobs_post "
-            f"WHERE jobs_post.id = w.post_id AND {self.where.sql} OFFSET 0) j ORDER BY w.dist, w.post_id LIMIT %s"
-        )  # the post probed by its key row after row (LATERAL … OFFSET 0): misjudging how many posts hold all
-        # the words (叉车 & 车工: 41 guessed, 2,061 found), the planner hashed every match and sorted again
+            f"ORDER BY 2, 1 OFFSET 0) w {post} {where} ORDER BY w.dist, w.post_id LIMIT %s"
+        )
         return self._fetch(sql, [*self.point, self.words[0], *params, *self.where.params, count])
 
 
