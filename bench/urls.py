@@ -2,7 +2,7 @@
 URLconf never contains bench views.
 
 - ``/bench/bare``: the baseline the job board is compared with.
-- ``/bench/board-uncached/``: the real board view without the page cache in front of it (every request
+- ``/bench/board-uncached/``: the real board endpoint without the page cache in front of it (every request
   validates, queries and renders), so the database path is measured under load too.
 - ``/bench/grab-baseline/<post id>/``: the floor for 抢单 (``bench/grab_rush.py``): an authenticated POST
   through the same middleware, token authentication and throttles that does only the guarded slot UPDATE.
@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from core.errors import DomainError
 from jobs import services
-from jobs.api import BoardView
+from jobs.api import BoardView, board_endpoint
 from jobs.models import Post
 
 
@@ -52,6 +52,6 @@ urlpatterns = [
     path("bench/grab-legacy/<int:pk>/", GrabLegacy.as_view()),
     path("bench/grab-baseline/<int:pk>/", GrabBaseline.as_view()),
     path("bench/bare", bare, name="bench-bare"),
-    path("bench/board-uncached/", BoardView.as_view()),
+    path("bench/board-uncached/", board_endpoint(BoardView.as_view(), cached=False)),
     path("", include("gigmarket.urls")),
 ]

@@ -10,6 +10,8 @@ both into the one error shape ``{"code", "detail", "fields"}``.
 from __future__ import annotations
 
 import functools
+import json
+import re
 import threading
 
 from django.conf import settings
@@ -28,6 +30,7 @@ from accounts.serializers import CodeSentSerializer, ErrorSerializer
 from core.api import ViewOrderedCursorPagination
 from core.api import found as _found
 from core.api import validated as _valid
+from core.errors import DomainError
 from wallet.idempotency import HEADER as IDEMPOTENCY_HEADER
 from wallet.idempotency import idempotent
 
@@ -59,6 +62,7 @@ from .serializers import (
     StaffPostCreateSerializer,
     TradeSerializer,
     board_item,
+    board_params_fast,
     board_rows,
 )
 
@@ -101,28 +105,41 @@ class BoardView(PublicAPIView):
         tags=["posts"],
     )
     def get(self, request):
-        # Hot pages never get here: board_endpoint answers them from the page cache (jobs/board_cache.py).
-        params = _board_params(request.query_params)
-        page = selectors.board(
-            selectors.BoardQuery(
-                q=params["q"],
-                trade_ids=params["trade"],
-                area_id=params.get("area"),
-                pay_unit=params.get("pay_unit", ""),
-                pay_min_fen=params.get("pay_min"),
-                date=params.get("date"),
-                lat=params.get("lat"),
-                lng=params.get("lng"),
-                radius_km=params.get("radius_km"),
-                sort=params["sort"],
-                cursor=params["cursor"],
-                limit=params["limit"],
-            ),
-            rows=True,
-        )
-        results = board_rows(page.rows) if page.rows is not None else [board_item(p) for p in page.posts]
-        body = JSONRenderer().render({"results": results, "next_cursor": page.next_cursor})
-        return HttpResponse(body, content_type="application/json")
+        # Hot pages never get here: board_endpoint answers them from the page cache (jobs/board_cache.py),
+        # and plain queries from board_page; this is the path of everything else (and of refused queries).
+        return HttpResponse(board_page(_board_params(request.query_params)), content_type="application/json")
+
+
+def board_page(params: dict) -> bytes:
+    """The board's page for validated parameters, as JSON bytes."""
+    page = selectors.board(
+        selectors.BoardQuery(
+            q=params["q"],
+            trade_ids=params["trade"],
+            area_id=params.get("area"),
+            pay_unit=params.get("pay_unit", ""),
+            pay_min_fen=params.get("pay_min"),
+            date=params.get("date"),
+            lat=params.get("lat"),
+            lng=params.get("lng"),
+            radius_km=params.get("radius_km"),
+            sort=params["sort"],
+            cursor=params["cursor"],
+            limit=params["limit"],
+        ),
+        rows=True,
+    )
+    results = board_rows(page.rows) if page.rows is not None else [board_item(p) for p in page.posts]
+    return render_json({"results": results, "next_cursor": page.next_cursor})
+
+
+# DRF's JSONRenderer as configured (compact, UTF-8, no NaN, U+2028/2029 escaped): the board's values are
+# plain str/int/float/bool/None, so the C encoder alone writes the same bytes without a renderer per page.
+_json = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+
+
+def render_json(data) -> bytes:
+    return _json(data).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode()
 
 
 BOARD_PARAMS = tuple(BoardParamsSerializer().fields)
@@ -139,9 +156,12 @@ def _board_params(query_params) -> dict:
     return dict(serializer.run_validation(query_params))
 
 
-def board_endpoint(view):
+def board_endpoint(view, *, cached: bool = True):
     """The board's URL: a cached page is answered before DRF is involved at all (no request wrapping,
-    negotiation or validation: only validated queries are ever stored)."""
+    negotiation or validation: only validated queries are ever stored), and a page nobody had cached is
+    built by :func:`board_lean` when its query is plain (nearly always); anything else — a refused or
+    unusual query, another method — goes to the DRF view, so every error is the view's structured one.
+    ``cached=False``: the same without the page cache (the bench's uncached route)."""
 
     @functools.wraps(view)
     def endpoint(request, *args, **kwargs):
@@ -151,9 +171,12 @@ def board_endpoint(view):
 
         def build() -> bytes | None:
             nonlocal answered
-            answered = view(request, *args, **kwargs)
+            answered = board_lean(request) or view(request, *args, **kwargs)
             return answered.content if answered.status_code == 200 else None  # refused queries are not kept
 
+        if not cached:
+            build()
+            return answered
         body, hit = board_cache.page(board_cache.key_for(request.GET, BOARD_PARAMS), build)
         response = HttpResponse(body, content_type="application/json") if answered is None else answered
         # Whether the page came from the cache (the bench counts hit rates with it; no personal data).
@@ -161,6 +184,31 @@ def board_endpoint(view):
         return response
 
     return endpoint
+
+
+def board_lean(request) -> HttpResponse | None:
+    """A board page without DRF's request, negotiation and serializer (what the view does, for a plain
+    query: :func:`jobs.serializers.board_params_fast`), or None to leave the request to the DRF view: a
+    query it does not take, a ``format`` override, an Accept header JSON does not satisfy, a query the
+    selector refuses (the view then answers the same refusal as a structured 400)."""
+    query = request.GET
+    accept = request.META.get("HTTP_ACCEPT")
+    if "format" in query or (accept and not _JSON_ACCEPTED.search(accept)):
+        return None
+    params = board_params_fast(query)
+    if params is None:
+        return None
+    try:
+        body = board_page(params)
+    except DomainError:
+        return None
+    response = HttpResponse(body, content_type="application/json")
+    response["Allow"] = _BOARD_ALLOW  # as DRF's view answers
+    return response
+
+
+_JSON_ACCEPTED = re.compile(r"\*/\*|application/\*|application/json")
+_BOARD_ALLOW = "GET, HEAD, OPTIONS"
 
 
 BOARD_CACHE_HEADER = "X-Board-Cache"

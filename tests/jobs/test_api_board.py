@@ -212,6 +212,8 @@ def _cursor(values) -> str:
         ({"pay_unit": "week"}, "pay_unit"),
         ({"trade": "abc"}, "trade"),
         ({"area": "东城"}, "area"),
+        ({"area": "9" * 20}, "area"),
+        ({"trade": f"1,{'9' * 20}"}, "trade"),
         ({"date": "2026-13-01"}, "date"),
         ({"date": "9999-12-31"}, "date"),
         ({"date": "0001-01-01"}, "date"),
