@@ -18,8 +18,11 @@ What one run does (everything on 127.0.0.1; PostgreSQL and Redis as for the test
    behind the same middleware, token auth and throttles) on posts of the same shape.
 4. Prints per run: answered within 3 s, the last answer, p50/p95 of confirmed grabs and of all answers,
    confirmed/s (confirmed ÷ time to the last confirmation), oversell (must be 0), and the time until every
-   confirmed claim has its order, escrow and policy (the follow-on) — then the posts are cancelled
-   through the service (money back) and ``reconcile_ledger`` must pass. Load average before and after.
+   confirmed claim has its order, escrow and policy (the follow-on), how many answers came from the front
+   (``X-Grab-Front``: the full mark, or no ticket left), and the CPU seconds of gunicorn, Celery, the
+   client and the whole box (every process: PostgreSQL's and other work's too) until the last answer —
+   then the posts are cancelled through the service (money back) and ``reconcile_ledger`` must pass.
+   Load average before and after. ``--no-tickets`` runs the front without its ticket counter.
 
 Bounded: each release waits at most ``--timeout`` seconds for answers and ``--followon-timeout`` for the
 follow-on. Results: ``bench/results/grab_rush-latest.txt``.
@@ -205,16 +208,6 @@ def _box_busy() -> float:
 
     times = psutil.cpu_times()
     return sum(times) - times.idle - getattr(times, "iowait", 0.0)
-
-
-def postmaster() -> list[int]:
-    """The local PostgreSQL server's main process (its backends are its children), if this user sees it."""
-    import psutil
-
-    for proc in psutil.process_iter(["name", "ppid"]):
-        if proc.info["name"] in ("postgres", "postmaster") and proc.info["ppid"] == 1:
-            return [proc.pid]
-    return []
 
 
 def rush(port: int, calls: list[tuple[str, str]], timeout: float, preopen: bool, servers: dict) -> dict:
@@ -506,7 +499,7 @@ def main() -> None:
     port = jb.free_port()
     web = start_gunicorn(args, env, port)
     worker = start_celery(env, RESULTS / "grab_rush-celery.log", args.celery_concurrency)
-    servers = {"gunicorn": [web.pid], "celery": [worker.pid], "postgres": postmaster()}
+    servers = {"gunicorn": [web.pid], "celery": [worker.pid]}
     load_before = " ".join(f"{v:.1f}" for v in os.getloadavg())
     runs = []
     try:
