@@ -18,8 +18,11 @@ What one run does (everything on 127.0.0.1; PostgreSQL and Redis as for the test
    behind the same middleware, token auth and throttles) on posts of the same shape.
 4. Prints per run: answered within 3 s, the last answer, p50/p95 of confirmed grabs and of all answers,
    confirmed/s (confirmed ÷ time to the last confirmation), oversell (must be 0), and the time until every
-   confirmed claim has its order, escrow and policy (the follow-on) — then the posts are cancelled
-   through the service (money back) and ``reconcile_ledger`` must pass. Load average before and after.
+   confirmed claim has its order, escrow and policy (the follow-on), how many answers came from the front
+   (``X-Grab-Front``: the full mark, or no ticket left), and the CPU seconds of gunicorn, Celery, the
+   client and the whole box (every process: PostgreSQL's and other work's too) until the last answer —
+   then the posts are cancelled through the service (money back) and ``reconcile_ledger`` must pass.
+   Load average before and after. ``--no-tickets`` runs the front without its ticket counter.
 
 Bounded: each release waits at most ``--timeout`` seconds for answers and ``--followon-timeout`` for the
 follow-on. Results: ``bench/results/grab_rush-latest.txt``.
@@ -136,11 +139,11 @@ def _request(path: str, token: str) -> bytes:
     return head + body
 
 
-FRONT = b"\r\nx-grab-front: full\r\n"  # the answer came from the front (jobs/grab_front.py)
+FRONT = b"\r\nx-grab-front: "  # the answer came from the front (jobs/grab_front.py): full mark or no ticket
 
 
 async def _one(port: int, request: bytes, go: asyncio.Event, timeout: float, preopen: bool):
-    """(status, answered at, from the front). The request is built beforehand; with ``preopen`` the
+    """(status, answered at, the front's X-Grab-Front or ""). The request is built beforehand; with ``preopen`` the
     connection is made before the release too (as a phone's, kept alive by the proxy), so the client
     spends the rush only writing one buffer and reading one answer."""
     conn = None
@@ -150,7 +153,7 @@ async def _one(port: int, request: bytes, go: asyncio.Event, timeout: float, pre
         except (OSError, TimeoutError):
             conn = None
     await go.wait()
-    front = False
+    front = ""
     try:
         if conn is None:
             conn = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
@@ -159,7 +162,9 @@ async def _one(port: int, request: bytes, go: asyncio.Event, timeout: float, pre
         data = await asyncio.wait_for(reader.read(), timeout)  # the server closes after its answer
         writer.close()
         status = int(data[9:12]) if data.startswith(b"HTTP/1.") else 0
-        front = FRONT in data[: data.find(b"\r\n\r\n")].lower()
+        head = data[: data.find(b"\r\n\r\n")].lower()
+        at = head.find(FRONT)
+        front = head[at + len(FRONT) :].split(b"\r\n", 1)[0].decode() if at >= 0 else ""
     except TimeoutError:
         status = -1  # no answer within the client's timeout
     except (OSError, ValueError):
@@ -197,10 +202,20 @@ def _tree_cpu(pids: list[int]) -> float:
     return total
 
 
+def _box_busy() -> float:
+    """CPU seconds every process of the box has used so far (all cores, idle and I/O wait excluded)."""
+    import psutil
+
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
 def rush(port: int, calls: list[tuple[str, str]], timeout: float, preopen: bool, servers: dict) -> dict:
     requests = [_request(path, token) for path, token in calls]
     server_cpu = {name: _tree_cpu(pids) for name, pids in servers.items()}
+    box_before = _box_busy()
     released, client_cpu, results = asyncio.run(_release(port, requests, timeout, preopen))
+    box = _box_busy() - box_before
     lat = [(status, (at - released) * 1000) for status, at, _ in results]
     ok = [ms for status, ms in lat if status == 201 or status == 200]
     answered = [ms for status, ms in lat if status > 0]
@@ -211,11 +226,13 @@ def rush(port: int, calls: list[tuple[str, str]], timeout: float, preopen: bool,
     window = max(answered) / 1000 if answered else float("nan")
     cpu = {name: _tree_cpu(pids) - server_cpu[name] for name, pids in servers.items()}
     cpu["client"] = client_cpu
+    cpu["whole box"] = box
     return {
         "released_at": released,
         "attempts": len(calls),
         "statuses": counts,
         "front": sum(1 for *_, front in results if front),
+        "front_tickets": sum(1 for *_, front in results if front == "tickets"),
         "confirmed": len(ok),
         "answered_3s": sum(1 for ms in answered if ms <= 3000),
         "last_answer_s": window,
@@ -347,7 +364,8 @@ def report(results: dict) -> str:
         f"follow-on ≤ {TARGETS['followon_s']:.0f} s",
         "",
         f"{'layout':<9} {'endpoint':<9} {'conf':>5} {'≤3s':>6} {'last s':>7} {'ok p50':>7} {'ok p95':>7} "
-        f"{'all p50':>8} {'all p95':>8} {'conf/s':>7} {'over':>5} {'front':>6} {'follow-on s (after last ok)':>28}"
+        f"{'all p50':>8} {'all p95':>8} {'conf/s':>7} {'over':>5} {'front':>6} {'(tkt)':>4} "
+        f"{'follow-on s (after last ok)':>28}"
         f"  statuses",
     ]
     for run in results["runs"]:
@@ -361,7 +379,8 @@ def report(results: dict) -> str:
             lines.append(
                 f"{run['layout']:<9} {kind:<9} {r['confirmed']:>5} {r['answered_3s']:>6} {r['last_answer_s']:>7.2f} "
                 f"{r['ok_p50_ms']:>7.0f} {r['ok_p95_ms']:>7.0f} {r['all_p50_ms']:>8.0f} {r['all_p95_ms']:>8.0f} "
-                f"{r['confirmed_per_s']:>7.0f} {r['oversold']:>5} {r['front']:>6} {fo_text:>28}  "
+                f"{r['confirmed_per_s']:>7.0f} {r['oversold']:>5} {r['front']:>6} {r.get('front_tickets', 0):>4} "
+                f"{fo_text:>28}  "
                 f"{json.dumps(r['statuses'])}"
                 + (
                     f"  (queue drained {r['drained_s']:.0f} s after the client gave up)"
@@ -443,6 +462,9 @@ def main() -> None:
     parser.add_argument(
         "--no-preopen", action="store_true", help="connect at the release instead of just before it"
     )
+    parser.add_argument(
+        "--no-tickets", action="store_true", help="the front without its ticket counter (GRAB_TICKETS off)"
+    )
     parser.add_argument("--drop", action="store_true", help="drop the bench database at the end")
     parser.add_argument(
         "--endpoints",
@@ -452,7 +474,11 @@ def main() -> None:
     args = parser.parse_args()
 
     jb.ensure_database(args.db)
-    env = {**jb.bench_env(args.db, args.redis), "GIGMARKET_CELERY_EAGER": "false"}
+    env = {
+        **jb.bench_env(args.db, args.redis),
+        "GIGMARKET_CELERY_EAGER": "false",
+        "GIGMARKET_BENCH_GRAB_TICKETS": "0" if args.no_tickets else "1",
+    }
     os.environ.update(env)
     import django
 
@@ -489,7 +515,8 @@ def main() -> None:
     results = {
         "at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "grabbers": args.grabbers,
-        "gunicorn": f"{workers} workers × {args.gunicorn_threads} thread(s), gigmarket/gunicorn_conf.py",
+        "gunicorn": f"{workers} workers × {args.gunicorn_threads} thread(s), gigmarket/gunicorn_conf.py"
+        + ("; front WITHOUT tickets" if args.no_tickets else "; front with tickets"),
         "celery_concurrency": args.celery_concurrency,
         "client": "connections opened at the release" if args.no_preopen else "connections opened before",
         "load": {"before": load_before, "after": " ".join(f"{v:.1f}" for v in os.getloadavg())},

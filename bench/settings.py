@@ -39,5 +39,8 @@ CACHES = {
     "default": {**CACHES["default"], "KEY_PREFIX": os.environ.get("GIGMARKET_BENCH_CACHE_PREFIX", "bench")}
 }
 
+# bench/grab_rush.py --no-tickets: the front without its ticket counter, for before/after in one run.
+GRAB_TICKETS = os.environ.get("GIGMARKET_BENCH_GRAB_TICKETS", "1") != "0"
+
 # Live events (bench/live_events.py): the channels carry the bench database's name too.
 LIVE_CHANNEL_PREFIX = f"{os.environ.get('GIGMARKET_BENCH_CACHE_PREFIX', 'bench')}:"

@@ -13,17 +13,26 @@ eager mode (tests, ``scripts/run``) the task runs here and then, its errors its 
 
 from __future__ import annotations
 
+import threading
 from importlib import import_module
 
 from celery import current_app
 from django.db import transaction
 
+_importing = threading.Lock()
+
 
 def task_named(name: str):
-    """The registered task ``name`` (``"<app>.tasks.<function>"``); its module is imported if need be."""
-    if name not in current_app.tasks:
-        import_module(name.rpartition(".")[0])
-    return current_app.tasks[name]
+    """The registered task ``name`` (``"<app>.tasks.<function>"``); its module is imported if need be.
+
+    Under a lock: Celery registers a task in the app's registry *before* it binds it, so a thread that
+    looked the name up while another was importing the module got a task without its request stack and
+    failed (``'NoneType' object has no attribute 'push'``, eager mode; gthread workers could meet it on
+    their first requests). An uncontended lock costs far less than the ``delay`` after it."""
+    with _importing:
+        if name not in current_app.tasks:
+            import_module(name.rpartition(".")[0])
+        return current_app.tasks[name]
 
 
 def dispatch(name: str, *args, **kwargs):

@@ -5,9 +5,11 @@ Why these values (bench/README.md, ``grab_rush.py``: the 7 a.m. 抢单 rush, 1,6
 
 - **sync workers, ``WEB_CONCURRENCY`` of them (default 4).** A request is CPU (Django, DRF) with short
   waits on PostgreSQL and Redis; two processes per core keep both cores busy while one waits. With one
-  request per process at a time, at most 4 grabs are in flight: the guarded UPDATE's row is never queued
-  on by more than that, and no admission gate is needed in front of it. Threads (``gthread``) share one
-  GIL per process; ``bench/grab_rush.py --gunicorn-threads N`` compares them on the rush.
+  request per process at a time, at most 4 grabs are in flight on the guarded UPDATE's row. The front's
+  ticket counter (``jobs/grab_front.py``) keeps a larger pool from queueing there too — only about as
+  many grabs as a post has free slots get past it — so ``WEB_CONCURRENCY`` may be raised where cores
+  allow; ``bench/grab_rush.py --gunicorn-workers N`` measures it. Threads (``gthread``) share one GIL per
+  process; ``--gunicorn-threads N`` compares them on the rush.
 - **``backlog`` 2048.** At the release instant the whole crowd connects at once; the kernel holds what the
   workers have not yet accepted instead of refusing it (``net.core.somaxconn`` must allow as many).
 - **``timeout`` 30 s**: a stuck worker is replaced; nothing legitimate takes that long.

@@ -34,7 +34,7 @@ from core.errors import DomainError
 from wallet.idempotency import HEADER as IDEMPOTENCY_HEADER
 from wallet.idempotency import idempotent
 
-from . import board_cache, grabbing, selectors, services
+from . import board_cache, grab_front, grabbing, selectors, services
 from .models import Block, Claim, Order, Post, Trade
 from .rules import rules
 from .serializers import (
@@ -255,9 +255,10 @@ class PostClaimView(APIView):
     @extend_schema(parameters=[IDEMPOTENCY_HEADER])
     @idempotent
     def post(self, request, pk: int):
+        seen = grab_front.generation(pk)  # before the post is read (grabbing.grab: the post is read once)
         post = _found(selectors.post_visible, pk=pk, user=request.user)
         data = _valid(ClaimCreateSerializer, request)
-        claim = grabbing.claim(post=post, worker=request.user, note=data["note"])
+        claim = grabbing.claim(post=post, worker=request.user, note=data["note"], seen=seen)
         return Response(ClaimSerializer(claim).data, status=status.HTTP_201_CREATED)
 
 

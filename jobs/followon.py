@@ -34,8 +34,11 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.models import EmployerMember
 from core.dispatch import dispatch
 from core.errors import DomainError
+from notifications.models import Message
+from notifications.services import Outgoing, message_queue_bulk
 
 from . import services
 from .models import Claim, Post
@@ -103,18 +106,28 @@ def _params(post: Post) -> dict[str, str]:
 
 
 def _make_order(claim: Claim, post: Post) -> None:
-    """The part of the old single-transaction 抢单 after the slot: the order and everything it carries."""
+    """The part of the old single-transaction 抢单 after the slot: the order and everything it carries.
+
+    Its messages are the same rows ``services._notify`` / ``_notify_employer`` write (in-app for the worker
+    and every member, SMS for the worker and the owner), in two statements (``message_queue_bulk``, one
+    per channel) instead of a read, two savepoints and an insert per message: the follow-on is most of
+    the CPU a rush leaves behind it, and five messages were 40 % of each order's."""
     order = services._open_order(claim, post, actor=claim.worker, fund=True)
-    services._notify(
-        user=claim.worker,
-        template="claim_confirmed",
-        params=_params(post),
-        event=f"order:{order.pk}:confirmed",
-    )
-    services._notify_employer(
-        employer=post.employer, template="contract_ready", params={"post": post.title},
-        event=f"order:{order.pk}:contract",
+    confirmed = Outgoing(
+        event_key=f"order:{order.pk}:confirmed", template="claim_confirmed", params=_params(post),
+        recipient=claim.worker,
     )  # fmt: skip
+    members = EmployerMember.objects.filter(employer=post.employer).select_related("user").order_by("pk")
+    contract = [
+        (member, Outgoing(
+            event_key=f"order:{order.pk}:contract", template="contract_ready", params={"post": post.title},
+            recipient=member.user,
+        ))
+        for member in members
+    ]  # fmt: skip
+    message_queue_bulk([confirmed, *(out for _, out in contract)], channel=Message.Channel.INAPP)
+    owners = [out for member, out in contract if member.role == EmployerMember.Role.OWNER]
+    message_queue_bulk([confirmed, *owners], channel=Message.Channel.SMS)
 
 
 def _undo(claim: Claim, post: Post, reason: str) -> None:

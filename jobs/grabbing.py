@@ -35,10 +35,11 @@ from .models import Block, Claim, Order, OrderEvent, Post
 queue_followon = followon.queue_on_commit  # (tests replace it to play a broker that is down)
 
 
-def claim(*, post: Post, worker: User, note: str = "") -> Claim:
-    """抢单 or 报名 from a page, the API or the kiosk: grab posts take the short grab."""
+def claim(*, post: Post, worker: User, note: str = "", seen: int | None = None) -> Claim:
+    """抢单 or 报名 from a page, the API or the kiosk: grab posts take the short grab. ``seen``: see
+    :func:`grab`."""
     if post.mode == Post.Mode.GRAB:
-        return grab(post=post, worker=worker, note=note)
+        return grab(post=post, worker=worker, note=note, seen=seen)
     return services.claim_create(post=post, worker=worker, note=note)
 
 
@@ -121,10 +122,15 @@ def _refuse_early(post: Post) -> None:
 
 
 @transaction.atomic
-def grab(*, post: Post, worker: User, note: str = "") -> Claim:
-    """The short 抢单: the claim and the slot in one transaction; the order follows (module docstring)."""
-    seen = grab_front.generation(post.pk)  # before the post is read: a mark written below can be disowned
-    post = Post.objects.select_related("trade__certificate_type", "employer", "area").get(pk=post.pk)
+def grab(*, post: Post, worker: User, note: str = "", seen: int | None = None) -> Claim:
+    """The short 抢单: the claim and the slot in one transaction; the order follows (module docstring).
+
+    ``seen``: the front's generation of the post, read by the caller *before* it read ``post`` (with its
+    trade's certificate type, employer and area) — the API's view, which reads the post anyway for its
+    404: the post is then not read a second time. Without it the generation and the post are read here."""
+    if seen is None:
+        seen = grab_front.generation(post.pk)  # before the post is read: a mark written below can be disowned
+        post = Post.objects.select_related("trade__certificate_type", "employer", "area").get(pk=post.pk)
     if post.mode != Post.Mode.GRAB:
         raise InvalidTransition("该岗位需要报名，等雇主确认")
     # A full post is refused before any lock; the mark lets the front refuse the rest (jobs/grab_front.py).

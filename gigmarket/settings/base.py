@@ -632,6 +632,9 @@ GRAB_FOLLOWON_INLINE = False
 # when it waited more than GRAB_FOLLOWON_ALERT_SECONDS).
 GRAB_FOLLOWON_SWEEP_AFTER_SECONDS = 5
 GRAB_FOLLOWON_ALERT_SECONDS = 120
+# The front's ticket counter per grab post (jobs/grab_front.py): only about as many grabs as there are free
+# slots reach the database. False: only the full mark is asked (bench/grab_rush.py --no-tickets compares).
+GRAB_TICKETS = True
 
 # --- money at the edges ---
 # Every night: owed wages an employer's money could already pay are paid, then every order is checked
