@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import os
 import shutil
@@ -207,3 +208,23 @@ def outbox(db):
             return phones.code(phone)
 
     return Outbox()
+
+
+@pytest.fixture(autouse=True)
+def _default_premium_table(request):
+    """The default premium table is data from a migration (insurance 0002). A transactional test empties
+    every table when it ends; in a run split over processes (scripts/test) one can come before tests that
+    read the table, so each test that uses the database starts with the migration's table if it is empty."""
+    if request.node.get_closest_marker("django_db") is None:
+        wanted = {"db", "transactional_db"} & set(request.fixturenames)
+        if not wanted:
+            return
+        request.getfixturevalue("transactional_db" if "transactional_db" in wanted else "db")
+    from insurance.models import PremiumRate
+
+    if not PremiumRate.objects.exists():
+        defaults = importlib.import_module("insurance.migrations.0002_default_premiums").PREMIUMS
+        PremiumRate.objects.bulk_create(
+            PremiumRate(risk_class=risk, premium_fen=premium, cover_fen=1_000_000_00)
+            for risk, premium in defaults.items()
+        )
