@@ -228,3 +228,14 @@ def _default_premium_table(request):
             PremiumRate(risk_class=risk, premium_fen=premium, cover_fen=1_000_000_00)
             for risk, premium in defaults.items()
         )
+
+
+@pytest.fixture(autouse=True)
+def _celery_join_allowed():
+    """Celery's "a task is running here" flag (``result.get()`` refuses to wait while it is set) is one
+    global per process, set and restored around every eager task. Threads running eager tasks at once
+    (the concurrency tests) can restore it in the wrong order and leave it set, and a later test's
+    ``.delay().get()`` would then fail; each test starts with it clear, as a fresh process does."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
