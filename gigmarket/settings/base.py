@@ -214,7 +214,14 @@ REST_FRAMEWORK = {
         "core.throttling.UserRateThrottle",
     ],
 }
-REST_KNOX = {"TOKEN_TTL": timedelta(days=30), "AUTO_REFRESH": True, "USER_SERIALIZER": None}
+# A token lives 30 days from its last use, renewed (one write) at most once an hour: a worker's phone that
+# polls before the 7 a.m. rush does not write its token again on the grab itself (accounts/auth.py).
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=30),
+    "AUTO_REFRESH": True,
+    "MIN_REFRESH_INTERVAL": 3600,
+    "USER_SERIALIZER": None,
+}
 SPECTACULAR_SETTINGS = {
     "TITLE": "gigmarket API",
     "DESCRIPTION": "零工市场 public API (v1): accounts, real-name, employers, certificates, and jobs (board, posts, claims, orders, contracts, ratings).",
@@ -332,6 +339,9 @@ GEO_CITY_LATITUDE = 29.0
 BOARD_CACHE_SECONDS = 5
 # Each server process also keeps hot board pages this long (jobs/board_cache.py); at most the above.
 BOARD_LOCAL_CACHE_SECONDS = 1
+# A board page enters the shared cache once one process has been asked for it this many times (1 = at
+# once): pages asked for once (a phone's own position, a deep page) never cost a cache write.
+BOARD_CACHE_ADMIT_AFTER = 2
 
 # Insurance: cover is required at or above this risk class; classes above the maximum are refused.
 INSURANCE_REQUIRED_FROM_CLASS = 4

@@ -94,3 +94,4 @@ WHITENOISE_AUTOREFRESH = True
 # Tests see every change at once; the board cache has its own test that turns it on.
 BOARD_CACHE_SECONDS = 0
 BOARD_LOCAL_CACHE_SECONDS = 0
+BOARD_CACHE_ADMIT_AFTER = 1  # the cache's own tests store on the first request; one test checks admission

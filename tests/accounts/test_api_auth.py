@@ -373,3 +373,25 @@ def test_anonymous_requests_are_401(api, method, name, kwargs):
 
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
+
+
+def test_a_token_in_use_is_renewed_at_most_once_an_hour(alice):
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        auth_token, token = AuthToken.objects.create(user=alice)
+    made = auth_token.expiry
+    for minutes in (1, 30, 59):  # used within the hour: no write, the 30 days still count from creation
+        with time_machine.travel(start + dt.timedelta(minutes=minutes), tick=False):
+            assert with_token(token).get(reverse("api:me")).status_code == 200
+        auth_token.refresh_from_db()
+        assert auth_token.expiry == made
+    later = start + dt.timedelta(minutes=61)
+    with time_machine.travel(later, tick=False):
+        assert with_token(token).get(reverse("api:me")).status_code == 200
+    auth_token.refresh_from_db()
+    assert auth_token.expiry == later + dt.timedelta(days=30)

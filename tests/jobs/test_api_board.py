@@ -396,3 +396,43 @@ def test_a_stale_page_is_rebuilt_by_one_visitor_while_the_others_get_the_stale_c
     assert "新来的保洁活" in new.decode()
     with django_assert_num_queries(0):
         assert api_as().get("/api/v1/posts/", {"q": "保洁"}).content == new
+
+
+def test_a_page_enters_the_shared_cache_only_once_it_is_asked_for_again(
+    settings, city, django_assert_num_queries
+):
+    from django.core.cache import cache
+    from django.http import QueryDict
+
+    from jobs import board_cache
+    from jobs.api import BOARD_PARAMS
+
+    settings.BOARD_CACHE_SECONDS, settings.BOARD_LOCAL_CACHE_SECONDS = 5, 0
+    settings.BOARD_CACHE_ADMIT_AFTER = 2
+    board_cache.clear_local()
+    stored = board_cache.pages.shared_key(board_cache.key_for(QueryDict("q=保洁"), BOARD_PARAMS))
+    first = api_as().get("/api/v1/posts/", {"q": "保洁"})  # asked for once: built, not written
+    assert first["X-Board-Cache"] == "miss" and cache.get(stored) is None
+    second = api_as().get("/api/v1/posts/", {"q": "保洁"})  # again: now it is kept for everyone
+    assert second["X-Board-Cache"] == "miss" and cache.get(stored)[1] == second.content == first.content
+    with django_assert_num_queries(0):
+        third = api_as().get("/api/v1/posts/", {"q": "保洁"})
+    assert third["X-Board-Cache"] == "hit" and third.content == first.content
+    # Another page asked for once is never written, however many other pages are asked for meanwhile.
+    api_as().get("/api/v1/posts/", {"q": "瓦工"})
+    assert (
+        cache.get(board_cache.pages.shared_key(board_cache.key_for(QueryDict("q=瓦工"), BOARD_PARAMS)))
+        is None
+    )
+    board_cache.clear_local()
+
+
+def test_the_doorkeeper_forgets_the_least_recently_asked_page_first():
+    from jobs.board_cache import Doorkeeper
+
+    door = Doorkeeper(2)
+    assert not door.admit("a", 2) and not door.admit("b", 2)
+    assert door.admit("a", 2)  # a is now the most recent
+    assert not door.admit("c", 2)  # b goes out, not a
+    assert door.admit("a", 2) and not door.admit("b", 2)
+    assert door.admit("x", 1)  # 1: admitted at once
