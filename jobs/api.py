@@ -64,6 +64,7 @@ from .serializers import (
     board_item,
     board_params_fast,
     board_rows,
+    represent,
 )
 
 
@@ -259,7 +260,7 @@ class PostClaimView(APIView):
         post = _found(selectors.post_visible, pk=pk, user=request.user)
         data = _valid(ClaimCreateSerializer, request)
         claim = grabbing.claim(post=post, worker=request.user, note=data["note"], seen=seen)
-        return Response(ClaimSerializer(claim).data, status=status.HTTP_201_CREATED)
+        return Response(represent(ClaimSerializer, claim), status=status.HTTP_201_CREATED)
 
 
 # ----------------------------------------------------------------------------------- employer posts

@@ -30,7 +30,7 @@ from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -455,19 +455,24 @@ def posts_close_for_suspended_employer(*, employer: Employer, actor: User | None
 
 
 def _take_slot(post_id: int) -> bool | str:
-    """The guarded UPDATE: one slot, only if one is left. Marks the post filled when it was the last
-    (then answers ``FILLED_NOW``, which is truthy too)."""
-    taken = Post.objects.filter(pk=post_id, status=Post.Status.OPEN, slots_left__gt=0).update(
-        slots_left=F("slots_left") - 1
-    )
-    if taken:
-        filled = Post.objects.filter(pk=post_id, status=Post.Status.OPEN, slots_left=0).update(
-            status=Post.Status.FILLED
-        )
-        live.slots_changed_on_commit(Post, post_id)  # 还剩 N 人 on open pages (docs/live.md)
-        if filled:
-            return FILLED_NOW
-    return bool(taken)
+    """The guarded UPDATE: one slot, only if one is left, and the post marked filled in the same statement
+    when it was the last (then answers ``FILLED_NOW``, which is truthy too). One statement holds the post's
+    row lock, the one row every grab of a rush competes for, until the commit."""
+    with connection.cursor() as cursor:
+        cursor.execute(_TAKE_SLOT, [Post.Status.FILLED.value, post_id, Post.Status.OPEN.value])
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    live.slots_changed_on_commit(Post, post_id)  # 还剩 N 人 on open pages (docs/live.md)
+    return FILLED_NOW if row[0] == Post.Status.FILLED else True
+
+
+# SET reads the row as it was: the slot taken was the last when slots_left was 1. (PostgreSQL and SQLite.)
+_TAKE_SLOT = (
+    f"UPDATE {Post._meta.db_table} SET slots_left = slots_left - 1, "  # noqa: S608 (the model's table name)
+    "status = CASE WHEN slots_left = 1 THEN %s ELSE status END "
+    "WHERE id = %s AND status = %s AND slots_left > 0 RETURNING status"
+)
 
 
 FILLED_NOW = "filled"
