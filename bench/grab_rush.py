@@ -288,9 +288,9 @@ def oversold(post_ids: list[int]) -> int:
 # --------------------------------------------------------------------------------------------- main
 
 
-def start_celery(env: dict, log: Path, concurrency: int) -> subprocess.Popen:
+def start_celery(env: dict, log: Path, concurrency: int, nice: int = 0) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "gigmarket", "worker", "-c", str(concurrency), "-P", "prefork",
+        [*(["nice", "-n", str(nice)] if nice else []), sys.executable, "-m", "celery", "-A", "gigmarket", "worker", "-c", str(concurrency), "-P", "prefork",
          "-l", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
         cwd=ROOT, env={**os.environ, **env}, start_new_session=True, stdout=log.open("w"),
         stderr=subprocess.STDOUT,
@@ -305,6 +305,20 @@ def stop(proc: subprocess.Popen | None) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(5)
+
+
+def settle(servers: dict, limit: float, *, quiet_cpu: float = 0.05, step: float = 0.5) -> float:
+    """Seconds until gunicorn and Celery together used under ``quiet_cpu`` CPU seconds in ``step`` seconds
+    (at least one step, at most ``limit``)."""
+    started = time.monotonic()
+    pids = [pid for group in servers.values() for pid in group]
+    before = _tree_cpu(pids)
+    while True:
+        time.sleep(step)
+        now = _tree_cpu(pids)
+        if now - before < quiet_cpu or time.monotonic() - started >= limit:
+            return time.monotonic() - started
+        before = now
 
 
 def drain(port: int, limit: float = 600.0) -> float:
@@ -339,7 +353,9 @@ def run_layout(args, port: int, member, tokens, n_posts: int, slots: int, offset
         path = paths[kind]
         calls = [(path.format(ids[i % n_posts]), token) for i, (_, token) in enumerate(tokens)]
         connections.close_all()
-        time.sleep(1.0)  # let the publish's own follow-on (pushes) settle
+        # The publish's own work (the pushes of 活找人, in Celery) must be over before the release, or it
+        # competes with that release alone: the box quiet for a moment (--settle-timeout at most).
+        out.setdefault("settled_s", {})[kind] = settle(servers, args.settle_timeout)
         result = rush(port, calls, args.timeout, not args.no_preopen, servers)
         result["drained_s"] = drain(port)
         result["oversold"] = oversold(ids)
@@ -399,6 +415,11 @@ def report(results: dict) -> str:
                 f"{'':<9} {kind} CPU s until the last answer (% of 2 cores): "
                 + ", ".join(f"{name} {used:.1f} ({share.get(name, 0):.0f}%)" for name, used in cpu.items())
                 + f"; load {r['load']}"
+                + (
+                    f"; released once quiet ({run['settled_s'][kind]:.1f} s after publishing)"
+                    if kind in run.get("settled_s", {})
+                    else ""
+                )
             )
         b = run.get("baseline")
         for kind in [k for k in ("legacy", "grab") if k in run and b]:
@@ -453,12 +474,21 @@ def main() -> None:
     parser.add_argument("--gunicorn-threads", type=int, default=1, help=">1: gthread workers instead")
     parser.add_argument("--celery-concurrency", type=int, default=2)
     parser.add_argument(
+        "--celery-nice",
+        type=int,
+        default=0,
+        help="the worker's CPU niceness (docker-compose.yml's: see there)",
+    )
+    parser.add_argument(
         "--startup-timeout", type=float, default=120, help="seconds gunicorn may take to start"
     )
     parser.add_argument("--db", default="postgres://postgres@127.0.0.1:5432/gigmarket_bench_grab")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/13")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds one request may take")
     parser.add_argument("--followon-timeout", type=float, default=40.0)
+    parser.add_argument(
+        "--settle-timeout", type=float, default=60.0, help="seconds to wait for the publish's pushes to end"
+    )
     parser.add_argument(
         "--no-preopen", action="store_true", help="connect at the release instead of just before it"
     )
@@ -498,7 +528,7 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     port = jb.free_port()
     web = start_gunicorn(args, env, port)
-    worker = start_celery(env, RESULTS / "grab_rush-celery.log", args.celery_concurrency)
+    worker = start_celery(env, RESULTS / "grab_rush-celery.log", args.celery_concurrency, args.celery_nice)
     servers = {"gunicorn": [web.pid], "celery": [worker.pid]}
     load_before = " ".join(f"{v:.1f}" for v in os.getloadavg())
     runs = []
