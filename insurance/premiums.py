@@ -7,6 +7,9 @@ the hold short for the post's remaining slots, and every order of the post pays 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -36,12 +39,31 @@ def cover_required(*, post) -> bool:
     return bool(post.insurance_required or post.trade.risk_class >= settings.INSURANCE_REQUIRED_FROM_CLASS)
 
 
+_kept: ContextVar[dict[int, PostQuote] | None] = ContextVar("insurance_post_quotes", default=None)
+
+
+@contextmanager
+def quotes_kept() -> Iterator[None]:
+    """Inside: each post's fixed terms are read from the database once (nothing changes them once fixed):
+    for a batch of one post's orders (the 抢单 follow-on reads them twice per order otherwise)."""
+    token = _kept.set({})
+    try:
+        yield
+    finally:
+        _kept.reset(token)
+
+
 def post_quote(*, post) -> PostQuote | None:
     """The terms fixed when the post left draft (fixed on first use); None for a draft."""
     if post.status == "draft":
         return None
-    found = PostQuote.objects.filter(post_id=post.pk).first()
+    kept = _kept.get()
+    found = kept.get(post.pk) if kept is not None else None
+    if found is None:
+        found = PostQuote.objects.filter(post_id=post.pk).first()
     if found is not None:
+        if kept is not None:
+            kept[post.pk] = found
         return found
     q = quote(risk_class=post.trade.risk_class)
     return PostQuote.objects.get_or_create(

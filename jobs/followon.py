@@ -37,6 +37,7 @@ from django.utils import timezone
 from accounts.models import EmployerMember
 from core.dispatch import dispatch
 from core.errors import DomainError
+from insurance import premiums
 from notifications.models import Message
 from notifications.services import Outgoing, message_queue_bulk
 
@@ -70,11 +71,42 @@ def complete_post(post_id: int, *, batch: int = 100) -> dict[str, int]:
     while True:
         pending = Claim.objects.filter(post_id=post_id, order_pending=True, status=Claim.Status.CONFIRMED)
         ids = list(pending.order_by("pk").values_list("pk", flat=True)[:batch])
-        outcomes = [complete(claim_id) for claim_id in ids]
+        shared = _Shared(post_id)  # the post and its employer's members, read once for the batch
+        with premiums.quotes_kept():  # and its fixed insurance terms
+            outcomes = [complete(claim_id, shared=shared) for claim_id in ids]
         for outcome in outcomes:
             counts[outcome] += 1
         if all(outcome == SKIPPED for outcome in outcomes):  # nothing left, or the rest is another's
             return counts
+
+
+class _Shared:
+    """What every order of one post's batch reads alike, read at its first use: the post with its trade,
+    employer and area (its status, hidden mark and free slots are read again under each order's lock) and
+    the employer's members. A batch is seconds of one task; each order still locks and re-checks its post."""
+
+    def __init__(self, post_id: int) -> None:
+        self.post_id = post_id
+        self._post: Post | None = None
+        self._members: list[EmployerMember] | None = None
+
+    def post(self) -> Post:
+        if self._post is None:
+            self._post = _read_post(self.post_id)
+        return self._post
+
+    def members(self, post: Post) -> list[EmployerMember]:
+        if self._members is None:
+            self._members = _members(post)
+        return self._members
+
+
+def _read_post(post_id: int) -> Post:
+    return Post.objects.select_related("trade", "employer", "area").get(pk=post_id)
+
+
+def _members(post: Post) -> list[EmployerMember]:
+    return list(EmployerMember.objects.filter(employer=post.employer).select_related("user").order_by("pk"))
 
 
 def _lock_post(post_id: int) -> None:
@@ -105,7 +137,7 @@ def _params(post: Post) -> dict[str, str]:
     }
 
 
-def _make_order(claim: Claim, post: Post) -> None:
+def _make_order(claim: Claim, post: Post, members: list[EmployerMember]) -> None:
     """The part of the old single-transaction 抢单 after the slot: the order and everything it carries.
 
     Its messages are the same rows ``services._notify`` / ``_notify_employer`` write (in-app for the worker
@@ -117,7 +149,6 @@ def _make_order(claim: Claim, post: Post) -> None:
         event_key=f"order:{order.pk}:confirmed", template="claim_confirmed", params=_params(post),
         recipient=claim.worker,
     )  # fmt: skip
-    members = EmployerMember.objects.filter(employer=post.employer).select_related("user").order_by("pk")
     contract = [
         (member, Outgoing(
             event_key=f"order:{order.pk}:contract", template="contract_ready", params={"post": post.title},
@@ -142,16 +173,19 @@ def _undo(claim: Claim, post: Post, reason: str) -> None:
     logger.warning("grab follow-on undone: claim %s (%s)", claim.pk, reason)
 
 
-def complete_locked(claim: Claim, *, undo_on_failure: bool = True) -> str:
-    """Make the order of a confirmed grab whose row the caller holds locked (inside its transaction)."""
-    post = Post.objects.select_related("trade", "employer", "area").get(pk=claim.post_id)
+def complete_locked(claim: Claim, *, undo_on_failure: bool = True, shared: _Shared | None = None) -> str:
+    """Make the order of a confirmed grab whose row the caller holds locked (inside its transaction).
+    ``shared``: the batch's post and members (:class:`_Shared`), for a claim of that post."""
+    if shared is None or shared.post_id != claim.post_id:
+        shared = _Shared(claim.post_id)
+    post = shared.post()
     _lock_post(post.pk)
     post.refresh_from_db(fields=["status", "hidden_from", "slots_left"])
     reason = _why_not(post, timezone.now())
     if not reason:
         try:
             with transaction.atomic():
-                _make_order(claim, post)
+                _make_order(claim, post, shared.members(post))
         except DomainError as exc:
             if not undo_on_failure:
                 raise
@@ -166,9 +200,9 @@ def complete_locked(claim: Claim, *, undo_on_failure: bool = True) -> str:
     return DONE
 
 
-def complete(claim_id: int) -> str:
+def complete(claim_id: int, *, shared: _Shared | None = None) -> str:
     """The follow-on of one grab, in its own transaction: ``done``, ``undone`` or ``skipped`` (already
-    done, or being done by another runner right now)."""
+    done, or being done by another runner right now). ``shared``: see :func:`complete_locked`."""
     with transaction.atomic():
         claim = (
             Claim.objects.select_for_update(skip_locked=True, of=("self",))
@@ -178,7 +212,7 @@ def complete(claim_id: int) -> str:
         )
         if claim is None:
             return SKIPPED
-        return complete_locked(claim)
+        return complete_locked(claim, shared=shared)
 
 
 def due(*, older_than: dt.timedelta | None = None, limit: int = 500) -> list[int]:

@@ -218,3 +218,59 @@ def test_a_pending_grab_blocks_the_workers_overlapping_grab(trade, broker_down):
     grabbing.claim(post=first, worker=worker)
     outcomes = _race([lambda: grabbing.claim(post=second, worker=worker)], threads=1)
     assert outcomes == ["overlap"]
+
+
+@DEFERRED
+def test_a_posts_batch_reads_the_post_its_members_and_its_terms_once(trade, broker_down):
+    """complete_post makes every order as complete() would, reading what the orders share once: what a
+    batch of five orders reads more than a batch of one is the orders' own rows, not the post's."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def batch(post, workers) -> list[str]:
+        for worker in workers:
+            grabbing.claim(post=post, worker=worker)
+        with CaptureQueriesContext(connection) as queries:
+            assert followon.complete_post(post.pk)["done"] == len(workers)
+        return [q["sql"] for q in queries.captured_queries]
+
+    one, five = _posts(trade, 2, 5)
+    workers = _verified_workers(6, prefix="1473")
+    alone, together = batch(one, workers[:1]), batch(five, workers[1:])
+
+    def reads(sql: list[str], table: str) -> int:
+        return sum(1 for s in sql if s.startswith("SELECT") and f'FROM "{table}"' in s)
+
+    for table in ("insurance_postquote", "accounts_employermember"):
+        assert reads(alone, table) == reads(together, table) == 1, table
+    joined = [[s for s in sql if 'FROM "jobs_post" INNER JOIN' in s] for sql in (alone, together)]
+    assert len(joined[0]) == len(joined[1]) == 1  # the post with its trade, employer and area
+    # Each order still reads its post's status under its own lock.
+    assert reads(together, "jobs_post") - reads(alone, "jobs_post") == 4
+    for claim in Claim.objects.filter(post__in=(one, five)):
+        assert not claim.order_pending
+        _has_its_order(claim)
+    assert reconcile_orders() == []
+
+
+def test_fixed_terms_are_read_once_inside_quotes_kept_and_every_time_outside(trade):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from insurance import premiums
+
+    (post,) = _posts(trade, 1, 2)
+    fixed = premiums.post_quote(post=post)
+
+    def selects(count: int, kept: bool) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            if kept:
+                with premiums.quotes_kept():
+                    quotes = [premiums.post_quote(post=post) for _ in range(count)]
+            else:
+                quotes = [premiums.post_quote(post=post) for _ in range(count)]
+        assert all(q.pk == fixed.pk for q in quotes)
+        return sum(1 for q in queries.captured_queries if "insurance_postquote" in q["sql"])
+
+    assert selects(3, kept=True) == 1
+    assert selects(3, kept=False) == 3
