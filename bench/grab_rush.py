@@ -307,16 +307,20 @@ def stop(proc: subprocess.Popen | None) -> None:
             proc.wait(5)
 
 
-def settle(servers: dict, limit: float, *, quiet_cpu: float = 0.05, step: float = 0.5) -> float:
-    """Seconds until gunicorn and Celery together used under ``quiet_cpu`` CPU seconds in ``step`` seconds
-    (at least one step, at most ``limit``)."""
+def settle(
+    servers: dict, limit: float, *, quiet_cpu: float = 0.05, step: float = 0.5, steps: int = 4
+) -> float:
+    """Seconds until gunicorn and Celery together used under ``quiet_cpu`` CPU seconds in each of ``steps``
+    steps of ``step`` seconds in a row (at most ``limit``): longer than the follow-on's delay, so a task
+    still waiting for its countdown is not mistaken for a quiet box."""
     started = time.monotonic()
     pids = [pid for group in servers.values() for pid in group]
-    before = _tree_cpu(pids)
+    before, quiet = _tree_cpu(pids), 0
     while True:
         time.sleep(step)
         now = _tree_cpu(pids)
-        if now - before < quiet_cpu or time.monotonic() - started >= limit:
+        quiet = quiet + 1 if now - before < quiet_cpu else 0
+        if quiet >= steps or time.monotonic() - started >= limit:
             return time.monotonic() - started
         before = now
 

@@ -41,6 +41,11 @@ def dispatch(name: str, *args, **kwargs):
     return task_named(name).delay(*args, **kwargs)
 
 
+def dispatch_later(name: str, seconds: float, *args):
+    """:func:`dispatch`, run no sooner than ``seconds`` from now (Celery's countdown; at once when eager)."""
+    return task_named(name).apply_async(args, countdown=seconds)
+
+
 def dispatch_on_commit(name: str, *args, **kwargs) -> None:
     """:func:`dispatch` once the current transaction commits (at once outside one): what the task will do
     is written down first, so a rollback queues nothing."""

@@ -35,7 +35,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import EmployerMember
-from core.dispatch import dispatch
+from core.dispatch import dispatch, dispatch_later
 from core.errors import DomainError
 from insurance import premiums
 from notifications.models import Message
@@ -55,9 +55,16 @@ def _queued_key(post_id: int) -> str:
 
 
 def queue(post_id: int) -> None:
-    """After a grab's commit: make sure a follow-on task for its post is on its way (module docstring)."""
-    if cache.add(_queued_key(post_id), 1, timeout=QUEUED_SECONDS):
-        dispatch("jobs.tasks.grab_followon_post", post_id)
+    """After a grab's commit: make sure a follow-on task for its post is on its way (module docstring). It
+    runs ``GRAB_FOLLOWON_DELAY_SECONDS`` later: the grabs of a rush get the box first (the follow-on is
+    most of a rush's CPU) and one task takes them all. A task the broker did not take frees the key, so
+    the next grab tries again (the sweep is the last resort)."""
+    delay = settings.GRAB_FOLLOWON_DELAY_SECONDS
+    if cache.add(_queued_key(post_id), 1, timeout=QUEUED_SECONDS + delay):
+        name = "jobs.tasks.grab_followon_post"
+        sent = dispatch_later(name, delay, post_id) if delay else dispatch(name, post_id)
+        if sent is None:
+            cache.delete(_queued_key(post_id))
 
 
 def queue_on_commit(post_id: int) -> None:

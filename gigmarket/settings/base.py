@@ -638,6 +638,9 @@ WORKER_RECOVERY_SWEEPS = {
 # the commit. True runs the follow-on inside the grab's transaction instead (one transaction, as before):
 # for test suites that check the order right after a grab inside a test's transaction.
 GRAB_FOLLOWON_INLINE = False
+# The follow-on task of a post runs this many seconds after the grab that queued it: a rush's grabs get the
+# box first, and one task makes all their orders (0: at once). Below GRAB_FOLLOWON_SWEEP_AFTER_SECONDS.
+GRAB_FOLLOWON_DELAY_SECONDS = 2
 # A claim whose follow-on has waited this long is picked up by the sweep (and reported by reconcile_orders
 # when it waited more than GRAB_FOLLOWON_ALERT_SECONDS).
 GRAB_FOLLOWON_SWEEP_AFTER_SECONDS = 5

@@ -95,3 +95,6 @@ WHITENOISE_AUTOREFRESH = True
 BOARD_CACHE_SECONDS = 0
 BOARD_LOCAL_CACHE_SECONDS = 0
 BOARD_CACHE_ADMIT_AFTER = 1  # the cache's own tests store on the first request; one test checks admission
+
+# The follow-on task at once (tests/jobs/test_grab_front.py checks the delay on its own).
+GRAB_FOLLOWON_DELAY_SECONDS = 0

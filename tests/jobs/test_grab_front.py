@@ -277,7 +277,7 @@ def test_one_follow_on_task_per_post_sees_every_grab_committed_before_or_after_i
     (post,) = _posts(trade, 1, 4)
     workers = _verified_workers(4, prefix="1490")
     queued: list[int] = []
-    monkeypatch.setattr(followon, "dispatch", lambda name, post_id: queued.append(post_id))
+    monkeypatch.setattr(followon, "dispatch", lambda name, post_id: queued.append(post_id) or "sent")
 
     claims = [grabbing.claim(post=post, worker=w) for w in workers[:3]]
     assert queued == [post.pk]  # three grabs, one task on its way
@@ -290,4 +290,35 @@ def test_one_follow_on_task_per_post_sees_every_grab_committed_before_or_after_i
     assert queued == [post.pk, post.pk]
     assert followon.complete_post(post.pk)["done"] == 1
     assert followon.complete_post(post.pk) == {"done": 0, "undone": 0, "skipped": 0}
+    assert reconcile_orders() == []
+
+
+@DEFERRED
+def test_the_follow_on_waits_the_set_delay_and_a_task_the_broker_refused_is_tried_again(
+    trade, monkeypatch, settings
+):
+    """A rush's grabs get the box first: the post's task is queued GRAB_FOLLOWON_DELAY_SECONDS ahead, one
+    for all the grabs meanwhile. A task the broker did not take (None) leaves no key: the next grab queues
+    again rather than leaving its order to the sweep."""
+    settings.GRAB_FOLLOWON_DELAY_SECONDS = 2
+    (post,) = _posts(trade, 1, 4)
+    workers = _verified_workers(4, prefix="1491")
+    later: list[tuple[str, float, int]] = []
+    monkeypatch.setattr(followon, "dispatch", lambda *args: pytest.fail("queued without its delay"))
+    monkeypatch.setattr(
+        followon,
+        "dispatch_later",
+        lambda name, seconds, post_id: later.append((name, seconds, post_id)) or "sent",
+    )
+    grabbing.claim(post=post, worker=workers[0])
+    grabbing.claim(post=post, worker=workers[1])
+    assert later == [("jobs.tasks.grab_followon_post", 2, post.pk)]  # one task, two seconds ahead
+
+    assert followon.complete_post(post.pk)["done"] == 2  # the task forgets the key first
+    refused: list[int] = []
+    monkeypatch.setattr(followon, "dispatch_later", lambda name, seconds, post_id: refused.append(post_id))
+    grabbing.claim(post=post, worker=workers[2])
+    grabbing.claim(post=post, worker=workers[3])
+    assert refused == [post.pk, post.pk]  # the broker took neither: each grab tried
+    assert followon.complete_post(post.pk)["done"] == 2
     assert reconcile_orders() == []
