@@ -1,8 +1,8 @@
 """What follows a 抢单: the order, its escrow (from the post's hold), its policy, its contract, the messages.
 
 The grab itself (:mod:`jobs.grabbing`) commits only the slot and the claim, flagged ``order_pending``, and
-answers. This module makes the rest, in a Celery task queued after that commit
-(:func:`jobs.tasks.grab_followon`) and, for any task lost on the way (broker down, worker killed), in the
+answers. This module makes the rest, in a Celery task queued after that commit and run
+``GRAB_FOLLOWON_DELAY_SECONDS`` later (:func:`queue`; :func:`jobs.tasks.grab_followon_post`) and, for any task lost on the way (broker down, worker killed), in the
 worker's recovery sweep (:func:`jobs.tasks.grab_followon_sweep`, ``WORKER_RECOVERY_SWEEPS``).
 
 - **Idempotent.** The claim row is locked (``SKIP LOCKED``: a second runner skips it) and only a claim still

@@ -9,7 +9,7 @@ only what decides who got a slot:
 - the worker's row lock, the duplicate and overlap checks (orders, and grabs whose order is still being
   made), the claim (``confirmed``, ``order_pending``), then the guarded UPDATE of the slot, last;
 
-and answers 「抢到了」. The order, escrow, policy, contract and messages are made right after the commit by
+and answers 「抢到了」. The order, escrow, policy, contract and messages are made seconds after the commit by
 :mod:`jobs.followon` in a Celery task (one per post, ``followon.queue_on_commit``; a lost task is found
 by the worker's recovery sweep), or the claim is undone with a message and the money untouched.
 ``GRAB_FOLLOWON_INLINE`` runs the follow-on in the grab's own transaction instead (test suites that look
