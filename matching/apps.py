@@ -12,13 +12,14 @@ class MatchingConfig(AppConfig):
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
         from accounts.models import WorkerProfile  # after the apps registry loads
-        from jobs.models import Claim  # after the apps registry loads
+        from jobs.models import Claim, Order  # after the apps registry loads
         from jobs.signals import post_opened  # after the apps registry loads
 
         from . import receivers  # after the apps registry loads
 
         post_opened.connect(receivers.queue_push, dispatch_uid="matching.queue_push")
         post_save.connect(receivers.claim_saved, sender=Claim, dispatch_uid="matching.claim_saved")
+        post_save.connect(receivers.order_saved, sender=Order, dispatch_uid="matching.order_saved")
         # The retrieval index follows the profile and its wanted trades.
         post_save.connect(
             receivers.profile_saved, sender=WorkerProfile, dispatch_uid="matching.profile_saved"

@@ -22,6 +22,14 @@ def queue_push(sender, *, post_id: int, **kwargs) -> None:
 
 
 def claim_saved(sender, *, instance, created: bool, **kwargs) -> None:
+    """A claim closes the funnel at once; a 抢单 (``order_pending``) when its order is made: the two
+    UPDATEs stay out of the rush's short transaction and go with the follow-on (:func:`order_saved`)."""
+    if created and not instance.order_pending:
+        mark_claimed(post_id=instance.post_id, worker_id=instance.worker_id)
+
+
+def order_saved(sender, *, instance, created: bool, **kwargs) -> None:
+    """An order closes its worker's funnel for the post (already closed for an 报名: a no-op then)."""
     if created:
         mark_claimed(post_id=instance.post_id, worker_id=instance.worker_id)
 

@@ -274,3 +274,33 @@ def test_fixed_terms_are_read_once_inside_quotes_kept_and_every_time_outside(tra
 
     assert selects(3, kept=True) == 1
     assert selects(3, kept=False) == 3
+
+
+@DEFERRED
+def test_a_grab_closes_its_recommendation_funnel_with_its_order_not_in_the_rush(trade, broker_down):
+    """The funnel's two UPDATEs (recommendation claimed, invitation accepted) are not in the grab's short
+    transaction: they come with the order the follow-on makes; an 报名 closes it at once, as before."""
+    from django.utils import timezone
+
+    from matching.models import Channel, Recommendation
+
+    grab_post, apply_post = _posts(trade, 2, 2)
+    Post.objects.filter(pk=apply_post.pk).update(mode=Post.Mode.APPLY)
+    apply_post.refresh_from_db()
+    worker, other = _verified_workers(2, prefix="1474")
+    sent = timezone.now()
+    recs = [
+        Recommendation.objects.create(
+            post=post, worker=w, channel=Channel.SMS, score=0.9, reason="就在附近", sent_at=sent
+        )
+        for post, w in ((grab_post, worker), (apply_post, other))
+    ]
+    claim = grabbing.claim(post=grab_post, worker=worker)
+    recs[0].refresh_from_db()
+    assert claim.order_pending and recs[0].claimed_at is None
+    assert followon.complete(claim.pk) == "done"
+    recs[0].refresh_from_db()
+    assert recs[0].claimed_at is not None
+    grabbing.claim(post=apply_post, worker=other)
+    recs[1].refresh_from_db()
+    assert recs[1].claimed_at is not None
