@@ -2,8 +2,9 @@
 
 The grab itself (:mod:`jobs.grabbing`) commits only the slot and the claim, flagged ``order_pending``, and
 answers. This module makes the rest, in a Celery task queued after that commit and run
-``GRAB_FOLLOWON_DELAY_SECONDS`` later (:func:`queue`; :func:`jobs.tasks.grab_followon_post`) and, for any task lost on the way (broker down, worker killed), in the
-worker's recovery sweep (:func:`jobs.tasks.grab_followon_sweep`, ``WORKER_RECOVERY_SWEEPS``).
+``GRAB_FOLLOWON_DELAY_SECONDS`` later (:func:`queue`; :func:`jobs.tasks.grab_followon_post`) and, for any
+task lost on the way (broker down, worker killed), in the worker's recovery sweep
+(:func:`jobs.tasks.grab_followon_sweep`, ``WORKER_RECOVERY_SWEEPS``).
 
 - **Idempotent.** The claim row is locked (``SKIP LOCKED``: a second runner skips it) and only a claim still
   ``order_pending`` is worked on; clearing the flag commits with the order. Running it twice makes one order
