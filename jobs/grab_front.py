@@ -150,11 +150,21 @@ _VERDICTS = {0: FULL, -1: NO_TICKET, 1: TICKET, 2: UNGATED}
 _scripts: dict[tuple[int, str], object] = {}
 
 
+def _redis():
+    """The shared cache's Redis client, or None when the cache has none (development's in-process cache,
+    ``scripts/run`` without Redis): then there are no tickets, and the front asks the full mark alone."""
+    get_client = getattr(getattr(cache, "_cache", None), "get_client", None)
+    return get_client(write=True) if get_client is not None else None
+
+
 def _run(source: str, keys: list[str], args: list | None = None):
-    """One Lua script on the cache's Redis (``None`` while it is unreachable: the database path)."""
+    """One Lua script on the cache's Redis (``None`` while it is unreachable, or without Redis: the
+    database path)."""
     if breaker.open:
         return None
-    client = cache._cache.get_client(write=True)
+    client = _redis()
+    if client is None:
+        return None
     script = _scripts.get((id(client), source))
     if script is None:
         script = _scripts[(id(client), source)] = client.register_script(source)
@@ -170,6 +180,8 @@ def _run(source: str, keys: list[str], args: list | None = None):
 def admit(post_id: int) -> tuple[str, str]:
     """(verdict, generation): ``full`` (marked), ``tickets`` (none left), ``ticket`` (taken: give it back
     unless the grab is confirmed) or ``ungated`` (no counter, or Redis away)."""
+    if _redis() is None:  # no Redis to count tickets in: the full mark alone, as with GRAB_TICKETS off
+        return (FULL if is_marked_full(post_id) else UNGATED), ""
     found = _run(_ADMIT, [_mark_key(post_id), _generation_key(post_id), _tickets_key(post_id)])
     if not found:
         return UNGATED, ""

@@ -208,6 +208,24 @@ def test_with_redis_down_every_grab_takes_the_database_path_and_is_right(trade, 
     assert post.slots_left == 0 and post.status == Post.Status.FILLED
 
 
+def test_without_redis_the_api_grab_works_and_the_front_answers_from_the_mark(trade, settings):
+    """Development's embedded defaults (``scripts/run`` without Redis) keep the cache in the process: no
+    tickets to count there, so the front asks the full mark alone — never a 500."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert settings.GRAB_TICKETS
+    (post,) = _posts(trade, 1, 2)
+    clients = [_api(w) for w in _verified_workers(4, prefix="1488")]
+
+    answers = [_grab(c, post) for c in clients]
+
+    assert [r.status_code for r in answers] == [201, 201, 409, 409]
+    # The grab that took the last slot marked the post on its commit: the front answers the rest.
+    assert not any(_from_front(r) for r in answers[:2]) and all(_from_front(r) for r in answers[2:])
+    assert answers[3].json() == {"code": "full", "detail": "名额已满", "fields": {}}
+    post.refresh_from_db()
+    assert post.slots_left == 0 and post.status == Post.Status.FILLED
+
+
 @DEFERRED
 def test_redis_lost_mid_rush_then_back_no_oversell_and_no_stale_full(trade, broker_down, settings):
     """The mark is written, Redis goes away (a slot is freed meanwhile, its forget lost), Redis comes back:
