@@ -3,7 +3,7 @@ its last use (the API's side of the 30-minute idle rule for staff sessions). Sta
 login that checked the second factor (``accounts.api.LoginView``).
 
 One query per request (the 7 a.m. 抢单 rush is 1,600 of them at once): the token with its user and the
-user's real-name (every claim asks ``is_verified``). knox itself also reads all the user's other tokens on
+user's real-name (every claim asks ``is_verified``), compiled once and run prepared (``core/prepared.py``). knox itself also reads all the user's other tokens on
 every request to delete expired ones; here that housekeeping runs when the token is renewed (at most once
 an hour per token, ``MIN_REFRESH_INTERVAL`` in settings) — an expired token is still refused on every
 request.
@@ -26,7 +26,16 @@ from knox.settings import CONSTANTS, knox_settings
 from knox.signals import token_expired
 from rest_framework import exceptions
 
+from core import prepared
+
 from .second_factor import needs_second_factor
+
+# The tokens with this key, with their user and the user's real-name: compiled once, run prepared
+# (core/prepared.py) — every API request asks it.
+_CANDIDATES = prepared.Loader(
+    lambda key: get_token_model().objects.filter(token_key=key).select_related("user", "user__realname"),
+    key="\x01sentinel-token-key",
+)
 
 
 class TokenAuthentication(KnoxTokenAuthentication):
@@ -34,8 +43,7 @@ class TokenAuthentication(KnoxTokenAuthentication):
         """knox's check, in one query (module docstring)."""
         msg = _("Invalid token.")
         token = token.decode("utf-8")
-        candidates = get_token_model().objects.filter(token_key=token[: CONSTANTS.TOKEN_KEY_LENGTH])
-        for auth_token in candidates.select_related("user", "user__realname"):
+        for auth_token in _CANDIDATES.all(key=token[: CONSTANTS.TOKEN_KEY_LENGTH]):
             if auth_token.expiry is not None and auth_token.expiry < timezone.now():
                 username = auth_token.user.get_username()
                 auth_token.delete()

@@ -5,7 +5,8 @@
 Uses ``grab_rush.py``'s database (``gigmarket_bench_grab``) and Redis db 13 with ``bench.settings`` (the
 full middleware stack), 400 verified seekers of its own (phones 1532…), posts far in the future, and calls
 ``gigmarket.wsgi.application`` directly with a prepared request, timing ``time.process_time()`` (this
-process's CPU only: PostgreSQL's and Redis's own work are not in it). Rows:
+process's CPU) and, apart, the CPU of this connection's PostgreSQL backend (``/proc``, through psutil:
+10 ms ticks, so read over the whole row; Redis's own work is in neither). Rows:
 
 - front refusal — the post is marked full: 「名额已满」 from ``jobs.grab_front`` before anything else;
 - full-path refusal — the same request with the mark removed before each call (auth, DRF, the grab's
@@ -40,7 +41,9 @@ def main() -> None:
     import django
 
     django.setup()
+    import psutil
     from django.core.wsgi import get_wsgi_application
+    from django.db import connection
     from django.utils import timezone
     from knox.models import AuthToken
 
@@ -64,13 +67,25 @@ def main() -> None:
         answer = b"".join(app(environ, lambda s, h, e=None: status.append(s)))
         return status[0], answer
 
+    def backend_cpu() -> float:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            (pid,) = cursor.fetchone()
+        times = psutil.Process(pid).cpu_times()
+        return times.user + times.system
+
     def measure(label: str, fn, n: int) -> None:
-        fn()  # warm
+        fn()  # warm (and the connection open)
+        pg = backend_cpu()
         cpu, wall = time.process_time(), time.perf_counter()
         for _ in range(n):
             status, _ = fn()
         cpu, wall = (time.process_time() - cpu) / n * 1000, (time.perf_counter() - wall) / n * 1000
-        print(f"{label:<34} CPU {cpu:6.2f} ms   wall {wall:7.2f} ms   ({status})", flush=True)
+        pg = (backend_cpu() - pg) / n * 1000
+        print(
+            f"{label:<34} CPU {cpu:6.2f} ms   PostgreSQL {pg:5.2f} ms   wall {wall:7.2f} ms   ({status})",
+            flush=True,
+        )
 
     member = gr.owner()
     users = jb.verified_seekers(

@@ -28,7 +28,9 @@ from collections.abc import Callable, Iterable
 
 import redis
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+
+from . import prepared
 
 logger = logging.getLogger(__name__)
 
@@ -99,12 +101,27 @@ def user_messages_on_commit(pairs: Iterable[tuple[int | None, int | None]]) -> N
         transaction.on_commit(lambda: publish(USER, {"e": rows}), robust=True)
 
 
+_slots_statements: dict[type, prepared.Statement] = {}
+
+
+def _slots_statement(model) -> prepared.Statement:
+    """The post's free slots and status, by key: after every winning 抢单, so run prepared and without
+    compiling a QuerySet (core/prepared.py)."""
+    statement = _slots_statements.get(model)
+    if statement is None:
+        table = connection.ops.quote_name(model._meta.db_table)
+        statement = _slots_statements[model] = prepared.Statement(
+            f"SELECT slots_left, status FROM {table} WHERE id = %(pk)s"  # noqa: S608 (the model's table)
+        )
+    return statement
+
+
 def slots_changed_on_commit(model, pk: int) -> None:
     """After commit: publish the post's free slots as committed (read then, so racing grabs end right)."""
 
     def send() -> None:
-        row = model.objects.filter(pk=pk).values("slots_left", "status").first()
+        row = _slots_statement(model).fetchone({"pk": pk})
         if row is not None:
-            publish(SLOTS, {"p": pk, "n": row["slots_left"], "s": row["status"]})
+            publish(SLOTS, {"p": pk, "n": row[0], "s": row[1]})
 
     transaction.on_commit(send, robust=True)

@@ -29,6 +29,10 @@ class Env(BaseSettings):
     allowed_hosts: CommaList = Field(default_factory=list, description="Comma-separated host names.")
     csrf_trusted_origins: CommaList = Field(default_factory=list, description="Comma-separated origins.")
     database_url: str = Field("sqlite:///db.sqlite3", description="Database URL (sqlite:/// or postgres://).")
+    db_prepared_statements: bool = Field(
+        True,
+        description="PostgreSQL: run the 抢单's fixed statements prepared (off behind a transaction pooler).",
+    )
     redis_url: str | None = Field(None, description="Redis URL for cache and Celery; unset = local memory.")
     celery_eager: bool = Field(True, description="Run Celery tasks in-process (no broker needed).")
     time_zone: str = Field("Asia/Shanghai", description="Local time zone of the market.")

@@ -256,7 +256,11 @@ class PostClaimView(APIView):
     @extend_schema(parameters=[IDEMPOTENCY_HEADER])
     @idempotent
     def post(self, request, pk: int):
-        seen = grab_front.generation(pk)  # before the post is read (grabbing.grab: the post is read once)
+        # The post's generation, read before the post is (grabbing.grab: the post is read once); the front
+        # read it already when it let this grab through.
+        seen = getattr(request._request, "grab_generation", None)
+        if seen is None:
+            seen = grab_front.generation(pk)
         post = _found(selectors.post_visible, pk=pk, user=request.user)
         data = _valid(ClaimCreateSerializer, request)
         claim = grabbing.claim(post=post, worker=request.user, note=data["note"], seen=seen)

@@ -56,6 +56,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 from rest_framework.renderers import JSONRenderer
 
+from core import prepared
 from core.cache import UNREACHABLE, CacheUnavailable, breaker
 
 logger = logging.getLogger("gigmarket.jobs")
@@ -194,18 +195,25 @@ def give_back(post_id: int) -> None:
     _run(_GIVE_BACK, [_tickets_key(post_id)])
 
 
+_OPEN_SLOTS = None  # the committed free slots of an open grab post, by key (prepared: core/prepared.py)
+
+
 def open_tickets(post_id: int, seen_generation: str) -> bool:
     """Make the post's counter from the database's committed free slots (an open grab post only), unless a
     :func:`forget` came after ``seen_generation`` was read. True when this call made it."""
     from .models import Post  # (the models need the app registry; this module is imported by settings)
 
-    left = (
-        Post.objects.filter(
-            pk=post_id, mode=Post.Mode.GRAB, status=Post.Status.OPEN, starts_at__gt=timezone.now()
+    global _OPEN_SLOTS
+
+    if _OPEN_SLOTS is None:
+        _OPEN_SLOTS = prepared.Statement(
+            f"SELECT slots_left FROM {Post._meta.db_table} WHERE id = %(pk)s AND mode = %(mode)s "  # noqa: S608
+            "AND status = %(status)s AND starts_at > %(now)s"
         )
-        .values_list("slots_left", flat=True)
-        .first()
+    row = _OPEN_SLOTS.fetchone(
+        {"pk": post_id, "mode": Post.Mode.GRAB.value, "status": Post.Status.OPEN.value, "now": timezone.now()}
     )
+    left = row[0] if row else 0
     if not left:
         return False
     return bool(
@@ -245,6 +253,8 @@ class FullPostMiddleware:
             # say nothing the access log does not; the database path's refusals are still logged.
             response._has_been_logged = True
             return response
+        if generation:  # read before the view reads the post: the view need not ask Redis again
+            request.grab_generation = int(generation)
         confirmed = False
         try:
             response = self.get_response(request)

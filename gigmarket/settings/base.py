@@ -102,6 +102,9 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # Short OLTP queries only: JIT compiling took seconds (measured 1.6–5 s on a board page whose rows took
     # 60 ms) whenever a cost estimate passed jit_above_cost, and repays on none of our queries.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# The 抢单's fixed statements are prepared once per connection (core/prepared.py). Off behind a pooler that
+# shares sessions between clients (PgBouncer in transaction mode).
+DB_PREPARED_STATEMENTS = E.db_prepared_statements
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis makes things fast, never decides correctness: core.cache turns an unreachable Redis into misses
