@@ -7,7 +7,8 @@ timeout per cache call. ``add`` answers True while Redis is down: a caller that 
 board's and the big screen's rebuild locks) does the work itself, which is correct, only slower.
 
 Counters are different: a silently dropped increment would switch a rate limit off. ``incr`` (and
-``decr``) raise :class:`CacheUnavailable`, and ``core.ratelimit`` counts in the database instead.
+``decr``) and ``count_window`` (a rate limit's add-and-increment in one round trip) raise
+:class:`CacheUnavailable`, and ``core.ratelimit`` counts in the database instead.
 
 ``clear()`` removes only this cache's keys when it has a ``KEY_PREFIX`` (the tests give every run its
 own), never the whole Redis database another process may be using.
@@ -88,6 +89,16 @@ class ResilientRedisCache(RedisCache):
     delete = _degrading(lambda a, k: False)(RedisCache.delete)
     delete_many = _degrading(lambda a, k: None)(RedisCache.delete_many)
     incr = _degrading(_unavailable)(RedisCache.incr)
+
+    @_degrading(_unavailable)
+    def count_window(self, key: str, timeout: int) -> int:
+        """``add(key, 0, timeout)`` then ``incr(key)`` in one round trip (``MULTI``: nothing can evict the
+        counter in between): a rate limit's count, this event included. Raises like ``incr``."""
+        key = self.make_and_validate_key(key)
+        pipe = self._cache.get_client(key, write=True).pipeline(transaction=True)
+        pipe.set(key, 0, ex=timeout, nx=True)
+        pipe.incr(key)
+        return int(pipe.execute()[1])
 
     @_degrading(lambda a, k: False)
     def clear(self) -> bool:

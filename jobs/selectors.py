@@ -666,6 +666,9 @@ class _NearSql:
         self.point = [lng * geo_scale(), lat]
         where = where.copy()
         dist = _distance_sql()
+        # A ring's probes (no words) leave the cursor and the radius to the outer query, on the distance
+        # they computed: computed once a row instead of twice (a deep ring reads thousands of index rows).
+        self.probe_where = where.copy()
         if after is not None:
             where.add(f"({dist}, jobs_post.id) > (%s, %s)", *self.point, *after)
         if radius is not None:
@@ -690,13 +693,17 @@ class _NearSql:
         # Fixed SQL only (the conditions, the cell and distance expressions); values are parameters.
         if not self.words:
             cell = geo_cell_sql("jobs_post")
+            # The cursor and the radius on the distance computed once (the rings stop at the radius: it
+            # is never less than ``outer``).
+            after = " AND (p.dist, p.id) > (%s, %s)" if self.after is not None else ""
             sql = (
                 f"SELECT p.id, p.dist FROM unnest(%s::bigint[], %s::bigint[]) AS c(lo, hi) CROSS JOIN LATERAL ("  # noqa: S608
                 f"SELECT jobs_post.id, {_distance_sql()} AS dist FROM jobs_post "
-                f"WHERE {cell} >= c.lo AND {cell} <= c.hi AND {self.where.sql} OFFSET 0) p "
-                f"WHERE p.dist <= %s ORDER BY p.dist, p.id LIMIT %s"
+                f"WHERE {cell} >= c.lo AND {cell} <= c.hi AND {self.probe_where.sql} OFFSET 0) p "
+                f"WHERE p.dist <= %s{after} ORDER BY p.dist, p.id LIMIT %s"
             )
-            return self._fetch(sql, [lows, highs, *self.point, *self.where.params, outer, count])
+            params = [lows, highs, *self.point, *self.probe_where.params, outer]
+            return self._fetch(sql, [*params, *(self.after or ()), count])
         cell = geo_cell_sql("t")
         sql = (
             f"SELECT w.post_id AS id, w.dist FROM unnest(%s::bigint[], %s::bigint[]) AS c(lo, hi) CROSS JOIN LATERAL ("  # noqa: S608

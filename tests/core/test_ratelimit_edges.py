@@ -209,3 +209,37 @@ def test_nothing_can_count_refuses_and_says_so(fake_cache, clock, monkeypatch, c
     assert record.name == "core.ratelimit" and record.levelno == logging.WARNING
     assert record.getMessage() == "rate limit sms-ip: no store could count; refusing"
     assert "10.0.0.1" not in record.getMessage()
+
+
+# ----------------------------------------------------------------------------- Redis, one round trip
+
+
+@pytest.fixture
+def redis_cache():
+    from django.core.cache import cache
+
+    if not hasattr(cache, "count_window"):
+        pytest.skip("the test cache is not Redis (no services)")
+    return cache
+
+
+def test_redis_counts_a_window_in_one_round_trip_that_lives_five_seconds_past_it(redis_cache, clock):
+    from django.core.cache import cache
+
+    counted = [ratelimit.count(scope="rt", key="k1", window_seconds=60) for _ in range(3)]
+    assert counted == [1, 2, 3]
+    name = cache.make_key("rl:rt:k1:16667")
+    assert 60 < cache._cache.get_client(name).ttl(name) <= 65
+    assert cache.get("rl:rt:k1:16667") == 3  # the same counter Django's API reads
+    clock.now += 60
+    assert ratelimit.count(scope="rt", key="k1", window_seconds=60) == 1  # the next window
+
+
+def test_redis_unreachable_the_window_is_counted_in_the_database(redis_cache, clock, monkeypatch, db):
+    from core.cache import breaker
+
+    monkeypatch.setattr(type(breaker), "open", property(lambda self: True))  # Redis away: no call tried
+    with pytest.raises(CacheUnavailable):
+        redis_cache.count_window("rl:x", 10)
+    assert [ratelimit.count(scope="rt", key="k2", window_seconds=60) for _ in range(2)] == [1, 2]
+    assert RateCounter.objects.count() == 1
