@@ -84,7 +84,7 @@ class Statement:
 
 class Loader:
     """The model instances of one fixed QuerySet (``select_related`` included), its SQL compiled by Django
-    once per thread and run as a prepared :class:`Statement`; the rows become instances through Django's
+    once per Django connection object (one per thread) and run as a prepared :class:`Statement`; the rows become instances through Django's
     own converters, ``from_db`` and related populators, so they are the objects the QuerySet would give.
 
     ``build(**values)`` makes the QuerySet; ``sentinels`` are values of the right type that appear nowhere
@@ -114,6 +114,9 @@ class Loader:
                 name = f"c{i}"
                 fixed[name] = value
             named.append(f"%({name})s{piece}")
+        missing = set(self.sentinels) - set().union(*(_PARAM.findall(part) for part in named))
+        if missing:  # a value that would be ignored: the sentinel is not among the QuerySet's parameters
+            raise ValueError(f"sentinels not found in the QuerySet's parameters: {sorted(missing)}")
         select, klass_info = compiler.select, compiler.klass_info
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         state = self._states[wrapper] = (

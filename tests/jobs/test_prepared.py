@@ -131,3 +131,9 @@ def test_the_row_checks_answer_through_the_prepared_statement(post, worker, empl
     EmployerMember.objects.create(employer=employer, user=worker)
     with transaction.atomic():
         assert grabbing._lock_worker_and_check(post, worker) is True
+
+
+def test_a_loader_refuses_a_sentinel_its_queryset_does_not_use(db):
+    loader = prepared.Loader(lambda pk: Post.objects.filter(status="open"), pk=-1)
+    with pytest.raises(ValueError, match="pk"):
+        loader.all(pk=5)
