@@ -7,7 +7,8 @@ only what decides who got a slot:
 
 - the checks that need no lock (the post takes claims, the employer is active, the worker's gates);
 - the worker's row lock, the duplicate and overlap checks (orders, and grabs whose order is still being
-  made), the claim (``confirmed``, ``order_pending``), then the guarded UPDATE of the slot, last;
+  made), then the claim (``confirmed``, ``order_pending``) and the guarded UPDATE of the slot, last, in
+  one statement on PostgreSQL (:func:`_claim_and_take_slot`; on SQLite one after the other);
 
 and answers 「抢到了」. The order, escrow, policy, contract and messages are made seconds after the commit by
 :mod:`jobs.followon` in a Celery task (one per post, ``followon.queue_on_commit``; a lost task is found
@@ -24,10 +25,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models.signals import post_save
 from django.utils import timezone
 
 from accounts.models import EmployerMember, User
-from core import prepared
+from core import live, prepared
 from core.errors import Conflict, InvalidTransition
 
 from . import followon, grab_front, services
@@ -121,6 +123,50 @@ def _refuse_early(post: Post) -> None:
         raise InvalidTransition("该岗位已停止招工")
 
 
+def _claim_and_slot_sql() -> str:
+    """The claim and the guarded slot UPDATE (``services._take_slot``'s) as one statement: the claim is
+    written and the post's row — the one row every grab of a rush competes for — locked in the same
+    statement, the last before the commit. Answers (claim id, the post's new status or NULL: no slot)."""
+    claim, post = Claim._meta.db_table, Post._meta.db_table
+    return f"""
+        WITH c AS (
+          INSERT INTO {claim} (post_id, worker_id, status, note, created_at, decided_at, reject_reason, order_pending)
+          VALUES (%(post)s, %(worker)s, %(confirmed)s, %(note)s, %(now)s, %(now)s, '', TRUE) RETURNING id
+        ), s AS (
+          UPDATE {post} SET slots_left = slots_left - 1,
+            status = CASE WHEN slots_left = 1 THEN %(filled)s ELSE status END
+          WHERE id = %(post)s AND status = %(open)s AND slots_left > 0 RETURNING status
+        )
+        SELECT c.id, s.status FROM c LEFT JOIN s ON TRUE
+    """  # noqa: S608 (table names from the models' meta, never input)
+
+
+_CLAIM_AND_SLOT = prepared.Statement(_claim_and_slot_sql())
+
+
+def _claim_and_take_slot(post: Post, worker: User, note: str) -> tuple[Claim, bool | str]:
+    """PostgreSQL: the claim and the slot in one prepared statement (one round trip, no QuerySet to
+    compile: a fifth of a winner's Python went to ``Claim.objects.create``). The claim is the instance
+    ``create`` would have given, and ``post_save`` is sent for it as ``create`` would."""
+    now = timezone.now()
+    claim_id, status = _CLAIM_AND_SLOT.fetchone({
+        "post": post.pk, "worker": worker.pk, "confirmed": Claim.Status.CONFIRMED.value, "note": note,
+        "now": now, "filled": Post.Status.FILLED.value, "open": Post.Status.OPEN.value,
+    })  # fmt: skip
+    claim = Claim(
+        id=claim_id, post=post, worker=worker, status=Claim.Status.CONFIRMED, note=note, created_at=now,
+        decided_at=now, reject_reason="", order_pending=True,
+    )  # fmt: skip
+    claim._state.adding, claim._state.db = False, connection.alias
+    post_save.send(
+        sender=Claim, instance=claim, created=True, update_fields=None, raw=False, using=connection.alias
+    )
+    if status is None:
+        return claim, False
+    live.slots_changed_on_commit(Post, post.pk)  # 还剩 N 人 on open pages (docs/live.md)
+    return claim, services.FILLED_NOW if status == Post.Status.FILLED else True
+
+
 @transaction.atomic
 def grab(*, post: Post, worker: User, note: str = "", seen: int | None = None) -> Claim:
     """The short 抢单: the claim and the slot in one transaction; the order follows (module docstring).
@@ -148,15 +194,18 @@ def grab(*, post: Post, worker: User, note: str = "", seen: int | None = None) -
             raise Conflict("您已经接过/报过这个岗位", code="duplicate")
         services._check_no_overlap(post, worker)
         _check_no_pending_overlap(post, worker)
+    note = (note or "").strip()[:200]
     try:
-        claim = Claim.objects.create(
-            post=post, worker=worker, status=Claim.Status.CONFIRMED, note=(note or "").strip()[:200],
-            decided_at=timezone.now(), order_pending=True,
-        )  # fmt: skip
+        if connection.vendor == "postgresql":
+            claim, taken = _claim_and_take_slot(post, worker, note)
+        else:  # SQLite (development): no data-modifying WITH; the claim, then the guarded UPDATE
+            claim = Claim.objects.create(
+                post=post, worker=worker, status=Claim.Status.CONFIRMED, note=note, decided_at=timezone.now(),
+                order_pending=True,
+            )  # fmt: skip
+            taken = services._take_slot(post.pk)
     except IntegrityError as exc:  # a parallel duplicate: grab's own atomic rolls back the rest
         raise Conflict("您已经接过/报过这个岗位", code="duplicate") from exc
-    # The one row every grab of this post competes for is locked last, for the commit only.
-    taken = services._take_slot(post.pk)
     if not taken:
         refused = services._slot_refused(post.pk, full="手慢了，名额已被抢完")
         if refused.code == "full":

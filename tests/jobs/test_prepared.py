@@ -137,3 +137,44 @@ def test_a_loader_refuses_a_sentinel_its_queryset_does_not_use(db):
     loader = prepared.Loader(lambda pk: Post.objects.filter(status="open"), pk=-1)
     with pytest.raises(ValueError, match="pk"):
         loader.all(pk=5)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_grab_writes_its_claim_and_takes_its_slot_in_one_statement(post, worker, worker2, settings):
+    """The claim the grab answers is the row it wrote, post_save is sent for it as ``create`` would, the
+    last slot marks the post filled, and a grab that finds no slot leaves no claim behind."""
+    from django.db.models.signals import post_save
+
+    from core.errors import Conflict
+    from jobs.models import Claim
+
+    settings.GRAB_FOLLOWON_INLINE = False
+    grabbing.queue_followon = lambda post_id: None  # no follow-on here: the claim alone is looked at
+    sent = []
+    post_save.connect(lambda sender, **kw: sent.append(kw), sender=Claim, weak=False, dispatch_uid="t")
+    try:
+        post.slots = post.slots_left = 1
+        post.save()
+        with CaptureQueriesContext(connection) as captured:
+            claim = grabbing.grab(post=post, worker=worker, note="  明早到  ")
+        ran = [q["sql"].split()[0] for q in captured.captured_queries]
+        assert (
+            sum(f"EXECUTE {grabbing._CLAIM_AND_SLOT.name}" in q["sql"] for q in captured.captured_queries)
+            == 1
+        )
+        assert "INSERT" not in ran and "UPDATE" not in ran  # no claim or slot statement of their own
+        row = Claim.objects.get(pk=claim.pk)
+        assert _fields(claim) == _fields(row) and row.note == "明早到" and row.order_pending
+        assert [(kw["instance"].pk, kw["created"]) for kw in sent] == [(claim.pk, True)]
+        post.refresh_from_db()
+        assert (post.slots_left, post.status) == (0, Post.Status.FILLED)
+
+        post.status, post.slots_left = Post.Status.OPEN, 1  # read before the last slot went: no slot now
+        with CaptureQueriesContext(connection) as captured, pytest.raises(Conflict) as refused:
+            grabbing.grab(post=post, worker=worker2, seen=0)  # the stale post, not read again
+        assert refused.value.code == "full"
+        assert any(grabbing._CLAIM_AND_SLOT.name in q["sql"] for q in captured.captured_queries)  # it ran
+        assert not Claim.objects.filter(worker=worker2).exists()
+    finally:
+        post_save.disconnect(sender=Claim, dispatch_uid="t")
+        grabbing.queue_followon = grabbing.followon.queue_on_commit
