@@ -3,10 +3,10 @@ its last use (the API's side of the 30-minute idle rule for staff sessions). Sta
 login that checked the second factor (``accounts.api.LoginView``).
 
 One query per request (the 7 a.m. 抢单 rush is 1,600 of them at once): the token with its user and the
-user's real-name (every claim asks ``is_verified``), compiled once and run prepared (``core/prepared.py``). knox itself also reads all the user's other tokens on
-every request to delete expired ones; here that housekeeping runs when the token is renewed (at most once
-an hour per token, ``MIN_REFRESH_INTERVAL`` in settings) — an expired token is still refused on every
-request.
+user's real-name (every claim asks ``is_verified``), compiled once and run prepared (``core/prepared.py``).
+knox itself also reads all the user's other tokens on every request to delete expired ones; here that
+housekeeping runs when the token is renewed (at most once an hour per token, ``MIN_REFRESH_INTERVAL`` in
+settings) — an expired token is still refused on every request.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -84,8 +85,9 @@ class Statement:
 
 class Loader:
     """The model instances of one fixed QuerySet (``select_related`` included), its SQL compiled by Django
-    once per Django connection object (one per thread) and run as a prepared :class:`Statement`; the rows become instances through Django's
-    own converters, ``from_db`` and related populators, so they are the objects the QuerySet would give.
+    once per thread (and Django connection object) and run as a prepared :class:`Statement`; the rows
+    become instances through Django's own converters, ``from_db`` and related populators, so they are the
+    objects the QuerySet would give.
 
     ``build(**values)`` makes the QuerySet; ``sentinels`` are values of the right type that appear nowhere
     else in its SQL parameters: each marks where a parameter of that name goes. Compiling a QuerySet with
@@ -93,13 +95,14 @@ class Loader:
 
     def __init__(self, build: Callable[..., QuerySet], **sentinels: Any) -> None:
         self.build, self.sentinels = build, sentinels
-        # Per Django connection object (one per thread): the compiler holds its connection.
-        self._states: weakref.WeakKeyDictionary[Any, tuple] = weakref.WeakKeyDictionary()
+        # Per thread, for the Django connection object it was compiled with (the compiler holds it): kept
+        # with the thread, so a server that starts threads as it goes keeps no state for threads gone.
+        self._local = threading.local()
 
     def _state(self):
         wrapper = connections[DEFAULT_DB_ALIAS]
-        state = self._states.get(wrapper)
-        if state is not None:
+        state = getattr(self._local, "state", None)
+        if state is not None and state[-1] is wrapper:
             return state
         qs = self.build(**self.sentinels).using(DEFAULT_DB_ALIAS)
         compiler = qs.query.get_compiler(using=qs.db)
@@ -119,7 +122,7 @@ class Loader:
             raise ValueError(f"sentinels not found in the QuerySet's parameters: {sorted(missing)}")
         select, klass_info = compiler.select, compiler.klass_info
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-        state = self._states[wrapper] = (
+        state = self._local.state = (
             Statement("".join(named)),
             fixed,
             compiler,
@@ -129,11 +132,14 @@ class Loader:
             (start, end),
             get_related_populators(klass_info, select, qs.db),
             qs.db,
+            wrapper,
         )
         return state
 
     def all(self, **values: Any) -> list[Model]:
-        statement, fixed, compiler, converters, model, init_list, (start, end), populators, db = self._state()
+        statement, fixed, compiler, converters, model, init_list, (start, end), populators, db, _ = (
+            self._state()
+        )
         rows = statement.fetchall({**fixed, **values})
         if converters:
             rows = compiler.apply_converters(rows, converters)

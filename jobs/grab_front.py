@@ -45,6 +45,7 @@ normal path. Never an error, only the old speed.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 
@@ -195,7 +196,15 @@ def give_back(post_id: int) -> None:
     _run(_GIVE_BACK, [_tickets_key(post_id)])
 
 
-_OPEN_SLOTS = None  # the committed free slots of an open grab post, by key (prepared: core/prepared.py)
+@functools.cache
+def _open_slots() -> prepared.Statement:
+    """The committed free slots of an open grab post, by key (prepared: core/prepared.py)."""
+    from .models import Post  # (the models need the app registry; this module is imported by settings)
+
+    return prepared.Statement(
+        f"SELECT slots_left FROM {Post._meta.db_table} WHERE id = %(pk)s AND mode = %(mode)s "  # noqa: S608
+        "AND status = %(status)s AND starts_at > %(now)s"
+    )
 
 
 def open_tickets(post_id: int, seen_generation: str) -> bool:
@@ -203,14 +212,7 @@ def open_tickets(post_id: int, seen_generation: str) -> bool:
     :func:`forget` came after ``seen_generation`` was read. True when this call made it."""
     from .models import Post  # (the models need the app registry; this module is imported by settings)
 
-    global _OPEN_SLOTS
-
-    if _OPEN_SLOTS is None:
-        _OPEN_SLOTS = prepared.Statement(
-            f"SELECT slots_left FROM {Post._meta.db_table} WHERE id = %(pk)s AND mode = %(mode)s "  # noqa: S608
-            "AND status = %(status)s AND starts_at > %(now)s"
-        )
-    row = _OPEN_SLOTS.fetchone(
+    row = _open_slots().fetchone(
         {"pk": post_id, "mode": Post.Mode.GRAB.value, "status": Post.Status.OPEN.value, "now": timezone.now()}
     )
     left = row[0] if row else 0
@@ -253,7 +255,7 @@ class FullPostMiddleware:
             # say nothing the access log does not; the database path's refusals are still logged.
             response._has_been_logged = True
             return response
-        if generation:  # read before the view reads the post: the view need not ask Redis again
+        if generation.isdigit():  # read before the view reads the post: the view need not ask Redis again
             request.grab_generation = int(generation)
         confirmed = False
         try:

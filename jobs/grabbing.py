@@ -127,16 +127,12 @@ def _claim_and_slot_sql() -> str:
     """The claim and the guarded slot UPDATE (``services._take_slot``'s) as one statement: the claim is
     written and the post's row — the one row every grab of a rush competes for — locked in the same
     statement, the last before the commit. Answers (claim id, the post's new status or NULL: no slot)."""
-    claim, post = Claim._meta.db_table, Post._meta.db_table
+    claim = Claim._meta.db_table
     return f"""
         WITH c AS (
           INSERT INTO {claim} (post_id, worker_id, status, note, created_at, decided_at, reject_reason, order_pending)
           VALUES (%(post)s, %(worker)s, %(confirmed)s, %(note)s, %(now)s, %(now)s, '', TRUE) RETURNING id
-        ), s AS (
-          UPDATE {post} SET slots_left = slots_left - 1,
-            status = CASE WHEN slots_left = 1 THEN %(filled)s ELSE status END
-          WHERE id = %(post)s AND status = %(open)s AND slots_left > 0 RETURNING status
-        )
+        ), s AS ({services.TAKE_SLOT})
         SELECT c.id, s.status FROM c LEFT JOIN s ON TRUE
     """  # noqa: S608 (table names from the models' meta, never input)
 
@@ -150,8 +146,8 @@ def _claim_and_take_slot(post: Post, worker: User, note: str) -> tuple[Claim, bo
     ``create`` would have given, and ``post_save`` is sent for it as ``create`` would."""
     now = timezone.now()
     claim_id, status = _CLAIM_AND_SLOT.fetchone({
-        "post": post.pk, "worker": worker.pk, "confirmed": Claim.Status.CONFIRMED.value, "note": note,
-        "now": now, "filled": Post.Status.FILLED.value, "open": Post.Status.OPEN.value,
+        **services.take_slot_params(post.pk), "worker": worker.pk, "confirmed": Claim.Status.CONFIRMED.value,
+        "note": note, "now": now,
     })  # fmt: skip
     claim = Claim(
         id=claim_id, post=post, worker=worker, status=Claim.Status.CONFIRMED, note=note, created_at=now,

@@ -459,7 +459,7 @@ def _take_slot(post_id: int) -> bool | str:
     when it was the last (then answers ``FILLED_NOW``, which is truthy too). One statement holds the post's
     row lock, the one row every grab of a rush competes for, until the commit."""
     with connection.cursor() as cursor:
-        cursor.execute(_TAKE_SLOT, [Post.Status.FILLED.value, post_id, Post.Status.OPEN.value])
+        cursor.execute(TAKE_SLOT, take_slot_params(post_id))
         row = cursor.fetchone()
     if row is None:
         return False
@@ -468,11 +468,16 @@ def _take_slot(post_id: int) -> bool | str:
 
 
 # SET reads the row as it was: the slot taken was the last when slots_left was 1. (PostgreSQL and SQLite.)
-_TAKE_SLOT = (
+# jobs.grabbing runs the same UPDATE inside the statement that writes a grab's claim.
+TAKE_SLOT = (
     f"UPDATE {Post._meta.db_table} SET slots_left = slots_left - 1, "  # noqa: S608 (the model's table name)
-    "status = CASE WHEN slots_left = 1 THEN %s ELSE status END "
-    "WHERE id = %s AND status = %s AND slots_left > 0 RETURNING status"
+    "status = CASE WHEN slots_left = 1 THEN %(filled)s ELSE status END "
+    "WHERE id = %(post)s AND status = %(open)s AND slots_left > 0 RETURNING status"
 )
+
+
+def take_slot_params(post_id: int) -> dict[str, Any]:
+    return {"post": post_id, "filled": Post.Status.FILLED.value, "open": Post.Status.OPEN.value}
 
 
 FILLED_NOW = "filled"

@@ -178,3 +178,27 @@ def test_the_grab_writes_its_claim_and_takes_its_slot_in_one_statement(post, wor
     finally:
         post_save.disconnect(sender=Claim, dispatch_uid="t")
         grabbing.queue_followon = grabbing.followon.queue_on_commit
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_loader_in_another_thread_uses_that_threads_connection(post):
+    import threading
+
+    from django.db import connections
+
+    found = {}
+
+    def load():
+        try:
+            found["post"] = selectors.post_visible(pk=post.pk, user=None)
+            found["own"] = selectors._POST_WITH_RELATED._local.state[-1] is connections["default"]
+        finally:
+            connections.close_all()
+
+    selectors.post_visible(pk=post.pk, user=None)  # compiled in this thread first
+    worker = threading.Thread(target=load)
+    worker.start()
+    worker.join()
+    assert found["post"].pk == post.pk and found["post"].trade.pk == post.trade_id
+    assert found["own"]  # compiled again for that thread's connection, not this one's
+    assert selectors._POST_WITH_RELATED._local.state[-1] is connections["default"]
